@@ -1,0 +1,1 @@
+"""Settings modules: `dev` (manage.py default), `test` (pytest), `production` (WSGI default)."""

@@ -1,0 +1,134 @@
+"""Forms of the case screens: registering a report and the inputs of each workflow step."""
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .id_numbers import id_number_warnings, normalize_id_number, validate_id_number
+from .models import OPEN_STATES, Applicant, ReissueCase
+
+card_number_validator = RegexValidator(
+    r"^[A-Za-z0-9-]{4,32}$", _("Use 4 to 32 letters, digits or dashes, as printed on the card.")
+)
+
+APPLICANT_FIELDS = ["name", "id_number", "phone", "hukou_address", "hukou_police_station"]
+
+
+class CaseRegistrationForm(forms.ModelForm):
+    """The report of a loss: who the applicant is, what was lost, and what they brought."""
+
+    name = Applicant._meta.get_field("name").formfield()
+    id_number = forms.CharField(
+        label=_("resident ID number"),
+        max_length=18,
+        validators=[validate_id_number],
+        help_text=_("18 characters; the last may be X."),
+    )
+    phone = Applicant._meta.get_field("phone").formfield()
+    hukou_address = Applicant._meta.get_field("hukou_address").formfield()
+    hukou_police_station = Applicant._meta.get_field("hukou_police_station").formfield()
+
+    class Meta:
+        model = ReissueCase
+        fields = [
+            "office",
+            "lost_items",
+            "loss_kind",
+            "loss_date",
+            "presented_hukou_book",
+            "presented_id_card",
+            "presented_photo",
+            "converts_ic_card",
+            "agent_acts",
+            "agent_name",
+            "agent_id_number",
+        ]
+
+    def clean_id_number(self) -> str:
+        return normalize_id_number(self.cleaned_data["id_number"])
+
+    def clean(self):
+        cleaned = super().clean()
+        id_number = cleaned.get("id_number")
+        if id_number and ReissueCase.objects.filter(
+            applicant__id_number=id_number, state__in=OPEN_STATES
+        ).exists():
+            self.add_error(
+                "id_number",
+                _("This applicant already has an open case; continue that case instead."),
+            )
+        return cleaned
+
+    def applicant_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in APPLICANT_FIELDS}
+
+    def warnings(self) -> list[str]:
+        """Return what the clerk should double-check although the report was accepted."""
+        found = id_number_warnings(self.cleaned_data["id_number"])
+        if self.cleaned_data.get("agent_id_number"):
+            found += id_number_warnings(self.cleaned_data["agent_id_number"])
+        return found
+
+
+class CaseStepForm(forms.Form):
+    """Base of the workflow-step forms: an optional comment for the audit trail."""
+
+    comment = forms.CharField(
+        label=_("comment"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, case: ReissueCase, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+    def step_arguments(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class IssuedOnMixin(forms.Form):
+    # Range checks (not in the future, not before the loss) live in the services.
+    issued_on = forms.DateField(label=_("issued on"), initial=timezone.localdate)
+
+
+class IssueTempCardForm(IssuedOnMixin, CaseStepForm):
+    card_number = forms.CharField(
+        label=_("temporary card or collection certificate number"),
+        validators=[card_number_validator],
+    )
+    field_order = ["card_number", "issued_on", "comment"]
+
+
+class RecordIdReissuedForm(IssuedOnMixin, CaseStepForm):
+    field_order = ["issued_on", "comment"]
+
+
+class ReissueSsCardForm(IssuedOnMixin, CaseStepForm):
+    card_number = forms.CharField(label=_("new SS card number"), validators=[card_number_validator])
+    field_order = ["card_number", "issued_on", "comment"]
+
+
+class CancelCaseForm(CaseStepForm):
+    reason = forms.CharField(
+        label=_("reason for cancelling"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: the applicant found the cards."),
+    )
+    field_order = ["reason", "comment"]
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give the reason for cancelling."))
+        return reason
+
+
+CASE_STEP_FORMS = {
+    "issue_temp_card": IssueTempCardForm,
+    "record_id_reissued": RecordIdReissuedForm,
+    "reissue_ss_card": ReissueSsCardForm,
+    "reimburse": CaseStepForm,
+    "close": CaseStepForm,
+    "cancel": CancelCaseForm,
+}

@@ -1,0 +1,91 @@
+"""Resident ID numbers (GB 11643-1999): validation, derived facts and masking."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+ID_NUMBER_LENGTH = 18
+
+
+def normalize_id_number(value: str) -> str:
+    """Return the number without surrounding blanks, with a lower-case 'x' folded to 'X'."""
+    return (value or "").strip().upper()
+
+
+def validate_id_number(value: str) -> None:
+    """Raise ValidationError unless `value` is a well-formed 18-character resident ID number.
+
+    An unknown county code is not an error: the county table is never complete, and a real
+    card must not be turned away by it. See `id_number_warnings`.
+    """
+    number = normalize_id_number(value)
+    if len(number) != ID_NUMBER_LENGTH:
+        raise ValidationError(
+            _("An ID number has 18 characters; this one has %(count)d."),
+            code="id_length",
+            params={"count": len(number)},
+        )
+    if not number[:17].isascii() or not number[:17].isdigit() or number[17] not in "0123456789X":
+        raise ValidationError(
+            _("An ID number is 17 digits followed by a digit or X."), code="id_format"
+        )
+    birth_date = _birth_date_or_none(number)
+    if birth_date is None or birth_date > timezone.localdate() or birth_date.year < 1880:
+        raise ValidationError(
+            _("The birth date in this ID number (characters 7 to 14) is not a real date."),
+            code="id_birth_date",
+        )
+    if ric.calc_check_digit(number) != number[17]:
+        raise ValidationError(
+            _("The check character of this ID number is wrong; please compare it with the card."),
+            code="id_checksum",
+        )
+
+
+def id_number_warnings(value: str) -> list[str]:
+    """Return warnings a clerk should see for a valid number, such as an unknown county code."""
+    try:
+        ric.get_birth_place(normalize_id_number(value))
+    except StdnumError:
+        return [
+            str(
+                _(
+                    "The region code %(code)s is not in our county table. "
+                    "Please check it against the card; the number was accepted."
+                )
+                % {"code": normalize_id_number(value)[:6]}
+            )
+        ]
+    return []
+
+
+def birth_date_from_id_number(value: str) -> datetime.date:
+    """Return the birth date encoded in a valid ID number."""
+    birth_date = _birth_date_or_none(normalize_id_number(value))
+    if birth_date is None:
+        raise ValueError("not a valid ID number")
+    return birth_date
+
+
+def sex_from_id_number(value: str) -> str:
+    """Return 'M' or 'F': the 17th character is odd for men and even for women."""
+    return "M" if int(normalize_id_number(value)[16]) % 2 else "F"
+
+
+def mask_id_number(value: str) -> str:
+    """Return the number with the birth date and order code hidden: 110105********123X."""
+    number = normalize_id_number(value)
+    if len(number) <= 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def _birth_date_or_none(number: str) -> datetime.date | None:
+    try:
+        return datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None

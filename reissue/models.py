@@ -1,0 +1,443 @@
+"""Offices, applicants and lost-card cases, with the case workflow and its audit trail."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .id_numbers import (
+    birth_date_from_id_number,
+    normalize_id_number,
+    sex_from_id_number,
+    validate_id_number,
+)
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 -]{5,18}[0-9]$",
+    _("Enter a phone number of digits, optionally with spaces, dashes or a leading +."),
+)
+
+
+class Office(models.Model):
+    code = models.CharField(
+        _("code"),
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9]{2,8}$", _("Use 2 to 8 capital letters or digits."))],
+        help_text=_("Short code used in case references, for example DC."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="offices",
+        blank=True,
+        verbose_name=_("staff"),
+        help_text=_("Users who work in this office and see its cases."),
+    )
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("male")
+    FEMALE = "F", _("female")
+
+
+class Applicant(models.Model):
+    name = models.CharField(_("name"), max_length=50)
+    id_number = models.CharField(
+        _("resident ID number"),
+        max_length=18,
+        validators=[validate_id_number],
+        help_text=_("18 characters; the last may be X."),
+    )
+    birth_date = models.DateField(_("birth date"), editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, validators=[phone_validator])
+    hukou_address = models.CharField(_("household registration address"), max_length=200)
+    hukou_police_station = models.CharField(
+        _("police station of household registration"), max_length=100
+    )
+
+    class Meta:
+        verbose_name = _("applicant")
+        verbose_name_plural = _("applicants")
+        permissions = [("view_full_id_number", _("Can see full ID numbers"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"],
+                name="applicant_unique_id_number",
+                violation_error_message=_("An applicant with this ID number already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.id_number = normalize_id_number(self.id_number)
+
+    def save(self, *args, **kwargs) -> None:
+        # Birth date and sex are facts of the number, never typed separately.
+        self.id_number = normalize_id_number(self.id_number)
+        self.birth_date = birth_date_from_id_number(self.id_number)
+        self.sex = sex_from_id_number(self.id_number)
+        super().save(*args, **kwargs)
+
+
+class CaseState(models.TextChoices):
+    REPORTED = "reported", _("reported")
+    TEMP_CARD_ISSUED = "temp_card_issued", _("temporary card issued")
+    ID_REISSUED = "id_reissued", _("ID card reissued")
+    SS_CARD_REISSUED = "ss_card_reissued", _("SS card reissued")
+    REIMBURSED = "reimbursed", _("reimbursed")
+    CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_STATES = [
+    CaseState.REPORTED,
+    CaseState.TEMP_CARD_ISSUED,
+    CaseState.ID_REISSUED,
+    CaseState.SS_CARD_REISSUED,
+]
+FINISHED_STATES = [CaseState.REIMBURSED, CaseState.CLOSED, CaseState.CANCELLED]
+SS_CARD_DONE_STATES = [CaseState.SS_CARD_REISSUED, CaseState.REIMBURSED, CaseState.CLOSED]
+
+
+class LostItems(models.TextChoices):
+    BOTH = "both", _("ID card and SS card")
+    ID_CARD = "id_card", _("ID card only")
+    SS_CARD = "ss_card", _("SS card only")
+
+
+class LossKind(models.TextChoices):
+    LOST = "lost", _("lost")
+    STOLEN = "stolen", _("stolen")
+    DAMAGED = "damaged", _("damaged")
+
+
+def condition(message):
+    """Mark a transition condition with the sentence a clerk reads when it fails."""
+
+    def decorate(func):
+        func.failure_message = message
+        return func
+
+    return decorate
+
+
+@condition(_("The ID card was not reported lost, so there is no ID card to reissue."))
+def id_card_was_lost(case: "ReissueCase") -> bool:
+    return case.id_card_lost
+
+
+@condition(_("The household registration (hukou) book must be presented to reissue the ID card."))
+def hukou_book_presented(case: "ReissueCase") -> bool:
+    return case.presented_hukou_book
+
+
+@condition(_("The ID card was lost: record the new ID card before reissuing the SS card."))
+def id_card_settled(case: "ReissueCase") -> bool:
+    return not case.id_card_lost or case.id_card_issued_on is not None
+
+
+@condition(_("Proof of identity is required: the ID card, a temporary ID card or the hukou book."))
+def identity_proven(case: "ReissueCase") -> bool:
+    return case.presented_id_card or case.presented_hukou_book
+
+
+@condition(_("A one-inch colour photo is required for an IC card conversion."))
+def photo_for_ic_conversion(case: "ReissueCase") -> bool:
+    return not case.converts_ic_card or case.presented_photo
+
+
+@condition(_("An agent acts for the applicant: the agent's name and ID number are required."))
+def agent_details_complete(case: "ReissueCase") -> bool:
+    return not case.agent_acts or bool(case.agent_name and case.agent_id_number)
+
+
+@condition(_("The expense claim of this case has not been paid yet."))
+def claim_paid(case: "ReissueCase") -> bool:
+    # The claims app supplies the reverse relation; without a claim this is never met.
+    claim = getattr(case, "expense_claim", None)
+    return claim is not None and claim.state == "paid"
+
+
+@condition(_("An expense claim is still open for this case: decide and pay it, or reject it."))
+def nothing_to_reimburse(case: "ReissueCase") -> bool:
+    claim = getattr(case, "expense_claim", None)
+    return claim is None or claim.state == "rejected"
+
+
+class ReissueCase(ConcurrentTransitionMixin, models.Model):
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    applicant = models.ForeignKey(
+        Applicant, on_delete=models.PROTECT, related_name="cases", verbose_name=_("applicant")
+    )
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="cases", verbose_name=_("office")
+    )
+    lost_items = models.CharField(_("what was lost"), max_length=10, choices=LostItems.choices)
+    loss_kind = models.CharField(_("how"), max_length=10, choices=LossKind.choices)
+    loss_date = models.DateField(_("date of loss"))
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now, db_index=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+        verbose_name=_("clerk"),
+    )
+
+    agent_acts = models.BooleanField(_("an agent acts for the applicant"), default=False)
+    agent_name = models.CharField(_("agent's name"), max_length=50, blank=True)
+    agent_id_number = models.CharField(
+        _("agent's ID number"), max_length=18, blank=True, validators=[validate_id_number]
+    )
+
+    presented_hukou_book = models.BooleanField(_("hukou book presented"), default=False)
+    presented_id_card = models.BooleanField(
+        _("ID card or temporary ID card presented"), default=False
+    )
+    presented_photo = models.BooleanField(_("one-inch colour photo presented"), default=False)
+    converts_ic_card = models.BooleanField(
+        _("converts an old medical-insurance IC card"), default=False
+    )
+
+    ss_card_suspended_at = models.DateTimeField(_("SS card suspended at"), null=True, blank=True)
+    temp_card_number = models.CharField(_("temporary card number"), max_length=32, blank=True)
+    temp_card_issued_on = models.DateField(_("temporary card issued on"), null=True, blank=True)
+    id_card_issued_on = models.DateField(_("new ID card issued on"), null=True, blank=True)
+    ss_card_number = models.CharField(_("new SS card number"), max_length=32, blank=True)
+    ss_card_issued_on = models.DateField(_("new SS card issued on"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
+
+    state = FSMField(
+        _("state"),
+        default=CaseState.REPORTED,
+        choices=CaseState.choices,
+        protected=True,
+        db_index=True,
+    )
+
+    class Meta:
+        verbose_name = _("reissue case")
+        verbose_name_plural = _("reissue cases")
+        ordering = ["-reported_at", "-id"]
+        permissions = [
+            ("issue_temp_card", _("Can issue a temporary card")),
+            ("record_id_reissued", _("Can record the reissued ID card")),
+            ("reissue_ss_card", _("Can reissue the SS card")),
+            ("reimburse_case", _("Can mark a case reimbursed")),
+            ("close_case", _("Can close a case")),
+            ("cancel_case", _("Can cancel a case")),
+            ("view_all_offices", _("Can see the cases of every office")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant"],
+                condition=Q(state__in=OPEN_STATES),
+                name="case_one_open_case_per_applicant",
+                violation_error_message=_(
+                    "This applicant already has an open case; continue that case instead."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(agent_acts=False) | (~Q(agent_name="") & ~Q(agent_id_number="")),
+                name="case_agent_details_when_agent_acts",
+                violation_error_message=_("When an agent acts, give the agent's name and ID number."),
+            ),
+            models.UniqueConstraint(
+                fields=["ss_card_number"],
+                condition=~Q(ss_card_number=""),
+                name="case_unique_ss_card_number",
+                violation_error_message=_("This SS card number was already given to another case."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=SS_CARD_DONE_STATES) | ~Q(ss_card_number=""),
+                name="case_ss_card_number_once_reissued",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaseState.CANCELLED) | ~Q(cancel_reason=""),
+                name="case_cancel_reason_when_cancelled",
+            ),
+        ]
+        indexes = [models.Index(fields=["office", "state"], name="case_office_state_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def id_card_lost(self) -> bool:
+        return self.lost_items in (LostItems.BOTH, LostItems.ID_CARD)
+
+    @property
+    def ss_card_lost(self) -> bool:
+        return self.lost_items in (LostItems.BOTH, LostItems.SS_CARD)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def days_open(self) -> int:
+        """Return the calendar days from the report to the finish (or to today, while open)."""
+        end = self.finished_at or timezone.now()
+        return (timezone.localdate(end) - timezone.localdate(self.reported_at)).days
+
+    def clean(self) -> None:
+        errors = {}
+        self.agent_id_number = normalize_id_number(self.agent_id_number)
+        if self.loss_date and self.loss_date > timezone.localdate():
+            errors["loss_date"] = _("The date of loss cannot be in the future.")
+        if self.agent_acts and not self.agent_name:
+            errors["agent_name"] = _("An agent acts for the applicant: give the agent's name.")
+        if self.agent_acts and not self.agent_id_number:
+            errors["agent_id_number"] = _(
+                "An agent acts for the applicant: give the agent's ID number."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    # The workflow. Transitions change only this model's fields; services save and audit.
+
+    @transition(
+        field=state,
+        source=CaseState.REPORTED,
+        target=CaseState.TEMP_CARD_ISSUED,
+        permission="reissue.issue_temp_card",
+        custom={"label": _("Issue temporary card")},
+    )
+    def issue_temp_card(self, *, card_number: str, issued_on) -> None:
+        self.temp_card_number = card_number
+        self.temp_card_issued_on = issued_on
+
+    @transition(
+        field=state,
+        source=[CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED],
+        target=CaseState.ID_REISSUED,
+        conditions=[id_card_was_lost, hukou_book_presented],
+        permission="reissue.record_id_reissued",
+        custom={"label": _("Record new ID card")},
+    )
+    def record_id_reissued(self, *, issued_on) -> None:
+        self.id_card_issued_on = issued_on
+
+    @transition(
+        field=state,
+        source=[CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED, CaseState.ID_REISSUED],
+        target=CaseState.SS_CARD_REISSUED,
+        conditions=[id_card_settled, identity_proven, photo_for_ic_conversion, agent_details_complete],
+        permission="reissue.reissue_ss_card",
+        custom={"label": _("Reissue SS card")},
+    )
+    def reissue_ss_card(self, *, card_number: str, issued_on) -> None:
+        self.ss_card_number = card_number
+        self.ss_card_issued_on = issued_on
+
+    @transition(
+        field=state,
+        source=CaseState.SS_CARD_REISSUED,
+        target=CaseState.REIMBURSED,
+        conditions=[claim_paid],
+        permission="reissue.reimburse_case",
+        custom={"label": _("Mark reimbursed")},
+    )
+    def reimburse(self) -> None:
+        self.finished_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=CaseState.SS_CARD_REISSUED,
+        target=CaseState.CLOSED,
+        conditions=[nothing_to_reimburse],
+        permission="reissue.close_case",
+        custom={"label": _("Close (nothing to reimburse)")},
+    )
+    def close(self) -> None:
+        self.finished_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=OPEN_STATES,
+        target=CaseState.CANCELLED,
+        permission="reissue.cancel_case",
+        custom={"label": _("Cancel case")},
+    )
+    def cancel(self, *, reason: str) -> None:
+        self.cancel_reason = reason
+        self.finished_at = timezone.now()
+
+
+class CaseSequence(models.Model):
+    """The last reference number given out per office and year."""
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "year"], name="case_sequence_office_year")
+        ]
+
+
+class AuditEntry(models.Model):
+    """One recorded change: a registration, an edit or a transition. Never changed afterwards."""
+
+    # Empty for changes to an applicant's own record, which belong to no single case.
+    case = models.ForeignKey(
+        ReissueCase,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("case"),
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    action = models.CharField(_("action"), max_length=40)
+    source_state = models.CharField(_("from state"), max_length=32, blank=True)
+    target_state = models.CharField(_("to state"), max_length=32, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+    changes = models.JSONField(_("changed fields"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["at", "id"]
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "at"], name="audit_object_idx"),
+            models.Index(fields=["case", "at"], name="audit_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("Audit entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Audit entries cannot be deleted."))

@@ -1,0 +1,25 @@
+"""Reads: the querysets behind the case screens, already scoped to the user's offices."""
+
+from django.db.models import QuerySet
+
+from .models import AuditEntry, ReissueCase
+from .permissions import scope_audit_entries, scope_cases
+
+
+def cases_visible_to(*, user) -> QuerySet[ReissueCase]:
+    """Return the cases `user` may see, with what a list row shows joined in."""
+    return scope_cases(
+        ReissueCase.objects.select_related("applicant", "office", "handled_by"), user
+    )
+
+
+def case_audit_trail(*, case: ReissueCase) -> QuerySet[AuditEntry]:
+    """Return the case's audit entries in time order, with who made each."""
+    return case.audit_entries.select_related("actor").order_by("at", "id")
+
+
+def audit_entries_visible_to(*, user) -> QuerySet[AuditEntry]:
+    """Return the audit entries `user` may read."""
+    return scope_audit_entries(
+        AuditEntry.objects.select_related("case", "actor", "content_type"), user
+    )

@@ -1,0 +1,309 @@
+"""Writes: registering a case, editing it, and every workflow step, each atomic and audited."""
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .id_numbers import mask_id_number, normalize_id_number
+from .models import Applicant, AuditEntry, CaseSequence, Office, ReissueCase
+from .permissions import access_case_for_action, access_office_for_registration
+from .workflow import blocking_reasons, transition_label, transition_named
+
+# Fields whose values the audit trail keeps masked: the trail is read by more people than
+# may see a full ID number.
+MASKED_IN_AUDIT = {"id_number", "agent_id_number"}
+
+
+class WorkflowError(Exception):
+    """A step that cannot be taken now; the message is written for the clerk."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def audit_record(
+    *,
+    obj: models.Model,
+    case: ReissueCase | None,
+    action: str,
+    actor,
+    source_state: str = "",
+    target_state: str = "",
+    comment: str = "",
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit trail."""
+    return AuditEntry.objects.create(
+        case=case,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=obj.pk,
+        action=action,
+        source_state=source_state,
+        target_state=target_state,
+        actor=actor,
+        comment=comment,
+        changes=dict(changes or {}),
+    )
+
+
+def _audit_value(field: str, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    return mask_id_number(str(value)) if field in MASKED_IN_AUDIT else str(value)
+
+
+def _apply_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Set the given fields and return {field: [old, new]} for those that really changed."""
+    changes = {}
+    for field, value in data.items():
+        old = getattr(instance, field)
+        if old != value:
+            setattr(instance, field, value)
+            changes[field] = [_audit_value(field, old), _audit_value(field, value)]
+    return changes
+
+
+# Registration -------------------------------------------------------------------------------
+
+
+def _next_reference(office: Office) -> str:
+    """Return the next case reference of the office, for example DC-2026-000042."""
+    year = timezone.localdate().year
+    sequence, _created = CaseSequence.objects.select_for_update().get_or_create(
+        office=office, year=year
+    )
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"{office.code}-{year}-{sequence.last_number:06d}"
+
+
+def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Applicant:
+    """Return the applicant with this ID number, created or with contact details brought up to date."""
+    id_number = normalize_id_number(fields["id_number"])
+    applicant = Applicant.objects.select_for_update().filter(id_number=id_number).first()
+    if applicant is None:
+        applicant = Applicant(**{**fields, "id_number": id_number})
+        applicant.full_clean()
+        applicant.save()
+        return applicant
+    if applicant.name.strip() != fields["name"].strip():
+        raise ValidationError(
+            {"name": _("This ID number is registered under another name. Check the card.")}
+        )
+    contact = {k: v for k, v in fields.items() if k not in ("id_number", "name")}
+    changes = _apply_changes(applicant, contact)
+    if changes:
+        applicant.full_clean()
+        applicant.save()
+        audit_record(obj=applicant, case=None, action="edited", actor=acting_user, changes=changes)
+    return applicant
+
+
+@transaction.atomic
+def case_register(
+    *, case: ReissueCase, applicant_fields: Mapping[str, Any], acting_user
+) -> ReissueCase:
+    """Register a lost-card report: find or create the applicant, suspend the SS card, audit.
+
+    `case` is an unsaved case with the report's fields filled in (office, what was lost, ...).
+    """
+    access_office_for_registration(acting_user, case.office)
+    case.applicant = _applicant_for_registration(fields=applicant_fields, acting_user=acting_user)
+    case.handled_by = acting_user
+    case.reported_at = timezone.now()
+    if case.ss_card_lost:
+        # Suspended at once, so that nobody can use the lost card.
+        case.ss_card_suspended_at = case.reported_at
+    case.full_clean(exclude=["reference"])
+    case.reference = _next_reference(case.office)
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError as exc:
+        # Another clerk registered the same applicant a moment ago.
+        raise ValidationError(
+            _("This applicant already has an open case; continue that case instead.")
+        ) from exc
+    audit_record(
+        obj=case, case=case, action="registered", actor=acting_user, target_state=case.state
+    )
+    return case
+
+
+# Editing -------------------------------------------------------------------------------------
+
+
+def _lock_case_for(*, case: ReissueCase, acting_user) -> ReissueCase:
+    """Return a fresh, row-locked copy of the case after checking the user works in its office."""
+    locked = ReissueCase.objects.select_for_update().get(pk=case.pk)
+    access_case_for_action(acting_user, locked)
+    return locked
+
+
+@transaction.atomic
+def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> ReissueCase:
+    """Change the editable details of an open case (documents presented, agent, ...) and audit."""
+    locked = _lock_case_for(case=case, acting_user=acting_user)
+    if not acting_user.has_perm("reissue.change_reissuecase"):
+        raise PermissionDenied(_("You may not change cases."))
+    if not locked.is_open:
+        raise WorkflowError(_("A finished case can no longer be changed."))
+    changes = _apply_changes(locked, data)
+    if changes:
+        locked.full_clean()
+        locked.save()
+        audit_record(obj=locked, case=locked, action="edited", actor=acting_user, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def applicant_update(*, applicant: Applicant, acting_user, data: Mapping[str, Any]) -> Applicant:
+    """Change an applicant's name or contact details and audit the change."""
+    if not acting_user.has_perm("reissue.change_applicant"):
+        raise PermissionDenied(_("You may not change applicants."))
+    locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
+    changes = _apply_changes(locked, {k: v for k, v in data.items() if k != "id_number"})
+    if changes:
+        locked.full_clean()
+        locked.save()
+        audit_record(obj=locked, case=None, action="edited", actor=acting_user, changes=changes)
+    return locked
+
+
+# Workflow steps ------------------------------------------------------------------------------
+
+
+def _run_case_transition(
+    *,
+    case: ReissueCase,
+    acting_user,
+    name: str,
+    expected_state: str | None = None,
+    comment: str = "",
+    **arguments: Any,
+) -> ReissueCase:
+    """Take one workflow step on a locked copy of the case, save it and audit it, atomically.
+
+    Exactly one of two clerks acting at once succeeds: the second finds the row locked, then
+    the state moved on, and gets a WorkflowError it can read.
+    """
+    with transaction.atomic():
+        locked = _lock_case_for(case=case, acting_user=acting_user)
+        if expected_state is not None and locked.state != expected_state:
+            raise WorkflowError(
+                _(
+                    "Someone else changed this case meanwhile: it is now “%(state)s”. "
+                    "Please look at it again."
+                )
+                % {"state": locked.get_state_display()}
+            )
+        step = transition_named(locked, name)
+        if step is None:
+            raise WorkflowError(
+                _("A case in state “%(state)s” cannot take this step.")
+                % {"state": locked.get_state_display()}
+            )
+        if not step.has_perm(locked, acting_user):
+            raise PermissionDenied(
+                _("You may not take the step “%(step)s”.") % {"step": transition_label(step)}
+            )
+        reasons = blocking_reasons(step, locked)
+        if reasons:
+            raise WorkflowError(" ".join(reasons))
+        source = locked.state
+        getattr(locked, name)(**arguments)
+        locked.full_clean()
+        locked.save()
+        audit_record(
+            obj=locked,
+            case=locked,
+            action=name,
+            actor=acting_user,
+            source_state=source,
+            target_state=locked.state,
+            comment=comment,
+        )
+    return locked
+
+
+def _not_before(day: datetime.date, earliest: datetime.date, what: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({"issued_on": _("The date cannot be in the future.")})
+    if day < earliest:
+        raise ValidationError({"issued_on": what})
+
+
+def case_issue_temp_card(
+    *, case: ReissueCase, acting_user, card_number: str, issued_on: datetime.date, **options
+) -> ReissueCase:
+    """Record the temporary card (or paper collection certificate) that serves for doctor visits."""
+    _not_before(issued_on, case.loss_date, _("The card cannot be issued before the loss."))
+    return _run_case_transition(
+        case=case,
+        acting_user=acting_user,
+        name="issue_temp_card",
+        card_number=card_number.strip(),
+        issued_on=issued_on,
+        **options,
+    )
+
+
+def case_record_id_reissued(
+    *, case: ReissueCase, acting_user, issued_on: datetime.date, **options
+) -> ReissueCase:
+    """Record the new ID card issued by the police station of household registration."""
+    _not_before(issued_on, case.loss_date, _("The new ID card cannot predate the loss."))
+    return _run_case_transition(
+        case=case, acting_user=acting_user, name="record_id_reissued", issued_on=issued_on, **options
+    )
+
+
+def case_reissue_ss_card(
+    *, case: ReissueCase, acting_user, card_number: str, issued_on: datetime.date, **options
+) -> ReissueCase:
+    """Record the new social security card."""
+    _not_before(issued_on, case.loss_date, _("The new SS card cannot predate the loss."))
+    return _run_case_transition(
+        case=case,
+        acting_user=acting_user,
+        name="reissue_ss_card",
+        card_number=card_number.strip(),
+        issued_on=issued_on,
+        **options,
+    )
+
+
+def case_reimburse(*, case: ReissueCase, acting_user, **options) -> ReissueCase:
+    """Finish the case once its expense claim has been paid."""
+    return _run_case_transition(case=case, acting_user=acting_user, name="reimburse", **options)
+
+
+def case_close(*, case: ReissueCase, acting_user, **options) -> ReissueCase:
+    """Finish the case when there is nothing to reimburse."""
+    return _run_case_transition(case=case, acting_user=acting_user, name="close", **options)
+
+
+def case_cancel(*, case: ReissueCase, acting_user, reason: str, **options) -> ReissueCase:
+    """Cancel an open case, for example because the card was found."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for cancelling.")})
+    return _run_case_transition(
+        case=case, acting_user=acting_user, name="cancel", reason=reason.strip(), **options
+    )
+
+
+CASE_STEP_SERVICES = {
+    "issue_temp_card": case_issue_temp_card,
+    "record_id_reissued": case_record_id_reissued,
+    "reissue_ss_card": case_reissue_ss_card,
+    "reimburse": case_reimburse,
+    "close": case_close,
+    "cancel": case_cancel,
+}

@@ -1,0 +1,67 @@
+"""Read django-fsm transitions for people: which steps exist now, and why one is blocked.
+
+Shared by every FSM model of the project (cases here, expense claims in `claims`).
+"""
+
+from dataclasses import dataclass, field
+
+from django_fsm import Transition
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    name: str
+    label: str
+    target: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        return not self.reasons
+
+
+def transitions_from_current_state(instance, state_field: str = "state") -> list[Transition]:
+    """Return the transitions whose source matches the instance's current state, in model order."""
+    fsm_field = instance._meta.get_field(state_field)
+    current = getattr(instance, state_field)
+    found = []
+    for method in fsm_field.transitions[type(instance)].values():
+        meta = method._django_fsm
+        if meta.has_transition(current):
+            found.append(meta.get_transition(current))
+    return found
+
+
+def transition_named(instance, name: str, state_field: str = "state") -> Transition | None:
+    """Return the transition `name` if it can start from the current state, else None."""
+    for candidate in transitions_from_current_state(instance, state_field):
+        if candidate.name == name:
+            return candidate
+    return None
+
+
+def blocking_reasons(transition: Transition, instance) -> list[str]:
+    """Return the readable failure message of every condition the instance does not meet."""
+    return [
+        str(getattr(check, "failure_message", check.__name__))
+        for check in transition.conditions
+        if not check(instance)
+    ]
+
+
+def transition_label(transition: Transition) -> str:
+    return str(transition.custom.get("label", transition.name))
+
+
+def transition_options(instance, user, state_field: str = "state") -> list[TransitionOption]:
+    """Return the steps `user` is permitted to take from here, each with its blocking reasons."""
+    return [
+        TransitionOption(
+            name=candidate.name,
+            label=transition_label(candidate),
+            target=str(candidate.target),
+            reasons=blocking_reasons(candidate, instance),
+        )
+        for candidate in transitions_from_current_state(instance, state_field)
+        if candidate.has_perm(instance, user)
+    ]
