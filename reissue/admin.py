@@ -243,10 +243,16 @@ class ReissueCaseAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
         if self._agent_id_number_hidden(request, obj):
             columns = self._columns(request)
             fieldsets = [
-                (title, {**opts, "fields": [
-                    columns["shown_agent_id_number"] if f == "agent_id_number" else f
-                    for f in opts["fields"]
-                ]})
+                (
+                    title,
+                    {
+                        **opts,
+                        "fields": [
+                            columns["shown_agent_id_number"] if f == "agent_id_number" else f
+                            for f in opts["fields"]
+                        ],
+                    },
+                )
                 for title, opts in fieldsets
             ]
         return fieldsets
@@ -274,7 +280,10 @@ class ReissueCaseAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
         return readonly
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not offices_worked_in(request.user).filter(pk=obj.office_id).exists():
+        if (
+            obj is not None
+            and not offices_worked_in(request.user).filter(pk=obj.office_id).exists()
+        ):
             return False
         return super().has_change_permission(request, obj)
 

@@ -51,9 +51,12 @@ class CaseRegistrationForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         id_number = cleaned.get("id_number")
-        if id_number and ReissueCase.objects.filter(
-            applicant__id_number=id_number, state__in=OPEN_STATES
-        ).exists():
+        if (
+            id_number
+            and ReissueCase.objects.filter(
+                applicant__id_number=id_number, state__in=OPEN_STATES
+            ).exists()
+        ):
             self.add_error(
                 "id_number",
                 _("This applicant already has an open case; continue that case instead."),

@@ -89,3 +89,12 @@ def _birth_date_or_none(number: str) -> datetime.date | None:
         return datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return None
+
+
+def compose_id_number(region: str, birth_date: datetime.date, order: int) -> str:
+    """Return a valid ID number for a 6-digit region code, birth date and 3-digit order code.
+
+    For demo data and tests; the order code is odd for men and even for women.
+    """
+    body = f"{region}{birth_date:%Y%m%d}{order:03d}"
+    return body + ric.calc_check_digit(body + "0")

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -85,15 +85,15 @@ class Applicant(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        self.id_number = normalize_id_number(self.id_number)
-
     def save(self, *args, **kwargs) -> None:
         # Birth date and sex are facts of the number, never typed separately.
         self.id_number = normalize_id_number(self.id_number)
         self.birth_date = birth_date_from_id_number(self.id_number)
         self.sex = sex_from_id_number(self.id_number)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.id_number = normalize_id_number(self.id_number)
 
 
 class CaseState(models.TextChoices):
@@ -257,7 +257,9 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(agent_acts=False) | (~Q(agent_name="") & ~Q(agent_id_number="")),
                 name="case_agent_details_when_agent_acts",
-                violation_error_message=_("When an agent acts, give the agent's name and ID number."),
+                violation_error_message=_(
+                    "When an agent acts, give the agent's name and ID number."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["ss_card_number"],
@@ -295,6 +297,11 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         """Return the calendar days from the report to the finish (or to today, while open)."""
         end = self.finished_at or timezone.now()
         return (timezone.localdate(end) - timezone.localdate(self.reported_at)).days
+
+    def clean_fields(self, exclude=None) -> None:
+        # Field cleaning re-assigns each value; the protected state may only change by a
+        # transition, and its value is checked by the database constraints anyway.
+        super().clean_fields(exclude={*(exclude or ()), "state"})
 
     def clean(self) -> None:
         errors = {}
@@ -338,7 +345,12 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED, CaseState.ID_REISSUED],
         target=CaseState.SS_CARD_REISSUED,
-        conditions=[id_card_settled, identity_proven, photo_for_ic_conversion, agent_details_complete],
+        conditions=[
+            id_card_settled,
+            identity_proven,
+            photo_for_ic_conversion,
+            agent_details_complete,
+        ],
         permission="reissue.reissue_ss_card",
         custom={"label": _("Reissue SS card")},
     )
@@ -392,6 +404,12 @@ class CaseSequence(models.Model):
             models.UniqueConstraint(fields=["office", "year"], name="case_sequence_office_year")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last_number}"
+
+
+AUDIT_ACTION_LABELS = {"registered": _("registered"), "edited": _("edited")}
+
 
 class AuditEntry(models.Model):
     """One recorded change: a registration, an edit or a transition. Never changed afterwards."""
@@ -441,3 +459,26 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
+
+    def action_display(self) -> str:
+        """Return the action as a person reads it: the transition's label where there is one."""
+        if self.action in AUDIT_ACTION_LABELS:
+            return str(AUDIT_ACTION_LABELS[self.action])
+        method = getattr(self.content_type.model_class(), self.action, None)
+        for step in getattr(getattr(method, "_django_fsm", None), "transitions", {}).values():
+            return str(step.custom.get("label", self.action))
+        return self.action
+
+    def source_state_display(self) -> str:
+        return self._state_label(self.source_state)
+
+    def target_state_display(self) -> str:
+        return self._state_label(self.target_state)
+
+    def _state_label(self, value: str) -> str:
+        model = self.content_type.model_class()
+        try:
+            choices = dict(model._meta.get_field("state").choices)
+        except FieldDoesNotExist:
+            return value
+        return str(choices.get(value, value))

@@ -15,7 +15,7 @@ def cases_visible_to(*, user) -> QuerySet[ReissueCase]:
 
 def case_audit_trail(*, case: ReissueCase) -> QuerySet[AuditEntry]:
     """Return the case's audit entries in time order, with who made each."""
-    return case.audit_entries.select_related("actor").order_by("at", "id")
+    return case.audit_entries.select_related("actor", "content_type").order_by("at", "id")
 
 
 def audit_entries_visible_to(*, user) -> QuerySet[AuditEntry]:

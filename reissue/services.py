@@ -85,7 +85,7 @@ def _next_reference(office: Office) -> str:
 
 
 def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Applicant:
-    """Return the applicant with this ID number, created or with contact details brought up to date."""
+    """Return the applicant with this ID number: created, or with contact details updated."""
     id_number = normalize_id_number(fields["id_number"])
     applicant = Applicant.objects.select_for_update().filter(id_number=id_number).first()
     if applicant is None:
@@ -261,7 +261,11 @@ def case_record_id_reissued(
     """Record the new ID card issued by the police station of household registration."""
     _not_before(issued_on, case.loss_date, _("The new ID card cannot predate the loss."))
     return _run_case_transition(
-        case=case, acting_user=acting_user, name="record_id_reissued", issued_on=issued_on, **options
+        case=case,
+        acting_user=acting_user,
+        name="record_id_reissued",
+        issued_on=issued_on,
+        **options,
     )
 
 

@@ -1,0 +1,125 @@
+"""Create demo offices, one user per role and office, and about 50 cases in every state.
+
+Demo only: the passwords are printed and documented. Running it again changes nothing.
+"""
+
+import datetime
+import random
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from reissue import services
+from reissue.id_numbers import compose_id_number
+from reissue.models import LossKind, LostItems, Office, ReissueCase
+
+DEMO_PASSWORD = "demo-Reissue-2026"
+OFFICES = [("DC", "东城区社保经办处", "110101"), ("PD", "浦东新区社保中心", "310115")]
+ROLES = ["Clerk", "Reviewer", "Supervisor", "Auditor"]
+CASES_PER_OFFICE = 25
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN_NAMES = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"]
+# Where each demo case stops: cycles through every state the workflow reaches without a claim.
+TARGETS = ["reported", "temp_card_issued", "id_reissued", "ss_card_reissued", "closed", "cancelled"]
+
+
+class Command(BaseCommand):
+    help = "Create demo offices, users (one per role and office) and cases. Demo only."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            offices = [self._office(code, name) for code, name, _region in OFFICES]
+            logins = self._users(offices)
+            for office, (_code, _name, region) in zip(offices, OFFICES, strict=True):
+                if not office.cases.exists():
+                    self._cases(
+                        office,
+                        region,
+                        clerk=logins[f"clerk.{office.code.lower()}"],
+                        supervisor=logins[f"supervisor.{office.code.lower()}"],
+                    )
+        self.stdout.write(self.style.SUCCESS("Demo logins (demo only, never in production):"))
+        for username in logins:
+            self.stdout.write(f"  {username:<16} password: {DEMO_PASSWORD}")
+
+    def _office(self, code, name):
+        office, _created = Office.objects.get_or_create(code=code, defaults={"name": name})
+        return office
+
+    def _users(self, offices):
+        User = get_user_model()
+        logins = {}
+        admin, created = User.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
+        logins["admin"] = admin
+        for office in offices:
+            for role in ROLES:
+                user, created = User.objects.get_or_create(
+                    username=f"{role.lower()}.{office.code.lower()}", defaults={"is_staff": True}
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                user.groups.add(Group.objects.get(name=role))
+                office.staff.add(user)
+                logins[user.username] = user
+        return logins
+
+    def _cases(self, office, region, *, clerk, supervisor):
+        rng = random.Random(office.code)
+        today = timezone.localdate()
+        for number in range(CASES_PER_OFFICE):
+            target = TARGETS[number % len(TARGETS)]
+            birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(0, 60 * 365))
+            lost = rng.choice([LostItems.BOTH, LostItems.BOTH, LostItems.SS_CARD])
+            case = services.case_register(
+                case=ReissueCase(
+                    office=office,
+                    lost_items=lost,
+                    loss_kind=rng.choice(LossKind.values),
+                    loss_date=today - datetime.timedelta(days=rng.randrange(1, 30)),
+                    presented_hukou_book=True,
+                    presented_id_card=lost == LostItems.SS_CARD,
+                ),
+                applicant_fields={
+                    "name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN_NAMES, 2)),
+                    "id_number": compose_id_number(region, birth, 100 + number),
+                    "phone": f"13{rng.randrange(100000000, 999999999)}",
+                    "hukou_address": f"{office.name[:3]}幸福路{number + 1}号",
+                    "hukou_police_station": f"{office.name[:3]}派出所",
+                },
+                acting_user=clerk,
+            )
+            self._advance(case, target, clerk=clerk, supervisor=supervisor, number=number)
+
+    def _advance(self, case, target, *, clerk, supervisor, number):
+        today = timezone.localdate()
+        if target == "cancelled":
+            services.case_cancel(case=case, acting_user=supervisor, reason="申请人已找回证件")
+            return
+        steps = TARGETS[1 : TARGETS.index(target) + 1]
+        for step in steps:
+            if step == "temp_card_issued":
+                case = services.case_issue_temp_card(
+                    case=case, acting_user=clerk, card_number=f"TMP{case.pk:06d}", issued_on=today
+                )
+            elif step == "id_reissued" and case.id_card_lost:
+                case = services.case_record_id_reissued(
+                    case=case, acting_user=clerk, issued_on=today
+                )
+            elif step == "ss_card_reissued":
+                case = services.case_reissue_ss_card(
+                    case=case,
+                    acting_user=clerk,
+                    card_number=f"SS{case.office.code}{case.pk:08d}",
+                    issued_on=today,
+                )
+            elif step == "closed":
+                case = services.case_close(case=case, acting_user=clerk)

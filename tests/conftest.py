@@ -1,0 +1,52 @@
+import pytest
+from django.db import connection
+
+from tests.factories import OfficeFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if connection.vendor != "postgresql":
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory(code="DC", name="Dongcheng")
+
+
+@pytest.fixture
+def other_office(db):
+    return OfficeFactory(code="PD", name="Pudong")
+
+
+@pytest.fixture
+def clerk(office):
+    return UserFactory(username="clerk", role="Clerk", offices=[office])
+
+
+@pytest.fixture
+def reviewer(office):
+    return UserFactory(username="reviewer", role="Reviewer", offices=[office])
+
+
+@pytest.fixture
+def supervisor(office):
+    return UserFactory(username="supervisor", role="Supervisor", offices=[office])
+
+
+@pytest.fixture
+def auditor(office):
+    return UserFactory(username="auditor", role="Auditor", offices=[office])
+
+
+@pytest.fixture
+def other_clerk(other_office):
+    return UserFactory(username="other_clerk", role="Clerk", offices=[other_office])
+
+
+@pytest.fixture
+def other_supervisor(other_office):
+    return UserFactory(username="other_supervisor", role="Supervisor", offices=[other_office])

@@ -1,0 +1,268 @@
+"""The clerks' screens, through the test client: what each user sees and may do."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reissue import services
+from reissue.models import AuditEntry, LostItems, ReissueCase
+from tests.factories import applicant_fields, register_case
+
+TODAY = timezone.localdate
+CHANGELIST = reverse("admin:reissue_reissuecase_changelist")
+
+
+def change_url(case):
+    return reverse("admin:reissue_reissuecase_change", args=[case.pk])
+
+
+def step_url(case, name):
+    return reverse("admin:reissue_reissuecase_step", args=[case.pk, name])
+
+
+@pytest.fixture
+def case(clerk, office):
+    return register_case(clerk=clerk, office=office)
+
+
+def test_clerk_sees_masked_id_numbers_in_list_and_page(client, clerk, case):
+    client.force_login(clerk)
+    number = case.applicant.id_number
+    masked = number[:6] + "********" + number[-4:]
+    for url in (CHANGELIST, change_url(case)):
+        page = client.get(url).content.decode()
+        assert masked in page and number not in page
+
+
+def test_supervisor_sees_full_id_numbers(client, supervisor, case):
+    client.force_login(supervisor)
+    assert case.applicant.id_number in client.get(CHANGELIST).content.decode()
+
+
+def test_search_by_exact_id_number_finds_the_case_but_shows_it_masked(client, clerk, case):
+    client.force_login(clerk)
+    number = case.applicant.id_number
+    page = client.get(CHANGELIST, {"q": number.lower()}).content.decode()
+    masked = number[:6] + "********" + number[-4:]
+    assert case.reference in page
+    assert f'<td class="field-masked_id_number">{masked}</td>' in page
+    partial = client.get(CHANGELIST, {"q": number[:10]}).content.decode()
+    assert case.reference not in partial
+
+
+def test_change_page_shows_available_steps_and_reasons_for_blocked_ones(client, clerk, office):
+    case = register_case(clerk=clerk, office=office, presented_hukou_book=False)
+    client.force_login(clerk)
+    page = client.get(change_url(case)).content.decode()
+    assert step_url(case, "issue_temp_card") in page
+    assert step_url(case, "record_id_reissued") not in page
+    assert "must be presented to reissue the ID card" in page
+    assert step_url(case, "cancel") not in page  # clerks may not cancel: not even shown
+
+
+def test_clerk_takes_a_step_with_the_button(client, clerk, case):
+    client.force_login(clerk)
+    assert client.get(step_url(case, "issue_temp_card")).status_code == 200
+    response = client.post(
+        step_url(case, "issue_temp_card"),
+        {"card_number": "TMP-1001", "issued_on": TODAY().isoformat(), "expected_state": "reported"},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.state, case.temp_card_number) == ("temp_card_issued", "TMP-1001")
+    assert "TMP-1001" in client.get(change_url(case)).content.decode()
+
+
+def test_a_bad_step_input_is_shown_on_the_form_and_nothing_changes(client, clerk, case):
+    client.force_login(clerk)
+    tomorrow = (TODAY() + datetime.timedelta(days=1)).isoformat()
+    response = client.post(
+        step_url(case, "issue_temp_card"), {"card_number": "TMP-1001", "issued_on": tomorrow}
+    )
+    assert response.status_code == 200
+    assert "cannot be in the future" in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == "reported"
+
+
+def test_a_step_the_clerk_lacks_is_refused_even_when_forged(client, clerk, case):
+    client.force_login(clerk)
+    response = client.post(step_url(case, "cancel"), {"reason": "forged"})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.state == "reported"
+
+
+def test_auditor_can_read_but_not_act(client, auditor, case):
+    client.force_login(auditor)
+    assert client.get(change_url(case)).status_code == 200
+    assert (
+        client.post(step_url(case, "issue_temp_card"), {"card_number": "T-1234"}).status_code == 403
+    )
+    response = client.post(change_url(case), {"presented_photo": "on"})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert (case.state, case.presented_photo) == ("reported", False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda case: change_url(case),
+        lambda case: step_url(case, "issue_temp_card"),
+        lambda case: reverse("admin:reissue_reissuecase_history", args=[case.pk]),
+    ],
+)
+def test_another_offices_case_is_not_found_by_typed_url(client, other_clerk, case, url):
+    client.force_login(other_clerk)
+    assert client.get(url(case)).status_code in (302, 404)
+    forged = client.post(
+        step_url(case, "issue_temp_card"),
+        {"card_number": "TMP-9999", "issued_on": TODAY().isoformat()},
+    )
+    assert forged.status_code == 404
+    case.refresh_from_db()
+    assert case.state == "reported"
+
+
+def test_another_offices_case_is_not_listed(client, other_clerk, case):
+    client.force_login(other_clerk)
+    assert case.reference not in client.get(CHANGELIST).content.decode()
+
+
+def test_state_cannot_be_edited_through_the_change_form(client, clerk, case):
+    client.force_login(clerk)
+    response = client.post(
+        change_url(case),
+        {
+            "state": "closed",
+            "lost_items": case.lost_items,
+            "loss_kind": case.loss_kind,
+            "loss_date": case.loss_date.isoformat(),
+            "presented_hukou_book": "on",
+            "presented_photo": "on",
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "reported" and case.presented_photo is True
+    assert case.audit_entries.last().changes == {"presented_photo": ["False", "True"]}
+
+
+def test_clerk_registers_a_case_in_the_admin(client, clerk, office):
+    client.force_login(clerk)
+    person = applicant_fields()
+    response = client.post(
+        reverse("admin:reissue_reissuecase_add"),
+        {
+            **person,
+            "office": office.pk,
+            "lost_items": LostItems.BOTH,
+            "loss_kind": "stolen",
+            "loss_date": TODAY().isoformat(),
+            "presented_hukou_book": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case = ReissueCase.objects.get(applicant__id_number=person["id_number"])
+    assert case.handled_by == clerk and case.state == "reported"
+
+
+def test_registration_refuses_a_second_open_case_with_a_clear_message(client, clerk, case):
+    client.force_login(clerk)
+    applicant = case.applicant
+    response = client.post(
+        reverse("admin:reissue_reissuecase_add"),
+        {
+            "name": applicant.name,
+            "id_number": applicant.id_number,
+            "phone": applicant.phone,
+            "hukou_address": applicant.hukou_address,
+            "hukou_police_station": applicant.hukou_police_station,
+            "office": case.office_id,
+            "lost_items": LostItems.BOTH,
+            "loss_kind": "lost",
+            "loss_date": TODAY().isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "already has an open case" in response.content.decode()
+    assert ReissueCase.objects.count() == 1
+
+
+def test_registration_refuses_a_bad_check_character(client, clerk, office):
+    client.force_login(clerk)
+    person = applicant_fields()
+    wrong = person["id_number"][:17] + ("0" if person["id_number"][17] != "0" else "1")
+    response = client.post(
+        reverse("admin:reissue_reissuecase_add"),
+        {
+            **person,
+            "id_number": wrong,
+            "office": office.pk,
+            "lost_items": "both",
+            "loss_kind": "lost",
+            "loss_date": TODAY().isoformat(),
+        },
+    )
+    assert "check character of this ID number is wrong" in response.content.decode()
+    assert not ReissueCase.objects.exists()
+
+
+def test_clerk_cannot_register_for_another_office(client, clerk, other_office):
+    client.force_login(clerk)
+    response = client.post(
+        reverse("admin:reissue_reissuecase_add"),
+        {
+            **applicant_fields(),
+            "office": other_office.pk,
+            "lost_items": "both",
+            "loss_kind": "lost",
+            "loss_date": TODAY().isoformat(),
+        },
+    )
+    assert response.status_code == 200  # the office is not among the choices
+    assert not ReissueCase.objects.exists()
+
+
+def test_audit_trail_is_shown_in_order_and_cannot_be_edited(client, clerk, supervisor, case):
+    services.case_cancel(case=case, acting_user=supervisor, reason="card found")
+    client.force_login(supervisor)
+    page = client.get(change_url(case)).content.decode()
+    trail = page[page.index('id="audit-trail"') :]
+    assert trail.index("registered") < trail.index("Cancel case") < trail.index("card found")
+    entry = AuditEntry.objects.filter(case=case).first()
+    entry_url = reverse("admin:reissue_auditentry_change", args=[entry.pk])
+    client.post(entry_url, {"comment": "tampered"})
+    client.post(reverse("admin:reissue_auditentry_delete", args=[entry.pk]), {"post": "yes"})
+    entry.refresh_from_db()
+    assert entry.comment == ""
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_changelist_queries_do_not_grow_with_rows(client, supervisor, clerk, office):
+    client.force_login(supervisor)
+    register_case(clerk=clerk, office=office)
+    few = _queries(client, CHANGELIST)
+    for _ in range(15):
+        register_case(clerk=clerk, office=office)
+    assert _queries(client, CHANGELIST) == few
+
+
+def test_change_page_queries_do_not_grow_with_the_audit_trail(client, clerk, case):
+    client.force_login(clerk)
+    few = _queries(client, change_url(case))
+    for number in range(10):
+        services.case_update(
+            case=case, acting_user=clerk, data={"presented_photo": number % 2 == 0}
+        )
+    assert _queries(client, change_url(case)) == few

@@ -1,0 +1,264 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from reissue import services
+from reissue.models import AuditEntry, LostItems, ReissueCase
+from reissue.workflow import transition_options
+from tests.factories import ApplicantFactory, applicant_fields, register_case
+
+TODAY = timezone.localdate
+
+
+def test_register_suspends_the_ss_card_and_audits_the_initial_state(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+
+    assert case.state == "reported"
+    assert case.reference == f"DC-{TODAY().year}-000001"
+    assert case.ss_card_suspended_at is not None
+    assert case.handled_by == clerk
+    entry = AuditEntry.objects.get(case=case)
+    assert (entry.action, entry.source_state, entry.target_state) == ("registered", "", "reported")
+
+
+def test_references_count_up_per_office(clerk, office):
+    first = register_case(clerk=clerk, office=office)
+    second = register_case(clerk=clerk, office=office)
+    assert first.reference.endswith("000001") and second.reference.endswith("000002")
+
+
+def test_an_id_card_only_loss_does_not_suspend_the_ss_card(clerk, office):
+    case = register_case(clerk=clerk, office=office, lost_items=LostItems.ID_CARD)
+    assert case.ss_card_suspended_at is None
+
+
+def test_happy_path_both_cards_lost(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    case = services.case_issue_temp_card(
+        case=case, acting_user=clerk, card_number="TMP-0001", issued_on=TODAY()
+    )
+    case = services.case_record_id_reissued(case=case, acting_user=clerk, issued_on=TODAY())
+    case = services.case_reissue_ss_card(
+        case=case, acting_user=clerk, card_number="SS00000001", issued_on=TODAY()
+    )
+    case = services.case_close(case=case, acting_user=clerk, comment="no expenses")
+
+    assert case.state == "closed" and case.finished_at is not None
+    trail = list(case.audit_entries.values_list("action", "source_state", "target_state"))
+    assert trail == [
+        ("registered", "", "reported"),
+        ("issue_temp_card", "reported", "temp_card_issued"),
+        ("record_id_reissued", "temp_card_issued", "id_reissued"),
+        ("reissue_ss_card", "id_reissued", "ss_card_reissued"),
+        ("close", "ss_card_reissued", "closed"),
+    ]
+
+
+def test_happy_path_only_the_ss_card_lost(clerk, office):
+    case = register_case(
+        clerk=clerk, office=office, lost_items=LostItems.SS_CARD, presented_id_card=True
+    )
+    case = services.case_reissue_ss_card(
+        case=case, acting_user=clerk, card_number="SS00000002", issued_on=TODAY()
+    )
+    assert case.state == "ss_card_reissued"
+    assert ReissueCase.objects.get(pk=case.pk).ss_card_number == "SS00000002"
+
+
+@pytest.mark.parametrize(
+    ("case_fields", "reason"),
+    [
+        ({"lost_items": LostItems.BOTH}, "record the new ID card"),
+        (
+            {"lost_items": LostItems.SS_CARD, "presented_hukou_book": False},
+            "Proof of identity is required",
+        ),
+        (
+            {"lost_items": LostItems.SS_CARD, "presented_id_card": True, "converts_ic_card": True},
+            "one-inch colour photo is required for an IC card conversion",
+        ),
+    ],
+)
+def test_reissue_ss_card_refused_with_reason(clerk, office, case_fields, reason):
+    case = register_case(clerk=clerk, office=office, **case_fields)
+    with pytest.raises(services.WorkflowError, match=reason):
+        services.case_reissue_ss_card(
+            case=case, acting_user=clerk, card_number="SS123456", issued_on=TODAY()
+        )
+    assert ReissueCase.objects.get(pk=case.pk).state == "reported"
+    assert case.audit_entries.count() == 1  # nothing recorded for the refused step
+
+
+def test_reissue_ss_card_shows_missing_agent_details_as_the_reason(clerk, office):
+    case = register_case(clerk=clerk, office=office, lost_items=LostItems.SS_CARD)
+    case.agent_acts = True  # ticked on the page, details not yet typed
+    options = {option.name: option for option in transition_options(case, clerk)}
+    assert options["reissue_ss_card"].reasons == [
+        "An agent acts for the applicant: the agent's name and ID number are required."
+    ]
+
+
+@pytest.mark.django_db
+def test_agent_without_details_is_refused_by_the_database(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReissueCase.objects.filter(pk=case.pk).update(agent_acts=True, agent_name="")
+
+
+def test_record_id_reissued_refused_without_hukou_book(clerk, office):
+    case = register_case(clerk=clerk, office=office, presented_hukou_book=False)
+    with pytest.raises(services.WorkflowError, match="hukou"):
+        services.case_record_id_reissued(case=case, acting_user=clerk, issued_on=TODAY())
+
+
+def test_record_id_reissued_refused_when_only_the_ss_card_was_lost(clerk, office):
+    case = register_case(clerk=clerk, office=office, lost_items=LostItems.SS_CARD)
+    with pytest.raises(services.WorkflowError, match="not reported lost"):
+        services.case_record_id_reissued(case=case, acting_user=clerk, issued_on=TODAY())
+
+
+def test_reimburse_refused_until_a_claim_is_paid(clerk, supervisor, office):
+    case = register_case(clerk=clerk, office=office, lost_items=LostItems.SS_CARD)
+    case = services.case_reissue_ss_card(
+        case=case, acting_user=clerk, card_number="SS1234567", issued_on=TODAY()
+    )
+    with pytest.raises(services.WorkflowError, match="not been paid"):
+        services.case_reimburse(case=case, acting_user=supervisor)
+
+
+def test_a_step_from_the_wrong_state_is_refused(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    with pytest.raises(services.WorkflowError, match="cannot take this step"):
+        services.case_close(case=case, acting_user=clerk)
+
+
+def test_step_dates_cannot_be_in_the_future_or_before_the_loss(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    for bad_day in (TODAY() + datetime.timedelta(days=1), case.loss_date - datetime.timedelta(1)):
+        with pytest.raises(ValidationError):
+            services.case_issue_temp_card(
+                case=case, acting_user=clerk, card_number="TMP-1", issued_on=bad_day
+            )
+
+
+def test_cancel_needs_a_reason_and_is_recorded(clerk, supervisor, office):
+    case = register_case(clerk=clerk, office=office)
+    with pytest.raises(ValidationError):
+        services.case_cancel(case=case, acting_user=supervisor, reason="  ")
+    case = services.case_cancel(case=case, acting_user=supervisor, reason="card found")
+    assert (case.state, case.cancel_reason) == ("cancelled", "card found")
+    assert case.audit_entries.last().actor == supervisor
+
+
+def test_one_open_case_per_applicant(clerk, office):
+    applicant = ApplicantFactory()
+    register_case(clerk=clerk, office=office, applicant=applicant)
+    with pytest.raises(ValidationError, match="already has an open case"):
+        register_case(clerk=clerk, office=office, applicant=applicant)
+
+
+def test_one_open_case_per_applicant_is_enforced_by_the_database(clerk, office):
+    first = register_case(clerk=clerk, office=office)
+    second = ReissueCase(
+        reference="X-1",
+        applicant=first.applicant,
+        office=office,
+        lost_items=first.lost_items,
+        loss_kind=first.loss_kind,
+        loss_date=first.loss_date,
+        handled_by=clerk,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()
+
+
+def test_a_new_case_may_follow_a_finished_one(clerk, supervisor, office):
+    first = register_case(clerk=clerk, office=office)
+    services.case_cancel(case=first, acting_user=supervisor, reason="found")
+    second = register_case(clerk=clerk, office=office, applicant=first.applicant)
+    assert second.applicant == first.applicant
+
+
+def test_registering_a_known_id_number_under_another_name_is_refused(clerk, office):
+    applicant = ApplicantFactory(name="王五")
+    with pytest.raises(ValidationError, match="another name"):
+        services.case_register(
+            case=ReissueCase(office=office, lost_items="both", loss_kind="lost", loss_date=TODAY()),
+            applicant_fields=applicant_fields(id_number=applicant.id_number, name="赵六"),
+            acting_user=clerk,
+        )
+
+
+def test_loss_date_in_the_future_is_refused(clerk, office):
+    with pytest.raises(ValidationError, match="cannot be in the future"):
+        register_case(clerk=clerk, office=office, loss_date=TODAY() + datetime.timedelta(1))
+
+
+def test_an_ss_card_number_is_given_once(clerk, office):
+    numbers = []
+    for _ in range(2):
+        case = register_case(clerk=clerk, office=office, lost_items=LostItems.SS_CARD)
+        numbers.append(case)
+    services.case_reissue_ss_card(
+        case=numbers[0], acting_user=clerk, card_number="SS-DUP-1", issued_on=TODAY()
+    )
+    with pytest.raises(ValidationError, match="already given"):
+        services.case_reissue_ss_card(
+            case=numbers[1], acting_user=clerk, card_number="SS-DUP-1", issued_on=TODAY()
+        )
+    assert ReissueCase.objects.get(pk=numbers[1].pk).state == "reported"
+
+
+def test_update_records_changed_fields_with_agent_number_masked(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    agent_number = ApplicantFactory.build().id_number
+    services.case_update(
+        case=case,
+        acting_user=clerk,
+        data={"agent_acts": True, "agent_name": "李四", "agent_id_number": agent_number},
+    )
+    entry = case.audit_entries.last()
+    assert entry.action == "edited"
+    assert entry.changes["agent_id_number"][1] == agent_number[:6] + "********" + agent_number[-4:]
+
+
+def test_a_finished_case_can_no_longer_be_edited(clerk, supervisor, office):
+    case = services.case_cancel(
+        case=register_case(clerk=clerk, office=office), acting_user=supervisor, reason="found"
+    )
+    with pytest.raises(services.WorkflowError, match="finished case"):
+        services.case_update(case=case, acting_user=clerk, data={"presented_photo": True})
+
+
+def test_an_office_outsider_cannot_register_or_act(clerk, other_clerk, office):
+    with pytest.raises(PermissionDenied):
+        register_case(clerk=other_clerk, office=office)
+    case = register_case(clerk=clerk, office=office)
+    with pytest.raises(Http404):
+        services.case_issue_temp_card(
+            case=case, acting_user=other_clerk, card_number="TMP-9", issued_on=TODAY()
+        )
+    assert ReissueCase.objects.get(pk=case.pk).state == "reported"
+
+
+def test_a_stale_page_gets_a_clear_message(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    services.case_issue_temp_card(
+        case=case, acting_user=clerk, card_number="T-1234", issued_on=TODAY()
+    )
+    with pytest.raises(services.WorkflowError, match="Someone else changed this case"):
+        services.case_close(case=case, acting_user=clerk, expected_state="reported")
+
+
+def test_audit_entries_cannot_be_changed_or_deleted(clerk, office):
+    entry = register_case(clerk=clerk, office=office).audit_entries.get()
+    entry.comment = "tampered"
+    with pytest.raises(ValidationError):
+        entry.save()
+    with pytest.raises(ValidationError):
+        entry.delete()
+    assert AuditEntry.objects.get(pk=entry.pk).comment == ""
