@@ -59,6 +59,20 @@ def _audit_value(field: str, value: Any) -> str:
     return mask_id_number(str(value)) if field in MASKED_IN_AUDIT else str(value)
 
 
+def field_snapshot(instance: models.Model) -> dict[str, Any]:
+    """Return the instance's concrete field values, to compare before and after a step."""
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def snapshot_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Return {field: [old, new]} for the fields that differ, ready for the audit trail."""
+    return {
+        name: [_audit_value(name, before[name]), _audit_value(name, value)]
+        for name, value in after.items()
+        if before[name] != value and name != "state"
+    }
+
+
 def _apply_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str, list[str]]:
     """Set the given fields and return {field: [old, new]} for those that really changed."""
     changes = {}
@@ -217,7 +231,7 @@ def _run_case_transition(
         reasons = blocking_reasons(step, locked)
         if reasons:
             raise WorkflowError(" ".join(reasons))
-        source = locked.state
+        source, before = locked.state, field_snapshot(locked)
         getattr(locked, name)(**arguments)
         locked.full_clean()
         locked.save()
@@ -229,6 +243,7 @@ def _run_case_transition(
             source_state=source,
             target_state=locked.state,
             comment=comment,
+            changes=snapshot_changes(before, field_snapshot(locked)),
         )
     return locked
 
