@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 admin.site.site_header = admin.site.site_title = _("Reissue Desk")
 admin.site.index_title = _("Lost-card cases")
+admin.site.site_url = None  # the admin is the whole site
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

@@ -182,9 +182,6 @@ class ReissueCaseAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
         "finished_at",
     ]
 
-    class Media:
-        css = {"all": ["reissue/admin.css"]}
-
     def column_values(self, user):
         return {
             "masked_id_number": (
@@ -268,6 +265,13 @@ class ReissueCaseAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
         if obj is None:
             form.base_fields["office"].queryset = offices_worked_in(request.user)
         return form
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        offices = list(offices_worked_in(request.user)[:2])
+        if len(offices) == 1:
+            initial.setdefault("office", offices[0].pk)  # most clerks work in one office
+        return initial
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

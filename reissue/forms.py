@@ -19,12 +19,8 @@ class CaseRegistrationForm(forms.ModelForm):
     """The report of a loss: who the applicant is, what was lost, and what they brought."""
 
     name = Applicant._meta.get_field("name").formfield()
-    id_number = forms.CharField(
-        label=_("resident ID number"),
-        max_length=18,
-        validators=[validate_id_number],
-        help_text=_("18 characters; the last may be X."),
-    )
+    # A plain form field: the model's validators do not run on a field of another model.
+    id_number = Applicant._meta.get_field("id_number").formfield(validators=[validate_id_number])
     phone = Applicant._meta.get_field("phone").formfield()
     hukou_address = Applicant._meta.get_field("hukou_address").formfield()
     hukou_police_station = Applicant._meta.get_field("hukou_police_station").formfield()
@@ -78,7 +74,7 @@ class CaseStepForm(forms.Form):
     """Base of the workflow-step forms: an optional comment for the audit trail."""
 
     comment = forms.CharField(
-        label=_("comment"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(self, *args, case: ReissueCase, **kwargs) -> None:
@@ -91,12 +87,12 @@ class CaseStepForm(forms.Form):
 
 class IssuedOnMixin(forms.Form):
     # Range checks (not in the future, not before the loss) live in the services.
-    issued_on = forms.DateField(label=_("issued on"), initial=timezone.localdate)
+    issued_on = forms.DateField(label=_("Issued on"), initial=timezone.localdate)
 
 
 class IssueTempCardForm(IssuedOnMixin, CaseStepForm):
     card_number = forms.CharField(
-        label=_("temporary card or collection certificate number"),
+        label=_("Temporary card or collection certificate number"),
         validators=[card_number_validator],
     )
     field_order = ["card_number", "issued_on", "comment"]
@@ -107,13 +103,13 @@ class RecordIdReissuedForm(IssuedOnMixin, CaseStepForm):
 
 
 class ReissueSsCardForm(IssuedOnMixin, CaseStepForm):
-    card_number = forms.CharField(label=_("new SS card number"), validators=[card_number_validator])
+    card_number = forms.CharField(label=_("New SS card number"), validators=[card_number_validator])
     field_order = ["card_number", "issued_on", "comment"]
 
 
 class CancelCaseForm(CaseStepForm):
     reason = forms.CharField(
-        label=_("reason for cancelling"),
+        label=_("Reason for cancelling"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: the applicant found the cards."),

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from .id_numbers import (
@@ -31,7 +32,7 @@ class Office(models.Model):
         validators=[RegexValidator(r"^[A-Z0-9]{2,8}$", _("Use 2 to 8 capital letters or digits."))],
         help_text=_("Short code used in case references, for example DC."),
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("office", "name"), max_length=100)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="offices",

@@ -10,7 +10,10 @@ from reissue import services
 from reissue.models import AuditEntry, ReissueCase
 from tests.factories import register_case
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def run_together(*actions):
