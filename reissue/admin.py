@@ -1,6 +1,8 @@
 """The clerks' screens. Declarations here; every write goes through `services`."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -20,6 +22,8 @@ from .permissions import (
     scope_applicants,
 )
 from .workflow import transition_label, transition_named, transition_options
+
+User = get_user_model()
 
 
 def shown_id_number(user, value: str) -> str:
@@ -92,6 +96,23 @@ class OfficeScopedFilter(admin.RelatedFieldListFilter):
 
     def field_choices(self, field, request, model_admin):
         return [(office.pk, str(office)) for office in offices_visible_to(request.user)]
+
+
+class OfficeMembershipInline(admin.TabularInline):
+    model = Office.staff.through
+    extra = 0
+    verbose_name = gettext_lazy("office")
+    verbose_name_plural = gettext_lazy("offices worked in")
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Django's user admin, with the offices each user works in."""
+
+    inlines = [*UserAdmin.inlines, OfficeMembershipInline]
 
 
 @admin.register(Office)

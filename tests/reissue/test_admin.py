@@ -266,3 +266,25 @@ def test_change_page_queries_do_not_grow_with_the_audit_trail(client, clerk, cas
             case=case, acting_user=clerk, data={"presented_photo": number % 2 == 0}
         )
     assert _queries(client, change_url(case)) == few
+
+
+def test_a_forged_fsm_admin_transition_post_does_nothing(client, clerk, case):
+    # django-fsm-2's FSMAdminMixin runs `_fsm_transition_to` without a permission check; this
+    # admin does not use it, so such a POST must leave the state alone.
+    client.force_login(clerk)
+    client.post(
+        change_url(case),
+        {
+            "_fsm_transition_to": "cancel",
+            "lost_items": case.lost_items,
+            "loss_kind": case.loss_kind,
+            "loss_date": case.loss_date.isoformat(),
+        },
+    )
+    case.refresh_from_db()
+    assert case.state == "reported"
+
+
+def test_a_superuser_sees_the_offices_a_user_works_in(admin_client, clerk, office):
+    page = admin_client.get(reverse("admin:auth_user_change", args=[clerk.pk])).content.decode()
+    assert "offices worked in" in page.lower() and str(office) in page
