@@ -3,15 +3,12 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import selectors, services
+from .admin_workflow import WorkflowAdminMixin
 from .forms import APPLICANT_FIELDS, CASE_STEP_FORMS, CaseRegistrationForm
 from .id_numbers import mask_id_number, normalize_id_number
 from .models import Applicant, AuditEntry, Office, ReissueCase
@@ -21,7 +18,6 @@ from .permissions import (
     offices_worked_in,
     scope_applicants,
 )
-from .workflow import transition_label, transition_named, transition_options
 
 User = get_user_model()
 
@@ -126,8 +122,10 @@ class OfficeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReissueCase)
-class ReissueCaseAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
+class ReissueCaseAdmin(WorkflowAdminMixin, UserBoundColumnsMixin, admin.ModelAdmin):
     change_form_template = "admin/reissue/reissuecase/change_form.html"
+    step_forms = CASE_STEP_FORMS
+    step_services = services.CASE_STEP_SERVICES
     list_display = [
         "reference",
         "applicant_name",
@@ -339,56 +337,8 @@ class ReissueCaseAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["step_options"] = transition_options(obj, request.user)
             context["audit_trail"] = selectors.case_audit_trail(case=obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    # Workflow steps ---------------------------------------------------------------------------
-
-    def get_urls(self):
-        step_view = self.admin_site.admin_view(self.step_view)
-        return [
-            path("<path:object_id>/step/<str:name>/", step_view, name="reissue_reissuecase_step"),
-            *super().get_urls(),
-        ]
-
-    def step_view(self, request, object_id, name):
-        """Show the inputs of one workflow step and, on POST, take it through the service."""
-        case = self.get_object(request, object_id)
-        if case is None or name not in CASE_STEP_FORMS:
-            raise Http404(_("No such case."))
-        step = transition_named(case, name)
-        if step is None or not step.has_perm(case, request.user):
-            raise PermissionDenied
-        change_url = reverse("admin:reissue_reissuecase_change", args=[case.pk])
-        form = CASE_STEP_FORMS[name](request.POST or None, case=case)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.CASE_STEP_SERVICES[name](
-                    case=case,
-                    acting_user=request.user,
-                    expected_state=request.POST.get("expected_state") or None,
-                    **form.step_arguments(),
-                )
-            except services.WorkflowError as error:
-                messages.error(request, error.message)
-                return HttpResponseRedirect(change_url)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, _("Done: %(step)s.") % {"step": transition_label(step)})
-                return HttpResponseRedirect(change_url)
-        option = next(o for o in transition_options(case, request.user) if o.name == name)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "case": case,
-            "form": form,
-            "option": option,
-            "change_url": change_url,
-            "title": option.label,
-        }
-        return TemplateResponse(request, "admin/reissue/reissuecase/step_form.html", context)
 
 
 @admin.register(Applicant)

@@ -77,9 +77,9 @@ class CaseStepForm(forms.Form):
         label=_("Comment"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, case: ReissueCase, **kwargs) -> None:
+    def __init__(self, *args, instance, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.case = case
+        self.instance = instance
 
     def step_arguments(self) -> dict:
         return dict(self.cleaned_data)
