@@ -1,2 +1,327 @@
-"""Expense claims: filled in by the claims issue. The case workflow already reads
-`case.expense_claim` through the reverse relation, and finds none until then."""
+"""Medical-expense claims of a case, reimbursed once after examination, and office policies."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from reissue.models import CaseState, Office, ReissueCase, condition
+
+from .calculation import PolicyTerms
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+RATE_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+
+
+class ExpenseCategory(models.TextChoices):
+    OUTPATIENT = "outpatient", _("outpatient")
+    INPATIENT = "inpatient", _("inpatient")
+    PHARMACY = "pharmacy", _("pharmacy")
+
+
+class ReimbursementPolicy(models.Model):
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="policies", verbose_name=_("office")
+    )
+    effective_from = models.DateField(_("effective from"))
+    deductible = models.DecimalField(
+        _("deductible (yuan)"), validators=[MinValueValidator(Decimal(0))], **MONEY
+    )
+    rate_outpatient = models.DecimalField(
+        _("outpatient rate"), max_digits=4, decimal_places=3, validators=RATE_VALIDATORS
+    )
+    rate_inpatient = models.DecimalField(
+        _("inpatient rate"), max_digits=4, decimal_places=3, validators=RATE_VALIDATORS
+    )
+    rate_pharmacy = models.DecimalField(
+        _("pharmacy rate"), max_digits=4, decimal_places=3, validators=RATE_VALIDATORS
+    )
+    cap_per_case = models.DecimalField(
+        _("cap per case (yuan)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+
+    class Meta:
+        verbose_name = _("reimbursement policy")
+        verbose_name_plural = _("reimbursement policies")
+        ordering = ["office", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "effective_from"],
+                name="policy_one_per_office_and_day",
+                violation_error_message=_("This office already has a policy from that day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(deductible__gte=0) & Q(cap_per_case__gt=0),
+                name="policy_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_outpatient__gte=0, rate_outpatient__lte=1)
+                & Q(rate_inpatient__gte=0, rate_inpatient__lte=1)
+                & Q(rate_pharmacy__gte=0, rate_pharmacy__lte=1),
+                name="policy_rates_between_0_and_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office.code} {self.effective_from:%Y-%m-%d}"
+
+    def terms(self) -> PolicyTerms:
+        return PolicyTerms(
+            deductible=self.deductible,
+            rates={
+                ExpenseCategory.OUTPATIENT: self.rate_outpatient,
+                ExpenseCategory.INPATIENT: self.rate_inpatient,
+                ExpenseCategory.PHARMACY: self.rate_pharmacy,
+            },
+            cap=self.cap_per_case,
+        )
+
+    def snapshot(self) -> dict:
+        """Return the values used for a decision, kept with it as plain strings."""
+        return {
+            "policy_id": self.pk,
+            "office": self.office.code,
+            "effective_from": self.effective_from.isoformat(),
+            "deductible": str(self.deductible),
+            "rates": {key: str(value) for key, value in self.terms().rates.items()},
+            "cap_per_case": str(self.cap_per_case),
+        }
+
+
+class ClaimState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    PAID = "paid", _("paid")
+
+
+@condition(_("Add at least one receipt before submitting."))
+def has_items(claim: "ExpenseClaim") -> bool:
+    return claim.items.exists()
+
+
+@condition(_("The case is finished or cancelled: its claim can no longer go ahead."))
+def case_still_open(claim: "ExpenseClaim") -> bool:
+    return claim.case.is_open
+
+
+@condition(_("The SS card must be reissued before paying: paying moves the case to “reimbursed”."))
+def case_awaits_reimbursement(claim: "ExpenseClaim") -> bool:
+    return claim.case.state == CaseState.SS_CARD_REISSUED
+
+
+def examiner_is_not_the_enterer(claim: "ExpenseClaim", user) -> bool:
+    """Four eyes: whoever entered or submitted a claim may not decide it."""
+    return user.has_perm("claims.examine_claim") and user.pk not in (
+        claim.entered_by_id,
+        claim.submitted_by_id,
+    )
+
+
+class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
+    case = models.OneToOneField(
+        ReissueCase,
+        on_delete=models.PROTECT,
+        related_name="expense_claim",
+        verbose_name=_("case"),
+        error_messages={"unique": _("This case already has an expense claim.")},
+    )
+    state = FSMField(
+        _("state"), default=ClaimState.DRAFT, choices=ClaimState.choices, protected=True
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    examined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("examined by"),
+    )
+    examined_at = models.DateTimeField(_("examined at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    policy = models.ForeignKey(
+        ReimbursementPolicy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("policy applied"),
+    )
+    policy_snapshot = models.JSONField(_("policy values applied"), default=dict, blank=True)
+    eligible_total = models.DecimalField(_("eligible total"), null=True, blank=True, **MONEY)
+    reimbursable_total = models.DecimalField(
+        _("reimbursable total"), null=True, blank=True, **MONEY
+    )
+    payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("paid by"),
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("expense claim")
+        verbose_name_plural = _("expense claims")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("submit_claim", _("Can submit an expense claim")),
+            ("examine_claim", _("Can approve or reject an expense claim")),
+            ("pay_claim", _("Can pay an expense claim")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state=ClaimState.REJECTED) | ~Q(decision_reason=""),
+                name="claim_reason_when_rejected",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=[ClaimState.APPROVED, ClaimState.PAID])
+                | Q(reimbursable_total__isnull=False),
+                name="claim_amount_once_approved",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ClaimState.PAID) | ~Q(payment_reference=""),
+                name="claim_payment_reference_when_paid",
+            ),
+            models.CheckConstraint(
+                condition=Q(examined_by__isnull=True)
+                | (
+                    ~Q(examined_by=models.F("entered_by"))
+                    & ~Q(examined_by=models.F("submitted_by"))
+                ),
+                name="claim_four_eyes",
+            ),
+            models.UniqueConstraint(
+                fields=["payment_reference"],
+                condition=~Q(payment_reference=""),
+                name="claim_unique_payment_reference",
+                violation_error_message=_("This payment reference was already used."),
+            ),
+        ]
+        indexes = [models.Index(fields=["state"], name="claim_state_idx")]
+
+    def __str__(self) -> str:
+        return _("Claim of %(reference)s") % {"reference": self.case.reference}
+
+    def clean_fields(self, exclude=None) -> None:
+        # As on the case: the protected state changes only by a transition.
+        super().clean_fields(exclude={*(exclude or ()), "state"})
+
+    @property
+    def is_editable(self) -> bool:
+        """Receipts can be added or changed only while the claim is a draft."""
+        return self.state == ClaimState.DRAFT
+
+    @transition(
+        field=state,
+        source=ClaimState.DRAFT,
+        target=ClaimState.SUBMITTED,
+        conditions=[has_items, case_still_open],
+        permission="claims.submit_claim",
+        custom={"label": _("Submit for examination")},
+    )
+    def submit(self, *, by, at) -> None:
+        self.submitted_by, self.submitted_at = by, at
+
+    @transition(
+        field=state,
+        source=ClaimState.SUBMITTED,
+        target=ClaimState.APPROVED,
+        conditions=[case_still_open],
+        permission=examiner_is_not_the_enterer,
+        custom={"label": _("Approve")},
+    )
+    def approve(self, *, by, at, policy, assessment, reason: str = "") -> None:
+        self.examined_by, self.examined_at, self.decision_reason = by, at, reason
+        self.policy, self.policy_snapshot = policy, policy.snapshot()
+        self.eligible_total = assessment.eligible_total
+        self.reimbursable_total = assessment.reimbursable_total
+
+    @transition(
+        field=state,
+        source=ClaimState.SUBMITTED,
+        target=ClaimState.REJECTED,
+        permission=examiner_is_not_the_enterer,
+        custom={"label": _("Reject")},
+    )
+    def reject(self, *, by, at, reason: str) -> None:
+        self.examined_by, self.examined_at, self.decision_reason = by, at, reason
+
+    @transition(
+        field=state,
+        source=ClaimState.APPROVED,
+        target=ClaimState.PAID,
+        conditions=[case_awaits_reimbursement],
+        permission="claims.pay_claim",
+        custom={"label": _("Pay")},
+    )
+    def pay(self, *, by, at, payment_reference: str) -> None:
+        self.paid_by, self.paid_at, self.payment_reference = by, at, payment_reference
+
+
+class ClaimItem(models.Model):
+    claim = models.ForeignKey(
+        ExpenseClaim, on_delete=models.PROTECT, related_name="items", verbose_name=_("claim")
+    )
+    provider = models.CharField(_("hospital or pharmacy"), max_length=100)
+    visit_date = models.DateField(_("visit date"))
+    receipt_number = models.CharField(_("receipt number"), max_length=40)
+    category = models.CharField(_("category"), max_length=12, choices=ExpenseCategory.choices)
+    amount = models.DecimalField(
+        _("amount paid (yuan)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    # Kept with the decision, so that what was approved stays as it was.
+    eligible = models.BooleanField(_("eligible"), null=True, editable=False)
+    reimbursable_amount = models.DecimalField(
+        _("reimbursable amount"), null=True, editable=False, max_digits=10, decimal_places=2
+    )
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["visit_date", "receipt_number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "receipt_number"],
+                name="claim_item_receipt_claimed_once",
+                violation_error_message=_("This receipt has already been claimed."),
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="claim_item_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.receipt_number}"
+
+    def clean(self) -> None:
+        # Receipts are matched by hospital and number; stray blanks must not let one through twice.
+        self.provider = " ".join((self.provider or "").split())
+        self.receipt_number = (self.receipt_number or "").strip().upper()
+        if self.amount is not None and self.amount <= 0:
+            raise ValidationError({"amount": _("The amount must be more than zero.")})

@@ -41,11 +41,16 @@ def offices_worked_in(user) -> QuerySet[Office]:
     return Office.objects.filter(staff=user)
 
 
-def scope_cases(queryset: QuerySet[ReissueCase], user) -> QuerySet[ReissueCase]:
-    """Narrow a case queryset to the offices `user` may see."""
+def scope_to_offices(queryset: QuerySet, user, *, office_path: str = "office") -> QuerySet:
+    """Narrow any queryset to rows whose office (reached by `office_path`) `user` may see."""
     if sees_all_offices(user):
         return queryset
-    return queryset.filter(office__in=offices_visible_to(user))
+    return queryset.filter(**{f"{office_path}__in": offices_visible_to(user)})
+
+
+def scope_cases(queryset: QuerySet[ReissueCase], user) -> QuerySet[ReissueCase]:
+    """Narrow a case queryset to the offices `user` may see."""
+    return scope_to_offices(queryset, user)
 
 
 def scope_applicants(queryset: QuerySet[Applicant], user) -> QuerySet[Applicant]:
@@ -60,9 +65,7 @@ def scope_applicants(queryset: QuerySet[Applicant], user) -> QuerySet[Applicant]
 
 def scope_audit_entries(queryset: QuerySet[AuditEntry], user) -> QuerySet[AuditEntry]:
     """Narrow audit entries to those of cases `user` may see (applicant edits: all-office users)."""
-    if sees_all_offices(user):
-        return queryset
-    return queryset.filter(case__office__in=offices_visible_to(user))
+    return scope_to_offices(queryset, user, office_path="case__office")
 
 
 def can_act_in_office(user, office_id: int) -> bool:

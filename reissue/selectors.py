@@ -1,5 +1,6 @@
 """Reads: the querysets behind the case screens, already scoped to the user's offices."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from .models import AuditEntry, ReissueCase
@@ -16,6 +17,17 @@ def cases_visible_to(*, user) -> QuerySet[ReissueCase]:
 def case_audit_trail(*, case: ReissueCase) -> QuerySet[AuditEntry]:
     """Return the case's audit entries in time order, with who made each."""
     return case.audit_entries.select_related("actor", "content_type").order_by("at", "id")
+
+
+def object_audit_trail(*, obj) -> QuerySet[AuditEntry]:
+    """Return the audit entries of any one object (a claim, a policy) in time order."""
+    return (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
+        )
+        .select_related("actor", "content_type")
+        .order_by("at", "id")
+    )
 
 
 def audit_entries_visible_to(*, user) -> QuerySet[AuditEntry]:

@@ -154,7 +154,7 @@ def case_register(
 # Editing -------------------------------------------------------------------------------------
 
 
-def _lock_case_for(*, case: ReissueCase, acting_user) -> ReissueCase:
+def lock_case_for(*, case: ReissueCase, acting_user) -> ReissueCase:
     """Return a fresh, row-locked copy of the case after checking the user works in its office."""
     locked = ReissueCase.objects.select_for_update().get(pk=case.pk)
     access_case_for_action(acting_user, locked)
@@ -164,7 +164,7 @@ def _lock_case_for(*, case: ReissueCase, acting_user) -> ReissueCase:
 @transaction.atomic
 def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> ReissueCase:
     """Change the editable details of an open case (documents presented, agent, ...) and audit."""
-    locked = _lock_case_for(case=case, acting_user=acting_user)
+    locked = lock_case_for(case=case, acting_user=acting_user)
     if not acting_user.has_perm("reissue.change_reissuecase"):
         raise PermissionDenied(_("You may not change cases."))
     if not locked.is_open:
@@ -194,58 +194,66 @@ def applicant_update(*, applicant: Applicant, acting_user, data: Mapping[str, An
 # Workflow steps ------------------------------------------------------------------------------
 
 
-def _run_case_transition(
+def run_transition(
     *,
+    locked: models.Model,
     case: ReissueCase,
     acting_user,
     name: str,
     expected_state: str | None = None,
     comment: str = "",
     **arguments: Any,
-) -> ReissueCase:
-    """Take one workflow step on a locked copy of the case, save it and audit it, atomically.
+) -> models.Model:
+    """Take one workflow step on an already row-locked object, save it and audit it.
 
-    Exactly one of two clerks acting at once succeeds: the second finds the row locked, then
-    the state moved on, and gets a WorkflowError it can read.
+    Call inside `transaction.atomic()`. The state is checked after the lock, so of two users
+    acting at once exactly one succeeds; the other gets a WorkflowError it can read.
     """
-    with transaction.atomic():
-        locked = _lock_case_for(case=case, acting_user=acting_user)
-        if expected_state is not None and locked.state != expected_state:
-            raise WorkflowError(
-                _(
-                    "Someone else changed this case meanwhile: it is now “%(state)s”. "
-                    "Please look at it again."
-                )
-                % {"state": locked.get_state_display()}
+    if expected_state is not None and locked.state != expected_state:
+        raise WorkflowError(
+            _(
+                "Someone else changed this meanwhile: it is now “%(state)s”. "
+                "Please look at it again."
             )
-        step = transition_named(locked, name)
-        if step is None:
-            raise WorkflowError(
-                _("A case in state “%(state)s” cannot take this step.")
-                % {"state": locked.get_state_display()}
-            )
-        if not step.has_perm(locked, acting_user):
-            raise PermissionDenied(
-                _("You may not take the step “%(step)s”.") % {"step": transition_label(step)}
-            )
-        reasons = blocking_reasons(step, locked)
-        if reasons:
-            raise WorkflowError(" ".join(reasons))
-        source, before = locked.state, field_snapshot(locked)
-        getattr(locked, name)(**arguments)
-        locked.full_clean()
-        locked.save()
-        audit_record(
-            obj=locked,
-            case=locked,
-            action=name,
-            actor=acting_user,
-            source_state=source,
-            target_state=locked.state,
-            comment=comment,
-            changes=snapshot_changes(before, field_snapshot(locked)),
+            % {"state": locked.get_state_display()}
         )
+    step = transition_named(locked, name)
+    if step is None:
+        raise WorkflowError(
+            _("In state “%(state)s” this step cannot be taken.")
+            % {"state": locked.get_state_display()}
+        )
+    if not step.has_perm(locked, acting_user):
+        raise PermissionDenied(
+            _("You may not take the step “%(step)s”.") % {"step": transition_label(step)}
+        )
+    reasons = blocking_reasons(step, locked)
+    if reasons:
+        raise WorkflowError(" ".join(reasons))
+    source, before = locked.state, field_snapshot(locked)
+    getattr(locked, name)(**arguments)
+    locked.full_clean()
+    locked.save()
+    audit_record(
+        obj=locked,
+        case=case,
+        action=name,
+        actor=acting_user,
+        source_state=source,
+        target_state=locked.state,
+        comment=comment,
+        changes=snapshot_changes(before, field_snapshot(locked)),
+    )
     return locked
+
+
+def _run_case_transition(*, case: ReissueCase, acting_user, name: str, **options) -> ReissueCase:
+    """Lock the case, check the office, and take the step `name`, atomically."""
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        return run_transition(
+            locked=locked, case=locked, acting_user=acting_user, name=name, **options
+        )
 
 
 def _not_before(day: datetime.date, earliest: datetime.date, what: str) -> None:

@@ -54,7 +54,7 @@ def test_the_same_step_twice_at_once_happens_once(clerk, supervisor, office):
     winners = [o for o in outcomes if isinstance(o, ReissueCase)]
     losers = [o for o in outcomes if isinstance(o, services.WorkflowError)]
     assert len(winners) == 1 and len(losers) == 1, outcomes
-    assert "cannot take this step" in losers[0].message
+    assert "this step cannot be taken" in losers[0].message
     case.refresh_from_db()
     assert case.temp_card_number == winners[0].temp_card_number
     assert AuditEntry.objects.filter(case=case, action="issue_temp_card").count() == 1
@@ -75,7 +75,7 @@ def test_two_different_steps_from_the_same_page_at_once_only_one_lands(clerk, su
         ),
     )
     errors = [o for o in outcomes if isinstance(o, services.WorkflowError)]
-    assert len(errors) == 1 and "Someone else changed this case" in errors[0].message
+    assert len(errors) == 1 and "Someone else changed this meanwhile" in errors[0].message
     assert AuditEntry.objects.filter(case=case).exclude(action="registered").count() == 1
 
 

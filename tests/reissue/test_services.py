@@ -132,7 +132,7 @@ def test_reimburse_refused_until_a_claim_is_paid(clerk, supervisor, office):
 
 def test_a_step_from_the_wrong_state_is_refused(clerk, office):
     case = register_case(clerk=clerk, office=office)
-    with pytest.raises(services.WorkflowError, match="cannot take this step"):
+    with pytest.raises(services.WorkflowError, match="this step cannot be taken"):
         services.case_close(case=case, acting_user=clerk)
 
 
@@ -250,7 +250,7 @@ def test_a_stale_page_gets_a_clear_message(clerk, office):
     services.case_issue_temp_card(
         case=case, acting_user=clerk, card_number="T-1234", issued_on=TODAY()
     )
-    with pytest.raises(services.WorkflowError, match="Someone else changed this case"):
+    with pytest.raises(services.WorkflowError, match="Someone else changed this meanwhile"):
         services.case_close(case=case, acting_user=clerk, expected_state="reported")
 
 

@@ -1,0 +1,211 @@
+"""Claims screens: receipts inline, the review table, decisions and payment as workflow steps."""
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
+
+from reissue.admin import OfficeScopedFilter
+from reissue.admin_workflow import WorkflowAdminMixin
+from reissue.models import OPEN_STATES, ReissueCase
+from reissue.permissions import can_act_in_office, offices_worked_in, scope_cases
+from reissue.selectors import object_audit_trail
+
+from . import selectors, services
+from .forms import CLAIM_STEP_FORMS, ClaimItemForm
+from .models import ClaimItem, ExpenseClaim, ReimbursementPolicy
+
+
+class ReviewQueueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("waiting_for_me", gettext_lazy("Waiting for my examination"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting_for_me":
+            return selectors.claims_waiting_for_review(user=request.user, queryset=queryset)
+        return queryset
+
+
+class ClaimItemInline(admin.TabularInline):
+    model = ClaimItem
+    form = ClaimItemForm
+    extra = 1
+    fields = ["provider", "visit_date", "receipt_number", "category", "amount"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # A form class of this request: the duplicate check names cases only the user may see.
+        kwargs["form"] = type("ClaimItemForm", (ClaimItemForm,), {"acting_user": request.user})
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if self._editable(request, obj) else 0
+
+    def _editable(self, request, claim) -> bool:
+        return claim is None or (
+            claim.is_editable and can_act_in_office(request.user, claim.case.office_id)
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ExpenseClaim)
+class ExpenseClaimAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+    change_form_template = "admin/claims/expenseclaim/change_form.html"
+    step_forms = CLAIM_STEP_FORMS
+    step_services = services.CLAIM_STEP_SERVICES
+    step_instance_argument = "claim"
+    inlines = [ClaimItemInline]
+    list_display = [
+        "case_reference",
+        "applicant_name",
+        "office",
+        "state_badge",
+        "claimed_total",
+        "reimbursable_total",
+        "entered_by",
+    ]
+    list_filter = [ReviewQueueFilter, "state", ("case__office", OfficeScopedFilter)]
+    search_fields = ["case__reference", "case__applicant__name"]
+    show_full_result_count = False
+    list_per_page = 100
+    readonly_fields = [
+        "case",
+        "state",
+        "entered_by",
+        "submitted_by",
+        "submitted_at",
+        "examined_by",
+        "examined_at",
+        "decision_reason",
+        "reimbursable_total",
+        "payment_reference",
+        "paid_by",
+        "paid_at",
+    ]
+    autocomplete_fields = ["case"]
+
+    def get_queryset(self, request):
+        return selectors.claims_visible_to(user=request.user)
+
+    def get_fields(self, request, obj=None):
+        return ["case"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "case":
+            # Only open cases of the user's own offices that have no claim yet.
+            kwargs["queryset"] = scope_cases(
+                ReissueCase.objects.filter(
+                    state__in=OPEN_STATES,
+                    expense_claim__isnull=True,
+                    office__in=offices_worked_in(request.user),
+                ),
+                request.user,
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=gettext_lazy("case"), ordering="case__reference")
+    def case_reference(self, obj):
+        return obj.case.reference
+
+    @admin.display(description=gettext_lazy("applicant"))
+    def applicant_name(self, obj):
+        return obj.case.applicant.name
+
+    @admin.display(description=gettext_lazy("office"))
+    def office(self, obj):
+        return obj.case.office.code
+
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def state_badge(self, obj):
+        return format_html(
+            '<span class="state-badge claim-{}">{}</span>', obj.state, obj.get_state_display()
+        )
+
+    @admin.display(description=gettext_lazy("claimed (yuan)"))
+    def claimed_total(self, obj):
+        return obj.claimed_total
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not can_act_in_office(request.user, obj.case.office_id):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            claim = services.claim_start(case=obj.case, acting_user=request.user)
+            obj.pk, obj._state.adding = claim.pk, False
+
+    def save_formset(self, request, form, formset, change):
+        claim = form.instance
+        for item_form in formset.deleted_forms:
+            if item_form.instance.pk:
+                services.claim_remove_item(item=item_form.instance, acting_user=request.user)
+        for item_form in formset.forms:
+            if item_form in formset.deleted_forms or not item_form.has_changed():
+                continue
+            data = {name: item_form.cleaned_data[name] for name in ClaimItemForm.Meta.fields}
+            if item_form.instance.pk:
+                services.claim_change_item(
+                    item=item_form.instance, acting_user=request.user, data=data
+                )
+            else:
+                services.claim_add_item(claim=claim, acting_user=request.user, **data)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["review"] = selectors.claim_review(claim=obj)
+            context["audit_trail"] = object_audit_trail(obj=obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+@admin.register(ReimbursementPolicy)
+class ReimbursementPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "office",
+        "effective_from",
+        "deductible",
+        "rate_outpatient",
+        "rate_inpatient",
+        "rate_pharmacy",
+        "cap_per_case",
+    ]
+    list_filter = [("office", OfficeScopedFilter)]
+
+    def get_queryset(self, request):
+        return selectors.policies_visible_to(user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "office":
+            kwargs["queryset"] = offices_worked_in(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and (
+            not can_act_in_office(request.user, obj.office_id) or obj.expenseclaim_set.exists()
+        ):
+            return False  # a policy applied to a decision stays as it was decided
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.policy_save(policy=obj, acting_user=request.user)
