@@ -1,12 +1,15 @@
 """Test data. Cases are built by calling the real services, so they hold real states."""
 
 import datetime
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from claims import services as claim_services
+from claims.models import ExpenseClaim, ReimbursementPolicy
 from reissue import services
 from reissue.forms import APPLICANT_FIELDS
 from reissue.id_numbers import compose_id_number
@@ -83,3 +86,54 @@ def register_case(*, clerk, office, applicant=None, **case_fields) -> ReissueCas
     return services.case_register(
         case=ReissueCase(office=office, **fields), applicant_fields=person, acting_user=clerk
     )
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReimbursementPolicy
+
+    office = factory.SubFactory(OfficeFactory)
+    effective_from = datetime.date(2020, 1, 1)
+    deductible = Decimal("100.00")
+    rate_outpatient = Decimal("0.700")
+    rate_inpatient = Decimal("0.900")
+    rate_pharmacy = Decimal("0.500")
+    cap_per_case = Decimal("5000.00")
+
+
+def reissued_case(*, clerk, office, **case_fields) -> ReissueCase:
+    """Register a case for a lost SS card and take it to `ss_card_reissued`."""
+    case = register_case(
+        clerk=clerk,
+        office=office,
+        lost_items=LostItems.SS_CARD,
+        presented_id_card=True,
+        **case_fields,
+    )
+    return services.case_reissue_ss_card(
+        case=case,
+        acting_user=clerk,
+        card_number=f"SS-T-{case.pk:06d}",
+        issued_on=case.loss_date + datetime.timedelta(days=2),
+    )
+
+
+_receipts = iter(range(1, 10**9))
+
+
+def claim_with_items(*, case, clerk, amounts=("200.00",), submit=False) -> ExpenseClaim:
+    """Open the case's claim and add one outpatient receipt per amount, through the services."""
+    claim = claim_services.claim_start(case=case, acting_user=clerk)
+    for amount in amounts:
+        claim_services.claim_add_item(
+            claim=claim,
+            acting_user=clerk,
+            provider="北京协和医院",
+            visit_date=case.loss_date,
+            receipt_number=f"R{next(_receipts):08d}",
+            category="outpatient",
+            amount=Decimal(amount),
+        )
+    if submit:
+        claim = claim_services.claim_submit(claim=claim, acting_user=clerk)
+    return claim
