@@ -19,7 +19,7 @@ from reissue.services import (
     snapshot_changes,
 )
 
-from .models import ClaimItem, ExpenseClaim, ReimbursementPolicy
+from .models import ClaimItem, ClaimState, ExpenseClaim, ReimbursementPolicy
 from .selectors import claim_assessment, duplicate_receipt_message, policy_in_effect
 
 ITEM_FIELDS = ["provider", "visit_date", "receipt_number", "category", "amount"]
@@ -222,6 +222,14 @@ def claim_pay(
         raise ValidationError({"payment_reference": _("Give the payment reference.")})
     with transaction.atomic():
         case, locked = _lock_claim_for(claim=claim, acting_user=acting_user)
+        if locked.state == ClaimState.PAID:
+            raise WorkflowError(
+                _(
+                    "This claim was already paid (payment reference %(reference)s). "
+                    "Nothing more was paid."
+                )
+                % {"reference": locked.payment_reference}
+            )
         paid = run_transition(
             locked=locked,
             case=case,

@@ -141,7 +141,9 @@ def test_paying_twice_pays_once(case, clerk, reviewer, supervisor):
     claim = claim_with_items(case=case, clerk=clerk, submit=True)
     claim = services.claim_approve(claim=claim, acting_user=reviewer)
     services.claim_pay(claim=claim, acting_user=supervisor, payment_reference="PAY-004")
-    with pytest.raises(case_services.WorkflowError):
+    with pytest.raises(
+        case_services.WorkflowError, match=r"already paid \(payment reference PAY-004"
+    ):
         services.claim_pay(claim=claim, acting_user=supervisor, payment_reference="PAY-005")
     assert ExpenseClaim.objects.get(pk=claim.pk).payment_reference == "PAY-004"
 

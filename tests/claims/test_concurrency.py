@@ -1,0 +1,47 @@
+"""Paying is money: at the same instant, on PostgreSQL, exactly one payment lands."""
+
+import pytest
+
+from claims import services
+from claims.models import ExpenseClaim
+from reissue.models import AuditEntry, ReissueCase
+from reissue.services import WorkflowError
+from tests.factories import PolicyFactory, UserFactory, claim_with_items, reissued_case
+from tests.reissue.test_concurrency import run_together
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def approved_claim(clerk, reviewer, office):
+    PolicyFactory(office=office)
+    case = reissued_case(clerk=clerk, office=office)
+    claim = claim_with_items(case=case, clerk=clerk, submit=True)
+    return services.claim_approve(claim=claim, acting_user=reviewer)
+
+
+@pytest.mark.parametrize("same_person", [True, False], ids=["double-click", "two-supervisors"])
+def test_concurrent_payments_pay_exactly_once(approved_claim, supervisor, office, same_person):
+    second = supervisor if same_person else UserFactory(role="Supervisor", offices=[office])
+
+    def pay(user, reference):
+        return lambda: services.claim_pay(
+            claim=ExpenseClaim.objects.get(pk=approved_claim.pk),
+            acting_user=user,
+            payment_reference=reference,
+        )
+
+    outcomes = run_together(pay(supervisor, "PAY-A"), pay(second, "PAY-B"))
+
+    paid = [o for o in outcomes if isinstance(o, ExpenseClaim)]
+    refused = [o for o in outcomes if isinstance(o, WorkflowError)]
+    assert len(paid) == 1 and len(refused) == 1, outcomes
+    assert "already paid" in refused[0].message
+    claim = ExpenseClaim.objects.get(pk=approved_claim.pk)
+    assert claim.payment_reference == paid[0].payment_reference
+    assert ReissueCase.objects.get(pk=claim.case_id).state == "reimbursed"
+    assert AuditEntry.objects.filter(action="pay").count() == 1
+    assert AuditEntry.objects.filter(action="reimburse").count() == 1
