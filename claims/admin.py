@@ -1,5 +1,7 @@
 """Claims screens: receipts inline, the review table, decisions and payment as workflow steps."""
 
+from decimal import Decimal
+
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
@@ -11,6 +13,7 @@ from reissue.permissions import can_act_in_office, offices_worked_in, scope_case
 from reissue.selectors import object_audit_trail
 
 from . import selectors, services
+from .calculation import to_fen
 from .forms import CLAIM_STEP_FORMS, ClaimItemForm
 from .models import ClaimItem, ExpenseClaim, ReimbursementPolicy
 
@@ -130,12 +133,12 @@ class ExpenseClaimAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("state"), ordering="state")
     def state_badge(self, obj):
         return format_html(
-            '<span class="state-badge claim-{}">{}</span>', obj.state, obj.get_state_display()
+            '<span class="state-badge state-{}">{}</span>', obj.state, obj.get_state_display()
         )
 
     @admin.display(description=gettext_lazy("claimed (yuan)"))
     def claimed_total(self, obj):
-        return obj.claimed_total
+        return to_fen(Decimal(obj.claimed_total))  # SQLite sums decimals as floats
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and not can_act_in_office(request.user, obj.case.office_id):
@@ -154,20 +157,25 @@ class ExpenseClaimAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             obj.pk, obj._state.adding = claim.pk, False
 
     def save_formset(self, request, form, formset, change):
-        claim = form.instance
+        """Save each receipt through the services; tell the admin's history what changed."""
+        claim, user = form.instance, request.user
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for item_form in formset.deleted_forms:
             if item_form.instance.pk:
-                services.claim_remove_item(item=item_form.instance, acting_user=request.user)
+                services.claim_remove_item(item=item_form.instance, acting_user=user)
+                formset.deleted_objects.append(item_form.instance)
         for item_form in formset.forms:
             if item_form in formset.deleted_forms or not item_form.has_changed():
                 continue
             data = {name: item_form.cleaned_data[name] for name in ClaimItemForm.Meta.fields}
             if item_form.instance.pk:
-                services.claim_change_item(
-                    item=item_form.instance, acting_user=request.user, data=data
+                item = services.claim_change_item(
+                    item=item_form.instance, acting_user=user, data=data
                 )
+                formset.changed_objects.append((item, item_form.changed_data))
             else:
-                services.claim_add_item(claim=claim, acting_user=request.user, **data)
+                item = services.claim_add_item(claim=claim, acting_user=user, **data)
+                formset.new_objects.append(item)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -409,7 +409,13 @@ class CaseSequence(models.Model):
         return f"{self.office_id}/{self.year}: {self.last_number}"
 
 
-AUDIT_ACTION_LABELS = {"registered": _("registered"), "edited": _("edited")}
+AUDIT_ACTION_LABELS = {
+    "registered": _("registered"),
+    "edited": _("edited"),
+    "receipt_added": _("receipt added"),
+    "receipt_changed": _("receipt changed"),
+    "receipt_removed": _("receipt removed"),
+}
 
 
 class AuditEntry(models.Model):
@@ -469,6 +475,20 @@ class AuditEntry(models.Model):
         for step in getattr(getattr(method, "_django_fsm", None), "transitions", {}).values():
             return str(step.custom.get("label", self.action))
         return self.action
+
+    def changes_display(self) -> list[tuple[str, str, str]]:
+        """Return (field label, old, new) for each recorded change."""
+        return [(self._field_label(name), old, new) for name, (old, new) in self.changes.items()]
+
+    def _field_label(self, name: str) -> str:
+        # The object's own fields first, then those of its parts (a claim's receipts).
+        model = self.content_type.model_class()
+        for candidate in [model, *(rel.related_model for rel in model._meta.related_objects)]:
+            try:
+                return str(candidate._meta.get_field(name).verbose_name)
+            except (FieldDoesNotExist, AttributeError):
+                continue
+        return name
 
     def source_state_display(self) -> str:
         return self._state_label(self.source_state)

@@ -56,12 +56,24 @@ def audit_record(
 def _audit_value(field: str, value: Any) -> str:
     if value in (None, ""):
         return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     return mask_id_number(str(value)) if field in MASKED_IN_AUDIT else str(value)
 
 
 def field_snapshot(instance: models.Model) -> dict[str, Any]:
-    """Return the instance's concrete field values, to compare before and after a step."""
-    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    """Return the instance's field values, to compare before and after a step.
+
+    A foreign key counts by the object already loaded on the instance (a user reads a name,
+    not an id); one not loaded counts by its id, without a query.
+    """
+    snapshot = {}
+    for field in instance._meta.concrete_fields:
+        if field.is_relation and field.is_cached(instance):
+            snapshot[field.name] = getattr(instance, field.name)
+        else:
+            snapshot[field.name] = getattr(instance, field.attname)
+    return snapshot
 
 
 def snapshot_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str]]:

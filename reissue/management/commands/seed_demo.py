@@ -5,6 +5,7 @@ Demo only: the passwords are printed and documented. Running it again changes no
 
 import datetime
 import random
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,6 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from claims import services as claim_services
+from claims.models import ExpenseCategory, ReimbursementPolicy
 from reissue import services
 from reissue.id_numbers import compose_id_number
 from reissue.models import LossKind, LostItems, Office, ReissueCase
@@ -21,9 +24,26 @@ OFFICES = [("DC", "东城区社保经办处", "110101"), ("PD", "浦东新区社
 ROLES = ["Clerk", "Reviewer", "Supervisor", "Auditor"]
 CASES_PER_OFFICE = 25
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+HOSPITALS = [
+    "北京协和医院",
+    "北京大学第一医院",
+    "复旦大学附属华山医院",
+    "同仁堂药店",
+    "社区卫生服务中心",
+]
 GIVEN_NAMES = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"]
 # Where each demo case stops: cycles through every state the workflow reaches without a claim.
-TARGETS = ["reported", "temp_card_issued", "id_reissued", "ss_card_reissued", "closed", "cancelled"]
+TARGETS = [
+    "reported",
+    "temp_card_issued",
+    "id_reissued",
+    "ss_card_reissued",
+    "closed",
+    "cancelled",
+    "reimbursed",
+]
+# Expense claims of the cases waiting at `ss_card_reissued`, in turn.
+CLAIM_STATES = ["draft", "submitted", "approved", "rejected"]
 
 
 class Command(BaseCommand):
@@ -35,12 +55,11 @@ class Command(BaseCommand):
             logins = self._users(offices)
             for office, (_code, _name, region) in zip(offices, OFFICES, strict=True):
                 if not office.cases.exists():
-                    self._cases(
-                        office,
-                        region,
-                        clerk=logins[f"clerk.{office.code.lower()}"],
-                        supervisor=logins[f"supervisor.{office.code.lower()}"],
-                    )
+                    staff = {
+                        role: logins[f"{role.lower()}.{office.code.lower()}"] for role in ROLES
+                    }
+                    self._policy(office)
+                    self._cases(office, region, staff)
         self.stdout.write(self.style.SUCCESS("Demo logins (demo only, never in production):"))
         for username in logins:
             self.stdout.write(f"  {username:<16} password: {DEMO_PASSWORD}")
@@ -72,8 +91,23 @@ class Command(BaseCommand):
                 logins[user.username] = user
         return logins
 
-    def _cases(self, office, region, *, clerk, supervisor):
+    def _policy(self, office):
+        ReimbursementPolicy.objects.get_or_create(
+            office=office,
+            effective_from=datetime.date(2024, 1, 1),
+            defaults={
+                "deductible": Decimal("200.00"),
+                "rate_outpatient": Decimal("0.700"),
+                "rate_inpatient": Decimal("0.850"),
+                "rate_pharmacy": Decimal("0.600"),
+                "cap_per_case": Decimal("8000.00"),
+            },
+        )
+
+    def _cases(self, office, region, staff):
+        clerk = staff["Clerk"]
         rng = random.Random(office.code)
+        waiting = 0
         today = timezone.localdate()
         for number in range(CASES_PER_OFFICE):
             target = TARGETS[number % len(TARGETS)]
@@ -97,13 +131,49 @@ class Command(BaseCommand):
                 },
                 acting_user=clerk,
             )
-            self._advance(case, target, clerk=clerk, supervisor=supervisor, number=number)
+            case = self._advance(case, target, clerk=clerk, supervisor=staff["Supervisor"])
+            if target == "reimbursed":
+                self._claim(case, "paid", staff, rng)
+            elif target == "ss_card_reissued":
+                self._claim(case, CLAIM_STATES[waiting % len(CLAIM_STATES)], staff, rng)
+                waiting += 1
 
-    def _advance(self, case, target, *, clerk, supervisor, number):
+    def _claim(self, case, state, staff, rng):
+        claim = claim_services.claim_start(case=case, acting_user=staff["Clerk"])
+        for visit in range(rng.randrange(1, 4)):
+            claim_services.claim_add_item(
+                claim=claim,
+                acting_user=staff["Clerk"],
+                provider=rng.choice(HOSPITALS),
+                visit_date=case.loss_date + datetime.timedelta(days=visit),
+                receipt_number=f"{case.reference}-{visit + 1}",
+                category=rng.choice(ExpenseCategory.values),
+                amount=Decimal(rng.randrange(3000, 150000)) / 100,
+            )
+        if state == "draft":
+            return
+        claim = claim_services.claim_submit(claim=claim, acting_user=staff["Clerk"])
+        if state == "rejected":
+            claim_services.claim_reject(
+                claim=claim, acting_user=staff["Reviewer"], reason="收据非原件"
+            )
+        elif state in ("approved", "paid"):
+            claim = claim_services.claim_approve(claim=claim, acting_user=staff["Reviewer"])
+        if state == "paid":
+            claim_services.claim_pay(
+                claim=claim,
+                acting_user=staff["Supervisor"],
+                payment_reference=f"PAY-{case.reference}",
+            )
+
+    def _advance(self, case, target, *, clerk, supervisor):
         today = timezone.localdate()
         if target == "cancelled":
-            services.case_cancel(case=case, acting_user=supervisor, reason="申请人已找回证件")
-            return
+            return services.case_cancel(
+                case=case, acting_user=supervisor, reason="申请人已找回证件"
+            )
+        if target == "reimbursed":
+            target = "ss_card_reissued"  # the payment of its claim takes it the last step
         steps = TARGETS[1 : TARGETS.index(target) + 1]
         for step in steps:
             if step == "temp_card_issued":
@@ -123,3 +193,4 @@ class Command(BaseCommand):
                 )
             elif step == "closed":
                 case = services.case_close(case=case, acting_user=clerk)
+        return case
