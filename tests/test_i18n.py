@@ -4,10 +4,14 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from claims.models import ClaimItem, ClaimState, ExpenseCategory, ExpenseClaim
 from reissue.models import CaseState, LossKind, LostItems, ReissueCase
 from reissue.workflow import transition_label
 
-TRANSITIONS = list(ReissueCase._meta.get_field("state").get_all_transitions(ReissueCase))
+TRANSITIONS = [
+    *ReissueCase._meta.get_field("state").get_all_transitions(ReissueCase),
+    *ExpenseClaim._meta.get_field("state").get_all_transitions(ExpenseClaim),
+]
 
 
 def _in_chinese(text) -> str:
@@ -24,6 +28,10 @@ def _in_chinese(text) -> str:
         ReissueCase._meta.verbose_name,
         ReissueCase._meta.verbose_name_plural,
         *(field.verbose_name for field in ReissueCase._meta.fields if not field.primary_key),
+        *ClaimState.labels,
+        *ExpenseCategory.labels,
+        *(field.verbose_name for field in ExpenseClaim._meta.fields if not field.primary_key),
+        *(field.verbose_name for field in ClaimItem._meta.fields if not field.primary_key),
     ],
 )
 def test_model_and_state_names_are_translated(text):

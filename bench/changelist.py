@@ -1,0 +1,124 @@
+"""Time the case changelist and change page at a given number of cases.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/reissue_bench \
+        .venv/bin/python bench/changelist.py --cases 10000
+
+Creates (or reuses) the database named in DATABASE_URL, fills it with N cases by bulk insert,
+then prints the median of 20 requests and the query count of each page. Prints figures only;
+nothing here is a test.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from reissue.id_numbers import compose_id_number  # noqa: E402
+from reissue.models import Applicant, CaseState, Office, ReissueCase  # noqa: E402
+
+STATES = list(CaseState.values)
+BATCH = 5000
+
+
+def seed(total: int) -> tuple[Office, object]:
+    office, _ = Office.objects.get_or_create(code="BN", defaults={"name": "Bench office"})
+    clerk, _ = get_user_model().objects.get_or_create(username="bench.clerk", is_staff=True)
+    clerk.groups.add(Group.objects.get(name="Supervisor"))
+    office.staff.add(clerk)
+    have = ReissueCase.objects.filter(office=office).count()
+    today = timezone.localdate()
+    for start in range(have, total, BATCH):
+        count = min(BATCH, total - start)
+        applicants = [
+            Applicant(
+                name=f"申请人{n}",
+                id_number=compose_id_number(
+                    "110101", datetime.date(1950, 1, 1) + datetime.timedelta(n // 1000), n % 1000
+                ),
+                birth_date=datetime.date(1950, 1, 1),
+                sex="M",
+                phone="13800138000",
+                hukou_address="北京市东城区",
+                hukou_police_station="东城派出所",
+            )
+            for n in range(start, start + count)
+        ]
+        Applicant.objects.bulk_create(applicants)
+        ReissueCase.objects.bulk_create(
+            ReissueCase(
+                reference=f"BN-2026-{n:07d}",
+                applicant=applicant,
+                office=office,
+                lost_items="both",
+                loss_kind="lost",
+                loss_date=today,
+                handled_by=clerk,
+                state=STATES[n % len(STATES)],
+                cancel_reason="bench" if STATES[n % len(STATES)] == "cancelled" else "",
+                ss_card_number=f"SSBN{n:08d}" if n % len(STATES) in (3, 4, 5) else "",
+            )
+            for n, applicant in zip(range(start, start + count), applicants, strict=True)
+        )
+        print(f"  seeded {start + count:,} cases", file=sys.stderr)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh planner statistics, as autovacuum would give
+    return office, clerk
+
+
+def timed(client: Client, url: str, runs: int = 20) -> tuple[float, int]:
+    client.get(url)  # warm caches
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.status_code
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return statistics.median(times), len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=10000)
+    args = parser.parse_args()
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    office, clerk = seed(args.cases)
+    client = Client()
+    client.force_login(clerk)
+    case = ReissueCase.objects.filter(office=office).order_by("-id").first()
+    pages = {
+        "changelist": "/admin/reissue/reissuecase/",
+        "changelist, filter state": "/admin/reissue/reissuecase/?state__exact=reported",
+        "changelist, search name": "/admin/reissue/reissuecase/?q=%E7%94%B3%E8%AF%B7%E4%BA%BA12",
+        "change page": f"/admin/reissue/reissuecase/{case.pk}/change/",
+    }
+    print(f"{connection.vendor}, {ReissueCase.objects.count():,} cases")
+    for name, url in pages.items():
+        median, queries = timed(client, url)
+        print(f"  {name:<28} median {median:7.1f} ms   {queries} queries")
+
+
+if __name__ == "__main__":
+    main()
