@@ -3,15 +3,27 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from import_export import fields, resources
+from import_export.admin import ExportMixin
 
 from . import selectors, services
 from .admin_workflow import WorkflowAdminMixin
-from .forms import APPLICANT_FIELDS, CASE_STEP_FORMS, CaseRegistrationForm
-from .id_numbers import mask_id_number, normalize_id_number
-from .models import Applicant, AuditEntry, Office, ReissueCase
+from .forms import (
+    APPLICANT_FIELDS,
+    CASE_STEP_FORMS,
+    CaseChangeForm,
+    CaseRegistrationForm,
+    RevealForm,
+)
+from .id_numbers import id_number_digest, mask_id_number, normalize_id_number
+from .models import Applicant, AuditEntry, Office, PersonalDataAccess, ReissueCase
 from .permissions import (
     can_see_full_id_number,
     offices_visible_to,
@@ -22,68 +34,15 @@ from .permissions import (
 User = get_user_model()
 
 
-def shown_id_number(user, value: str) -> str:
-    """Return the ID number as `user` may see it: full with the right, masked otherwise."""
-    if not value:
-        return ""
-    return value if can_see_full_id_number(user) else mask_id_number(value)
-
-
-class UserBoundColumnsMixin:
-    """Show ID numbers through columns bound to the request's user.
-
-    A ModelAdmin instance serves every request, so the user cannot be kept on it; each
-    request gets its own display callables, cached on the request, and they stand in for the
-    names of `user_bound_columns` in list_display, fieldsets and readonly_fields alike.
-    """
-
-    def column_values(self, user) -> dict:
-        """Return {column name: (description, function of obj and user)}."""
-        raise NotImplementedError
-
-    def _columns(self, request) -> dict:
-        cache = request.__dict__.setdefault("_user_bound_columns", {})
-        if self not in cache:
-            cache[self] = {
-                name: _bound_column(request.user, name, description, value)
-                for name, (description, value) in self.column_values(request.user).items()
-            }
-        return cache[self]
-
-    def _bind(self, request, names):
-        columns = self._columns(request)
-        return [columns.get(name, name) if isinstance(name, str) else name for name in names]
-
-    def get_list_display(self, request):
-        return self._bind(request, super().get_list_display(request))
-
-    def get_fieldsets(self, request, obj=None):
-        return [
-            (title, {**options, "fields": self._bind(request, options["fields"])})
-            for title, options in super().get_fieldsets(request, obj)
-        ]
-
-    def get_readonly_fields(self, request, obj=None):
-        return self._bind(request, super().get_readonly_fields(request, obj))
-
-
-def _bound_column(user, name, description, value):
-    def column(obj):
-        return value(obj, user)
-
-    column.__name__ = name
-    column.short_description = description
-    return column
-
-
 def id_number_search(queryset, search_term: str, lookup: str):
     """Return the queryset narrowed to an exact ID number, or None if the term is not one.
 
-    Only exact numbers are searched: a partial match would let a user probe hidden digits.
+    Only exact numbers can be searched (by their keyed hash; the numbers are encrypted), so
+    hidden digits cannot be probed.
     """
     term = normalize_id_number(search_term)
     if len(term) == 18 and term[:17].isdigit():
-        return queryset.filter(**{lookup: term})
+        return queryset.filter(**{lookup: id_number_digest(term)})
     return None
 
 
@@ -121,9 +80,85 @@ class OfficeAdmin(admin.ModelAdmin):
         return offices_visible_to(request.user)
 
 
+MASKED = {"agent_id_number": "masked_agent_id_number"}
+
+
+class RevealAdminMixin:
+    """A deliberate look at a full ID number: the user gives a reason, the look is logged.
+
+    `revealable` maps a name in the URL to (label, function of the object returning the
+    record that holds the number, its field name, and the case it belongs to or None).
+    """
+
+    revealable: dict = {}
+    reveal_template = "admin/reissue/reveal.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.reveal_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_reveal"
+        return [
+            path("<path:object_id>/reveal/<str:which>/", view, name=name),
+            *super().get_urls(),
+        ]
+
+    def reveal_view(self, request, object_id, which):
+        obj = self.get_object(request, object_id)
+        if obj is None or which not in self.revealable:
+            raise Http404(_("Not found."))
+        if not can_see_full_id_number(request.user):
+            raise PermissionDenied
+        label, locate = self.revealable[which]
+        record, field, case = locate(obj)
+        form = RevealForm(request.POST or None)
+        revealed = None
+        if request.method == "POST" and form.is_valid():
+            revealed = services.personal_data_reveal(
+                record=record,
+                field=field,
+                case=case,
+                acting_user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "title": _("See the full %(label)s") % {"label": label},
+            "masked": mask_id_number(getattr(record, field)),
+            "revealed": revealed,
+            "form": form,
+            "change_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
+            ),
+        }
+        response = TemplateResponse(request, self.reveal_template, context)
+        response["Cache-Control"] = "no-store, private"  # the number must not stay in a cache
+        return response
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and can_see_full_id_number(request.user):
+            name = f"admin:{self.opts.app_label}_{self.opts.model_name}_reveal"
+            context["reveal_links"] = [
+                (label, reverse(name, args=[obj.pk, which]))
+                for which, (label, locate) in self.revealable.items()
+                if getattr(locate(obj)[0], locate(obj)[1])
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
 @admin.register(ReissueCase)
-class ReissueCaseAdmin(WorkflowAdminMixin, UserBoundColumnsMixin, admin.ModelAdmin):
+class ReissueCaseAdmin(RevealAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/reissue/reissuecase/change_form.html"
+    revealable = {
+        "applicant": (
+            gettext_lazy("applicant's ID number"),
+            lambda case: (case.applicant, "id_number", case),
+        ),
+        "agent": (
+            gettext_lazy("agent's ID number"),
+            lambda case: (case, "agent_id_number", case),
+        ),
+    }
     step_forms = CASE_STEP_FORMS
     step_services = services.CASE_STEP_SERVICES
     list_display = [
@@ -201,33 +236,24 @@ class ReissueCaseAdmin(WorkflowAdminMixin, UserBoundColumnsMixin, admin.ModelAdm
         "finished_at",
     ]
 
-    def column_values(self, user):
-        return {
-            "masked_id_number": (
-                gettext_lazy("ID number"),
-                lambda case, user: shown_id_number(user, case.applicant.id_number),
-            ),
-            "shown_agent_id_number": (
-                gettext_lazy("agent's ID number"),
-                lambda case, user: shown_id_number(user, case.agent_id_number),
-            ),
-        }
-
     # Lists and pages --------------------------------------------------------------------------
 
     def get_queryset(self, request):
         return selectors.cases_visible_to(user=request.user)
 
     def get_search_results(self, request, queryset, search_term):
-        exact = id_number_search(queryset, search_term, "applicant__id_number")
+        exact = id_number_search(queryset, search_term, "applicant__id_number_hash")
         if exact is not None:
             return exact, False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=gettext_lazy("ID number"))
     def masked_id_number(self, obj):
-        # Stand-in for system checks; each request shows its own user-bound column instead.
         return mask_id_number(obj.applicant.id_number)
+
+    @admin.display(description=gettext_lazy("agent's ID number"))
+    def masked_agent_id_number(self, obj):
+        return mask_id_number(obj.agent_id_number) or "-"
 
     @admin.display(description=gettext_lazy("applicant"), ordering="applicant__name")
     def applicant_name(self, obj):
@@ -256,30 +282,19 @@ class ReissueCaseAdmin(WorkflowAdminMixin, UserBoundColumnsMixin, admin.ModelAdm
                 (_("Report"), {"fields": CaseRegistrationForm.Meta.fields}),
             ]
         fieldsets = super().get_fieldsets(request, obj)
-        if self._agent_id_number_hidden(request, obj):
-            columns = self._columns(request)
-            fieldsets = [
-                (
-                    title,
-                    {
-                        **opts,
-                        "fields": [
-                            columns["shown_agent_id_number"] if f == "agent_id_number" else f
-                            for f in opts["fields"]
-                        ],
-                    },
-                )
-                for title, opts in fieldsets
-            ]
-        return fieldsets
+        if self._editable(request, obj):
+            return fieldsets
+        # Seen, never edited: the stored agent's number is shown masked.
+        return [
+            (title, {**opts, "fields": [MASKED.get(f, f) for f in opts["fields"]]})
+            for title, opts in fieldsets
+        ]
 
-    def _agent_id_number_hidden(self, request, obj) -> bool:
-        # Once typed, the agent's number is shown masked to users without the right.
-        return bool(obj.agent_id_number) and not can_see_full_id_number(request.user)
+    def _editable(self, request, obj) -> bool:
+        return obj.is_open and self.has_change_permission(request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = CaseRegistrationForm
+        kwargs["form"] = CaseRegistrationForm if obj is None else CaseChangeForm
         form = super().get_form(request, obj, change, **kwargs)
         if obj is None:
             form.base_fields["office"].queryset = offices_worked_in(request.user)
@@ -295,12 +310,9 @@ class ReissueCaseAdmin(WorkflowAdminMixin, UserBoundColumnsMixin, admin.ModelAdm
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        if not obj.is_open or not self.has_change_permission(request, obj):
+        if not self._editable(request, obj):
             return [f for _title, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
-        readonly = super().get_readonly_fields(request, obj)
-        if self._agent_id_number_hidden(request, obj):
-            readonly.append(self._columns(request)["shown_agent_id_number"])
-        return readonly
+        return super().get_readonly_fields(request, obj)
 
     def has_change_permission(self, request, obj=None):
         if (
@@ -342,7 +354,14 @@ class ReissueCaseAdmin(WorkflowAdminMixin, UserBoundColumnsMixin, admin.ModelAdm
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
+class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
+    change_form_template = "admin/reissue/applicant/change_form.html"
+    revealable = {
+        "applicant": (
+            gettext_lazy("ID number"),
+            lambda applicant: (applicant, "id_number", None),
+        ),
+    }
     list_display = ["name", "masked_id_number", "birth_date", "sex", "phone"]
     search_fields = ["name"]
     search_help_text = gettext_lazy("Search by name or a complete ID number.")
@@ -358,24 +377,15 @@ class ApplicantAdmin(UserBoundColumnsMixin, admin.ModelAdmin):
     readonly_fields = ["masked_id_number", "birth_date", "sex"]
     show_full_result_count = False
 
-    def column_values(self, user):
-        return {
-            "masked_id_number": (
-                gettext_lazy("ID number"),
-                lambda applicant, user: shown_id_number(user, applicant.id_number),
-            )
-        }
-
     @admin.display(description=gettext_lazy("ID number"))
     def masked_id_number(self, obj):
-        # Stand-in for system checks; each request shows its own user-bound column instead.
         return mask_id_number(obj.id_number)
 
     def get_queryset(self, request):
         return scope_applicants(super().get_queryset(request), request.user)
 
     def get_search_results(self, request, queryset, search_term):
-        exact = id_number_search(queryset, search_term, "id_number")
+        exact = id_number_search(queryset, search_term, "id_number_hash")
         if exact is not None:
             return exact, False
         return super().get_search_results(request, queryset, search_term)
@@ -404,6 +414,51 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.audit_entries_visible_to(user=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PersonalDataAccessResource(resources.ModelResource):
+    """The access log as auditors export it: who looked at which record, when and why."""
+
+    actor = fields.Field(attribute="actor__username", column_name=gettext_lazy("by"))
+    case = fields.Field(attribute="case__reference", column_name=gettext_lazy("case"))
+    record = fields.Field(column_name=gettext_lazy("record"))
+
+    class Meta:
+        model = PersonalDataAccess
+        fields = ["sequence", "at", "actor", "case", "record", "field", "reason"]
+        export_order = fields
+
+    def dehydrate_record(self, access):
+        return f"{access.content_type.model} #{access.object_id}"
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ExportMixin, admin.ModelAdmin):
+    resource_classes = [PersonalDataAccessResource]
+    list_display = ["at", "actor", "case", "record", "field", "reason"]
+    list_filter = ["field"]
+    search_fields = ["case__reference", "actor__username", "reason"]
+    list_select_related = ["actor", "case", "content_type"]
+    show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("record"))
+    def record(self, obj):
+        return f"{obj.content_type.name} #{obj.object_id}"
+
+    def get_queryset(self, request):
+        return selectors.access_log_visible_to(user=request.user)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
 
     def has_add_permission(self, request):
         return False

@@ -16,6 +16,15 @@ from .services import WorkflowError
 from .workflow import transition_label, transition_named, transition_options
 
 
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where the form has the field."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
 class WorkflowAdminMixin:
     step_forms: dict = {}  # transition name -> form class (takes `instance=` in __init__)
     step_services: dict = {}  # transition name -> service(instance kw, acting_user, ...)
@@ -68,7 +77,7 @@ class WorkflowAdminMixin:
                 messages.error(request, error.message)
                 return HttpResponseRedirect(change_url)
             except ValidationError as error:
-                form.add_error(None, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Done: %(step)s.") % {"step": transition_label(step)})
                 return HttpResponseRedirect(change_url)

@@ -5,7 +5,13 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .id_numbers import id_number_warnings, normalize_id_number, validate_id_number
+from .id_numbers import (
+    id_number_digest,
+    id_number_warnings,
+    mask_id_number,
+    normalize_id_number,
+    validate_id_number,
+)
 from .models import OPEN_STATES, Applicant, ReissueCase
 
 card_number_validator = RegexValidator(
@@ -50,7 +56,7 @@ class CaseRegistrationForm(forms.ModelForm):
         if (
             id_number
             and ReissueCase.objects.filter(
-                applicant__id_number=id_number, state__in=OPEN_STATES
+                applicant__id_number_hash=id_number_digest(id_number), state__in=OPEN_STATES
             ).exists()
         ):
             self.add_error(
@@ -131,3 +137,46 @@ CASE_STEP_FORMS = {
     "close": CaseStepForm,
     "cancel": CancelCaseForm,
 }
+
+
+class CaseChangeForm(forms.ModelForm):
+    """The editable details of an open case. A stored agent's ID number is never sent back to
+    the browser: the field starts empty, and typing a number replaces it."""
+
+    class Meta:
+        model = ReissueCase
+        fields = [
+            "lost_items",
+            "loss_kind",
+            "loss_date",
+            "presented_hukou_book",
+            "presented_id_card",
+            "presented_photo",
+            "converts_ic_card",
+            "agent_acts",
+            "agent_name",
+            "agent_id_number",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.instance.agent_id_number
+        if stored and "agent_id_number" in self.fields:
+            self.initial["agent_id_number"] = ""
+            self.fields["agent_id_number"].help_text = _(
+                "On file: %(masked)s. Leave empty to keep it, or type a new number."
+            ) % {"masked": mask_id_number(stored)}
+
+    def clean_agent_id_number(self) -> str:
+        typed = normalize_id_number(self.cleaned_data.get("agent_id_number", ""))
+        return typed or self.instance.agent_id_number
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        min_length=4,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why you need the full number, for example: identity check at the counter."),
+    )

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from .encryption import keyed_hash
+
 ID_NUMBER_LENGTH = 18
 
 
@@ -76,12 +78,22 @@ def sex_from_id_number(value: str) -> str:
     return "M" if int(normalize_id_number(value)[16]) % 2 else "F"
 
 
+def id_number_digest(value: str) -> str:
+    """Return the keyed hash by which an (encrypted) ID number is found and kept unique."""
+    return keyed_hash(normalize_id_number(value))
+
+
 def mask_id_number(value: str) -> str:
     """Return the number with the birth date and order code hidden: 110105********123X."""
     number = normalize_id_number(value)
     if len(number) <= 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """Return a phone number with all but its last four digits hidden."""
+    return "*" * max(len(value) - 4, 0) + value[-4:]
 
 
 def _birth_date_or_none(number: str) -> datetime.date | None:

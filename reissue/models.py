@@ -11,8 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from .chain import ChainedRecord, ChainHead  # noqa: F401 (ChainHead: a model of this app)
+from .fields import EncryptedCharField
 from .id_numbers import (
     birth_date_from_id_number,
+    id_number_digest,
     normalize_id_number,
     sex_from_id_number,
     validate_id_number,
@@ -57,15 +60,17 @@ class Sex(models.TextChoices):
 
 class Applicant(models.Model):
     name = models.CharField(_("name"), max_length=50)
-    id_number = models.CharField(
+    # Stored encrypted; found by `id_number_hash`, which also keeps one applicant per number.
+    id_number = EncryptedCharField(
         _("resident ID number"),
         max_length=18,
         validators=[validate_id_number],
         help_text=_("18 characters; the last may be X."),
     )
+    id_number_hash = models.CharField(max_length=64, editable=False)
     birth_date = models.DateField(_("birth date"), editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
-    phone = models.CharField(_("phone"), max_length=20, validators=[phone_validator])
+    phone = EncryptedCharField(_("phone"), max_length=20, validators=[phone_validator])
     hukou_address = models.CharField(_("household registration address"), max_length=200)
     hukou_police_station = models.CharField(
         _("police station of household registration"), max_length=100
@@ -77,7 +82,7 @@ class Applicant(models.Model):
         permissions = [("view_full_id_number", _("Can see full ID numbers"))]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"],
+                fields=["id_number_hash"],
                 name="applicant_unique_id_number",
                 violation_error_message=_("An applicant with this ID number already exists."),
             )
@@ -87,14 +92,16 @@ class Applicant(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        # Birth date and sex are facts of the number, never typed separately.
+        # Birth date, sex and the search hash are facts of the number, never typed separately.
         self.id_number = normalize_id_number(self.id_number)
+        self.id_number_hash = id_number_digest(self.id_number)
         self.birth_date = birth_date_from_id_number(self.id_number)
         self.sex = sex_from_id_number(self.id_number)
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
         self.id_number = normalize_id_number(self.id_number)
+        self.id_number_hash = id_number_digest(self.id_number)
 
 
 class CaseState(models.TextChoices):
@@ -203,7 +210,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
 
     agent_acts = models.BooleanField(_("an agent acts for the applicant"), default=False)
     agent_name = models.CharField(_("agent's name"), max_length=50, blank=True)
-    agent_id_number = models.CharField(
+    agent_id_number = EncryptedCharField(
         _("agent's ID number"), max_length=18, blank=True, validators=[validate_id_number]
     )
 
@@ -307,6 +314,9 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     def clean(self) -> None:
         errors = {}
         self.agent_id_number = normalize_id_number(self.agent_id_number)
+        if not self.agent_acts:
+            # Keep no details of an agent who does not act (data minimisation).
+            self.agent_name, self.agent_id_number = "", ""
         if self.loss_date and self.loss_date > timezone.localdate():
             errors["loss_date"] = _("The date of loss cannot be in the future.")
         if self.agent_acts and not self.agent_name:
@@ -409,6 +419,23 @@ class CaseSequence(models.Model):
         return f"{self.office_id}/{self.year}: {self.last_number}"
 
 
+def audit_entry_content(entry) -> dict:
+    """Return what an audit entry's hash covers (also used by the migration that chained
+    the entries written before the chain existed)."""
+    return {
+        "case": entry.case_id,
+        "content_type": entry.content_type_id,
+        "object_id": entry.object_id,
+        "action": entry.action,
+        "source_state": entry.source_state,
+        "target_state": entry.target_state,
+        "actor": entry.actor_id,
+        "at": entry.at.isoformat(),
+        "comment": entry.comment,
+        "changes": entry.changes,
+    }
+
+
 AUDIT_ACTION_LABELS = {
     "registered": _("registered"),
     "edited": _("edited"),
@@ -418,8 +445,10 @@ AUDIT_ACTION_LABELS = {
 }
 
 
-class AuditEntry(models.Model):
+class AuditEntry(ChainedRecord):
     """One recorded change: a registration, an edit or a transition. Never changed afterwards."""
+
+    CHAIN = "audit"
 
     # Empty for changes to an applicant's own record, which belong to no single case.
     case = models.ForeignKey(
@@ -467,6 +496,9 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
 
+    def chained_content(self) -> dict:
+        return audit_entry_content(self)
+
     def action_display(self) -> str:
         """Return the action as a person reads it: the transition's label where there is one."""
         if self.action in AUDIT_ACTION_LABELS:
@@ -503,3 +535,57 @@ class AuditEntry(models.Model):
         except FieldDoesNotExist:
             return value
         return str(choices.get(value, value))
+
+
+class PersonalDataAccess(ChainedRecord):
+    """One look at a full ID number: who, when, which record and why. Never changed."""
+
+    CHAIN = "access"
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    case = models.ForeignKey(
+        ReissueCase,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("case"),
+    )
+    field = models.CharField(_("field"), max_length=40)
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["content_type", "object_id"], name="access_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.field} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("Access records cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Access records cannot be deleted."))
+
+    def chained_content(self) -> dict:
+        return {
+            "actor": self.actor_id,
+            "at": self.at.isoformat(),
+            "content_type": self.content_type_id,
+            "object_id": self.object_id,
+            "case": self.case_id,
+            "field": self.field,
+            "reason": self.reason,
+        }

@@ -3,7 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from .models import AuditEntry, ReissueCase
+from .models import AuditEntry, PersonalDataAccess, ReissueCase
 from .permissions import scope_audit_entries, scope_cases
 
 
@@ -35,3 +35,10 @@ def audit_entries_visible_to(*, user) -> QuerySet[AuditEntry]:
     return scope_audit_entries(
         AuditEntry.objects.select_related("case", "actor", "content_type"), user
     )
+
+
+def access_log_visible_to(*, user) -> QuerySet[PersonalDataAccess]:
+    """Return the record of looks at full ID numbers: all of it for all-office users (auditors),
+    else those of cases in the user's offices."""
+    queryset = PersonalDataAccess.objects.select_related("actor", "case", "content_type")
+    return scope_audit_entries(queryset, user)

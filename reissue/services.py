@@ -7,12 +7,27 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .id_numbers import mask_id_number, normalize_id_number
-from .models import Applicant, AuditEntry, CaseSequence, Office, ReissueCase
-from .permissions import access_case_for_action, access_office_for_registration
+from .chain import chain_append
+from .id_numbers import id_number_digest, mask_id_number, mask_phone, normalize_id_number
+from .models import (
+    Applicant,
+    AuditEntry,
+    CaseSequence,
+    Office,
+    PersonalDataAccess,
+    ReissueCase,
+)
+from .permissions import (
+    access_case_for_action,
+    access_office_for_registration,
+    can_see_full_id_number,
+    scope_applicants,
+    scope_cases,
+)
 from .workflow import blocking_reasons, transition_label, transition_named
 
 # Fields whose values the audit trail keeps masked: the trail is read by more people than
@@ -39,8 +54,8 @@ def audit_record(
     comment: str = "",
     changes: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit trail."""
-    return AuditEntry.objects.create(
+    """Append one entry to the audit trail, linked into its hash chain."""
+    entry = AuditEntry(
         case=case,
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,
@@ -51,6 +66,7 @@ def audit_record(
         comment=comment,
         changes=dict(changes or {}),
     )
+    return chain_append(entry)
 
 
 def _audit_value(field: str, value: Any) -> str:
@@ -58,6 +74,8 @@ def _audit_value(field: str, value: Any) -> str:
         return ""
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if field == "phone":
+        return mask_phone(str(value))
     return mask_id_number(str(value)) if field in MASKED_IN_AUDIT else str(value)
 
 
@@ -113,7 +131,11 @@ def _next_reference(office: Office) -> str:
 def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Applicant:
     """Return the applicant with this ID number: created, or with contact details updated."""
     id_number = normalize_id_number(fields["id_number"])
-    applicant = Applicant.objects.select_for_update().filter(id_number=id_number).first()
+    applicant = (
+        Applicant.objects.select_for_update()
+        .filter(id_number_hash=id_number_digest(id_number))
+        .first()
+    )
     if applicant is None:
         applicant = Applicant(**{**fields, "id_number": id_number})
         applicant.full_clean()
@@ -181,9 +203,12 @@ def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> R
         raise PermissionDenied(_("You may not change cases."))
     if not locked.is_open:
         raise WorkflowError(_("A finished case can no longer be changed."))
-    changes = _apply_changes(locked, data)
+    before = field_snapshot(locked)
+    for field, value in data.items():
+        setattr(locked, field, value)
+    locked.full_clean()  # may clear more, such as the details of an agent no longer acting
+    changes = snapshot_changes(before, field_snapshot(locked))
     if changes:
-        locked.full_clean()
         locked.save()
         audit_record(obj=locked, case=locked, action="edited", actor=acting_user, changes=changes)
     return locked
@@ -346,3 +371,32 @@ CASE_STEP_SERVICES = {
     "close": case_close,
     "cancel": case_cancel,
 }
+
+
+@transaction.atomic
+def personal_data_reveal(
+    *, record: models.Model, field: str, case: ReissueCase | None, acting_user, reason: str
+) -> str:
+    """Return a full ID number after logging who looked, at which record, when and why."""
+    if not can_see_full_id_number(acting_user):
+        raise PermissionDenied(_("You may not see full ID numbers."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for looking.")})
+    visible = (
+        scope_cases(ReissueCase.objects.filter(pk=case.pk), acting_user)
+        if case is not None
+        else scope_applicants(Applicant.objects.filter(pk=record.pk), acting_user)
+    )
+    if not visible.exists():
+        raise Http404(_("Not found."))
+    chain_append(
+        PersonalDataAccess(
+            actor=acting_user,
+            content_type=ContentType.objects.get_for_model(type(record)),
+            object_id=record.pk,
+            case=case,
+            field=field,
+            reason=reason.strip(),
+        )
+    )
+    return getattr(record, field)

@@ -2,12 +2,35 @@
 
 import os
 
-from .base import *  # noqa: F403
-from .base import env_bool, env_list, require_env
+from django.core.exceptions import ImproperlyConfigured
 
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = require_env("SECRET_KEY")
+from .base import *  # noqa: F403
+from .base import STORAGES, env_bool, env_list, fernet_keys, require_env
+
+
+def require_secret(name: str, min_length: int) -> str:
+    """Return the secret `name` from the environment, refusing one that is short or a sample."""
+    value = require_env(name)
+    sample = value.startswith(("django-insecure-", "dev-only-"))
+    if len(value) < min_length or len(set(value)) < 5 or sample:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be a random value of at least "
+            f"{min_length} characters (e.g. python -c 'import secrets; "
+            f"print(secrets.token_urlsafe({min_length}))')."
+        )
+    return value
+
+
+if env_bool("DEBUG", False):
+    raise ImproperlyConfigured("The environment variable DEBUG must not be on in production.")
+DEBUG = False
+SECRET_KEY = require_secret("SECRET_KEY", 50)
 require_env("DATABASE_URL")  # no silent fallback to a SQLite file in production
+FIELD_ENCRYPTION_KEYS = fernet_keys("FIELD_ENCRYPTION_KEYS", require_env("FIELD_ENCRYPTION_KEYS"))
+# ID numbers have little entropy: the hash is only as safe as this key is long and secret.
+ID_NUMBER_HASH_KEY = require_secret("ID_NUMBER_HASH_KEY", 32)
+# Its own key, so that rotating SECRET_KEY never makes the audit chain look broken.
+AUDIT_CHAIN_KEY = require_secret("AUDIT_CHAIN_KEY", 32)
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -16,13 +39,14 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = False
+# Only a marker: a browser preloads nothing unless the parent domain is submitted to its list.
+SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

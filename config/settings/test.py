@@ -5,7 +5,13 @@ from .dev import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LANGUAGE_CODE = "en"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+
+# Django's test client `login()` calls authenticate() without a request, which axes refuses;
+# this backend lets those through. The lock-out tests post to the real log-in page.
+AUTHENTICATION_BACKENDS = [
+    "config.security.AxesBackendForTestClient",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# The backup tests make a throwaway key for this address in a temporary GNUPGHOME.
+DBBACKUP_GPG_RECIPIENT = "backup-test@reissue-desk.invalid"

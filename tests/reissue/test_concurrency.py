@@ -98,3 +98,17 @@ def test_the_same_applicant_registered_twice_at_once_gets_one_open_case(clerk, s
     )
     assert sum(isinstance(o, ReissueCase) for o in outcomes) == 1, outcomes
     assert ReissueCase.objects.filter(applicant=applicant).count() == 1
+
+
+def test_clerks_writing_at_once_never_fork_the_audit_chain(clerk, supervisor, office):
+    from reissue.chain import verify_chain
+
+    def register_three(user):
+        return lambda: [register_case(clerk=user, office=office) for _ in range(3)]
+
+    outcomes = run_together(*(register_three(user) for user in [clerk, supervisor] * 3))
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    sequences = list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True))
+    assert sequences == list(range(1, 19))
+    assert verify_chain(AuditEntry) is None

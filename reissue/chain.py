@@ -1,0 +1,105 @@
+"""Tamper evidence: records linked in a chain of keyed hashes.
+
+Each record carries its place in the chain (`sequence`), the hash of the record before it and
+its own hash, an HMAC over its content, the previous hash and its place. Changing, removing or
+inserting a record breaks the chain at that point, and without the key nobody can forge a
+record that fits. Appends are serialized by a row lock on the chain's head, so clerks writing
+at the same moment never fork the chain.
+"""
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models, transaction
+
+
+def chain_key() -> bytes:
+    return (getattr(settings, "AUDIT_CHAIN_KEY", "") or settings.SECRET_KEY).encode()
+
+
+class ChainHead(models.Model):
+    """The last link of each chain, so that removing the newest records shows too."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        app_label = "reissue"
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.sequence}"
+
+
+class ChainedRecord(models.Model):
+    """An append-only record of a hash chain. Subclasses name their CHAIN and content."""
+
+    CHAIN = ""
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    previous_hash = models.CharField(max_length=64, editable=False, blank=True)
+    entry_hash = models.CharField(max_length=64, editable=False, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def chained_content(self) -> dict:
+        """Return the fields the hash covers, as JSON-ready values."""
+        raise NotImplementedError
+
+    def compute_hash(self) -> str:
+        message = json.dumps(
+            [self.CHAIN, self.sequence, self.previous_hash, self.chained_content()],
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
+        return hmac.new(chain_key(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def chain_append(record: ChainedRecord) -> ChainedRecord:
+    """Link an unsaved record to the end of its chain and save it."""
+    with transaction.atomic():
+        head = ChainHead.objects.select_for_update().get_or_create(name=record.CHAIN)[0]
+        record.sequence = head.sequence + 1
+        record.previous_hash = head.last_hash
+        record.entry_hash = record.compute_hash()
+        record.save()
+        head.sequence, head.last_hash = record.sequence, record.entry_hash
+        head.save(update_fields=["sequence", "last_hash"])
+    return record
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    sequence: int
+    record_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"entry #{self.sequence}" + (f" (id {self.record_id})" if self.record_id else "")
+        return f"{where}: {self.problem}"
+
+
+def verify_chain(model: type[ChainedRecord]) -> ChainBreak | None:
+    """Walk the chain of `model` and return its first break, or None if it is whole."""
+    expected_sequence, expected_previous = 1, ""
+    for record in model.objects.order_by("sequence").iterator(chunk_size=2000):
+        if record.sequence != expected_sequence:
+            return ChainBreak(
+                expected_sequence, None, f"removed (the chain jumps to #{record.sequence})"
+            )
+        if record.previous_hash != expected_previous:
+            return ChainBreak(
+                record.sequence, record.pk, "does not follow the entry before it (inserted?)"
+            )
+        if record.entry_hash != record.compute_hash():
+            return ChainBreak(record.sequence, record.pk, "changed after it was written")
+        expected_sequence, expected_previous = expected_sequence + 1, record.entry_hash
+    head = ChainHead.objects.filter(name=model.CHAIN).first()
+    last = expected_sequence - 1
+    if head is not None and (head.sequence != last or head.last_hash != expected_previous):
+        return ChainBreak(last + 1, None, f"removed (the chain should end at #{head.sequence})")
+    return None

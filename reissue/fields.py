@@ -1,0 +1,25 @@
+"""Model fields for personal data stored encrypted."""
+
+from django import forms
+from django.db import models
+
+from .encryption import decrypt, encrypt
+
+
+class EncryptedCharField(models.TextField):
+    """Text that Python sees plain and the database holds encrypted (Fernet).
+
+    An empty value stays empty, so `blank` rules and constraints on "" still work. Encrypted
+    values cannot be searched: look records up by a keyed hash kept beside them.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        return decrypt(value) if value else value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return encrypt(value) if value else value
+
+    def formfield(self, **kwargs):
+        # A one-line input with the declared max_length, not the TextField's textarea.
+        return super().formfield(**{"form_class": forms.CharField, "widget": None, **kwargs})

@@ -1,0 +1,37 @@
+"""Counter computers are shared: a session ends after 30 idle minutes, activity keeps it."""
+
+import datetime
+from contextlib import contextmanager
+from unittest import mock
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+INDEX = reverse("admin:index")
+
+
+@contextmanager
+def minutes_later(start, minutes):
+    later = start + datetime.timedelta(minutes=minutes)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        yield
+
+
+def test_a_session_lasts_30_minutes_from_the_last_request(client, clerk):
+    client.force_login(clerk)
+    client.get(INDEX)
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE == 30 * 60
+    assert client.session.get_expire_at_browser_close()
+
+
+def test_a_session_ends_after_30_idle_minutes_but_not_while_in_use(client, clerk):
+    client.force_login(clerk)
+    start = timezone.now()
+    with minutes_later(start, 29):
+        assert client.get(INDEX).status_code == 200
+    with minutes_later(start, 29 + 29):  # the previous request renewed it
+        assert client.get(INDEX).status_code == 200
+    with minutes_later(start, 29 + 29 + 31):
+        response = client.get(INDEX)
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
