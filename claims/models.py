@@ -192,6 +192,7 @@ class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
             ("submit_claim", _("Can submit an expense claim")),
             ("examine_claim", _("Can approve or reject an expense claim")),
             ("pay_claim", _("Can pay an expense claim")),
+            ("export_claims", _("Can export expense claims")),
         ]
         constraints = [
             models.CheckConstraint(

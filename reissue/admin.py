@@ -14,6 +14,8 @@ from import_export import fields, resources
 from import_export.admin import ExportMixin
 
 from . import selectors, services
+from .admin_exports import AuditExportMixin, CaseExportMixin
+from .admin_imports import CaseImportMixin
 from .admin_workflow import WorkflowAdminMixin
 from .forms import (
     APPLICANT_FIELDS,
@@ -147,7 +149,9 @@ class RevealAdminMixin:
 
 
 @admin.register(ReissueCase)
-class ReissueCaseAdmin(RevealAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
+class ReissueCaseAdmin(
+    CaseImportMixin, CaseExportMixin, RevealAdminMixin, WorkflowAdminMixin, admin.ModelAdmin
+):
     change_form_template = "admin/reissue/reissuecase/change_form.html"
     revealable = {
         "applicant": (
@@ -405,7 +409,7 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
     list_display = ["at", "case", "action", "source_state", "target_state", "actor", "comment"]
     list_filter = ["action"]
     search_fields = ["case__reference"]

@@ -80,6 +80,12 @@ class Applicant(models.Model):
         verbose_name = _("applicant")
         verbose_name_plural = _("applicants")
         permissions = [("view_full_id_number", _("Can see full ID numbers"))]
+        indexes = [
+            # Search by the start of a name (a surname, a full name), with LIKE 'x%'.
+            models.Index(
+                fields=["name"], name="applicant_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number_hash"],
@@ -200,7 +206,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     lost_items = models.CharField(_("what was lost"), max_length=10, choices=LostItems.choices)
     loss_kind = models.CharField(_("how"), max_length=10, choices=LossKind.choices)
     loss_date = models.DateField(_("date of loss"))
-    reported_at = models.DateTimeField(_("reported at"), default=timezone.now, db_index=True)
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -252,6 +258,8 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             ("close_case", _("Can close a case")),
             ("cancel_case", _("Can cancel a case")),
             ("view_all_offices", _("Can see the cases of every office")),
+            ("export_cases", _("Can export cases")),
+            ("import_cases", _("Can import legacy cases")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -284,7 +292,18 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 name="case_cancel_reason_when_cancelled",
             ),
         ]
-        indexes = [models.Index(fields=["office", "state"], name="case_office_state_idx")]
+        indexes = [
+            # The case list: newest first, per office or across all (auditors), by state.
+            models.Index(fields=["office", "-reported_at", "-id"], name="case_office_newest_idx"),
+            models.Index(fields=["-reported_at", "-id"], name="case_newest_idx"),
+            models.Index(fields=["office", "state", "-reported_at"], name="case_office_state_idx"),
+            # Search by the start of a reference ("DC-2026-00"), with LIKE 'x%' on PostgreSQL.
+            models.Index(
+                fields=["reference"],
+                name="case_reference_prefix_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -480,6 +499,7 @@ class AuditEntry(ChainedRecord):
         verbose_name_plural = _("audit trail")
         ordering = ["at", "id"]
         default_permissions = ("view",)
+        permissions = [("export_audit_trail", _("Can export the audit trail"))]
         indexes = [
             models.Index(fields=["content_type", "object_id", "at"], name="audit_object_idx"),
             models.Index(fields=["case", "at"], name="audit_case_idx"),
