@@ -5,12 +5,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from claims.models import ClaimItem, ClaimState, ExpenseCategory, ExpenseClaim
+from incidents.models import Incident, IncidentState
 from reissue.models import CaseState, LossKind, LostItems, ReissueCase
 from reissue.workflow import transition_label
 
 TRANSITIONS = [
     *ReissueCase._meta.get_field("state").get_all_transitions(ReissueCase),
     *ExpenseClaim._meta.get_field("state").get_all_transitions(ExpenseClaim),
+    *Incident._meta.get_field("state").get_all_transitions(Incident),
 ]
 
 
@@ -32,6 +34,8 @@ def _in_chinese(text) -> str:
         *ExpenseCategory.labels,
         *(field.verbose_name for field in ExpenseClaim._meta.fields if not field.primary_key),
         *(field.verbose_name for field in ClaimItem._meta.fields if not field.primary_key),
+        *IncidentState.labels,
+        *(field.verbose_name for field in Incident._meta.fields if not field.primary_key),
     ],
 )
 def test_model_and_state_names_are_translated(text):
