@@ -32,7 +32,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from reissue.id_numbers import compose_id_number  # noqa: E402
+from reissue.id_numbers import compose_id_number, id_number_digest  # noqa: E402
 from reissue.models import Applicant, CaseState, Office, ReissueCase  # noqa: E402
 
 STATES = list(CaseState.values)
@@ -48,19 +48,24 @@ def seed(total: int) -> tuple[Office, object]:
     today = timezone.localdate()
     for start in range(have, total, BATCH):
         count = min(BATCH, total - start)
+        numbers = [
+            compose_id_number(
+                "110101", datetime.date(1950, 1, 1) + datetime.timedelta(n // 1000), n % 1000
+            )
+            for n in range(start, start + count)
+        ]
         applicants = [
             Applicant(
                 name=f"申请人{n}",
-                id_number=compose_id_number(
-                    "110101", datetime.date(1950, 1, 1) + datetime.timedelta(n // 1000), n % 1000
-                ),
+                id_number=number,
+                id_number_hash=id_number_digest(number),
                 birth_date=datetime.date(1950, 1, 1),
                 sex="M",
                 phone="13800138000",
                 hukou_address="北京市东城区",
                 hukou_police_station="东城派出所",
             )
-            for n in range(start, start + count)
+            for n, number in zip(range(start, start + count), numbers, strict=True)
         ]
         Applicant.objects.bulk_create(applicants)
         ReissueCase.objects.bulk_create(
@@ -111,7 +116,8 @@ def main() -> None:
     pages = {
         "changelist": "/admin/reissue/reissuecase/",
         "changelist, filter state": "/admin/reissue/reissuecase/?state__exact=reported",
-        "changelist, search name": "/admin/reissue/reissuecase/?q=%E7%94%B3%E8%AF%B7%E4%BA%BA12",
+        "changelist, search name": "/admin/reissue/reissuecase/?q=%E7%94%B3%E8%AF%B7%E4%BA%BA12345",
+        "changelist, search reference": "/admin/reissue/reissuecase/?q=BN-2026-00123",
         "change page": f"/admin/reissue/reissuecase/{case.pk}/change/",
     }
     print(f"{connection.vendor}, {ReissueCase.objects.count():,} cases")

@@ -285,3 +285,32 @@ def test_a_forged_fsm_admin_transition_post_does_nothing(client, clerk, case):
 def test_a_superuser_sees_the_offices_a_user_works_in(admin_client, clerk, office):
     page = admin_client.get(reverse("admin:auth_user_change", args=[clerk.pk])).content.decode()
     assert "offices worked in" in page.lower() and str(office) in page
+
+
+def test_a_long_list_is_counted_only_up_to_the_cap(client, clerk, office, monkeypatch):
+    from reissue.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    for _ in range(5):
+        register_case(clerk=clerk, office=office)
+    client.force_login(clerk)
+    page = client.get(CHANGELIST).content.decode()
+    assert "more than 3 reissue cases" in page
+    few = client.get(CHANGELIST, {"state__exact": "cancelled"}).content.decode()
+    assert "0 reissue cases" in few
+
+
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        (lambda case: case.reference[:8].lower(), True),  # the start of a reference
+        (lambda case: case.applicant.name[:1], True),  # a surname
+        (lambda case: case.applicant.name, True),  # a whole name
+        (lambda case: case.applicant.name[1:], False),  # not the start of the name
+        (lambda case: case.reference[3:], False),  # not the start of the reference
+    ],
+)
+def test_search_finds_by_the_start_of_a_reference_or_a_name(client, clerk, case, term, found):
+    client.force_login(clerk)
+    page = client.get(CHANGELIST, {"q": term(case)}).content.decode()
+    assert (f">{case.reference}</a>" in page) is found
