@@ -13,6 +13,7 @@ from reissue.permissions import can_act_in_office, offices_worked_in, scope_case
 from reissue.selectors import object_audit_trail
 
 from . import selectors, services
+from .admin_counter import ClaimCounterMixin
 from .admin_exports import ClaimExportMixin
 from .calculation import to_fen
 from .forms import CLAIM_STEP_FORMS, ClaimItemForm
@@ -62,7 +63,7 @@ class ClaimItemInline(admin.TabularInline):
 
 
 @admin.register(ExpenseClaim)
-class ExpenseClaimAdmin(ClaimExportMixin, WorkflowAdminMixin, admin.ModelAdmin):
+class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/claims/expenseclaim/change_form.html"
     step_forms = CLAIM_STEP_FORMS
     step_services = services.CLAIM_STEP_SERVICES

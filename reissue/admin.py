@@ -18,6 +18,7 @@ from import_export import fields, resources
 from import_export.admin import ExportMixin
 
 from . import selectors, services
+from .admin_counter import CaseCounterMixin
 from .admin_exports import AuditExportMixin, CaseExportMixin
 from .admin_imports import CaseImportMixin
 from .admin_workflow import WorkflowAdminMixin
@@ -174,7 +175,12 @@ class RevealAdminMixin:
 
 @admin.register(ReissueCase)
 class ReissueCaseAdmin(
-    CaseImportMixin, CaseExportMixin, RevealAdminMixin, WorkflowAdminMixin, admin.ModelAdmin
+    CaseImportMixin,
+    CaseExportMixin,
+    CaseCounterMixin,
+    RevealAdminMixin,
+    WorkflowAdminMixin,
+    admin.ModelAdmin,
 ):
     change_form_template = "admin/reissue/reissuecase/change_form.html"
     revealable = {

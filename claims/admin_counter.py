@@ -1,0 +1,5 @@
+"""The printable notice of a reimbursement decision: a placeholder."""
+
+
+class ClaimCounterMixin:
+    pass

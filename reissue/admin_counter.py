@@ -1,0 +1,5 @@
+"""Counter screens of a case (acknowledgement slip, workflow picture): a placeholder."""
+
+
+class CaseCounterMixin:
+    pass
