@@ -1,0 +1,299 @@
+"""Exports: one column definition serves the streamed CSV and the import-export resources.
+
+A `Columns` list names, for each column, where its value comes from (a `values_list` path),
+its header and, for personal numbers, how it is masked. From it come the rows of a streamed
+CSV (written as they are read, never held in memory) and the cells of the resources behind
+the XLSX and JSON downloads, so both always hold the same columns, masked the same way.
+
+Spreadsheets run a cell that starts with = + - @, a tab or a carriage return as a formula
+(CSV injection); in CSV and XLSX such text is prefixed with ' so that it stays text.
+"""
+
+import csv
+import datetime
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.http import QueryDict, StreamingHttpResponse
+from django.utils import timezone, translation
+from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
+
+from .chain import chain_append
+from .id_numbers import mask_id_number
+from .models import PersonalDataAccess
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+UTF8_BOM = "\ufeff"
+CHUNK_SIZE = 2000  # rows fetched from the database at a time
+DEFAULT_IN_MEMORY_MAX_ROWS = 100_000
+
+
+def escape_formula(text: str) -> str:
+    """Return `text` prefixed with ' if a spreadsheet would run it as a formula."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def in_memory_max_rows() -> int:
+    """Return how many rows an XLSX or JSON export (built in memory) may hold."""
+    return getattr(settings, "EXPORT_IN_MEMORY_MAX_ROWS", DEFAULT_IN_MEMORY_MAX_ROWS)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column.
+
+    `source` is the `values_list` path of its value (default: `name`). A column made of
+    several values names them in `sources` and combines them with `display`. `mask` hides a
+    personal number from users who may not see it in full. `header` defaults to the verbose
+    name of the model field at `source`.
+    """
+
+    name: str
+    source: str = ""
+    header: Any = None
+    mask: Callable[[str], str] | None = None
+    sources: tuple[str, ...] = ()
+    display: Callable[..., Any] | None = None
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self.sources or (self.source or self.name,)
+
+
+class Columns:
+    """The columns of one export, read from rows of `model`."""
+
+    def __init__(self, model: type[models.Model], columns: Sequence[Column]) -> None:
+        self.model = model
+        self.columns = tuple(columns)
+
+    def __iter__(self) -> Iterator[Column]:
+        return iter(self.columns)
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @cached_property
+    def sources(self) -> tuple[str, ...]:
+        """Return the `values_list` paths the columns read, each once."""
+        return tuple(dict.fromkeys(path for column in self.columns for path in column.paths))
+
+    @property
+    def has_personal(self) -> bool:
+        return any(column.mask for column in self.columns)
+
+    def under(self, model, prefix: str, *, names: str = "", headers=None) -> list[Column]:
+        """Return these columns read through the relation `prefix` of another model's rows."""
+        headers = headers or {}
+        return [
+            replace(
+                column,
+                name=names + column.name,
+                source=prefix + column.paths[0] if not column.sources else "",
+                sources=tuple(prefix + path for path in column.sources),
+                header=headers.get(column.name, self.header(column)),
+            )
+            for column in self.columns
+        ]
+
+    def select(self, names: Iterable[str] | None) -> "Columns":
+        """Return the named columns (all if `names` is empty), in this list's order."""
+        if not names:
+            return self
+        chosen = set(names)
+        return Columns(self.model, [c for c in self.columns if c.name in chosen])
+
+    def field(self, column: Column) -> models.Field | None:
+        """Return the model field a single-source column reads."""
+        if column.sources:
+            return None
+        model, field = self.model, None
+        for part in column.paths[0].split("__"):
+            field = model._meta.get_field(part)
+            model = field.related_model or model
+        return field
+
+    def header(self, column: Column) -> Any:
+        """Return the column's header: its own, else the verbose name of the model's field of
+        the column's name (`handled_by` for `handled_by__username`), else of its source."""
+        if column.header is not None:
+            return column.header
+        try:
+            return self.model._meta.get_field(column.name).verbose_name
+        except FieldDoesNotExist:
+            return self.field(column).verbose_name
+
+    def headers(self) -> list[str]:
+        return [force_str(self.header(column)) for column in self.columns]
+
+    def cells(self, *, full_numbers: bool, text: bool) -> list[Callable[[tuple], Any]]:
+        """Return, per column, a function of a `values_list` row giving the cell.
+
+        `text`: strings for CSV (escaped against formulae); else Python values (dates,
+        numbers, booleans; local, naive date-times) for XLSX and JSON. Labels are translated
+        now, in the request's language, so a generator may run the functions later.
+        """
+        index = {path: i for i, path in enumerate(self.sources)}
+        return [self._cell(column, index, full_numbers, text) for column in self.columns]
+
+    def _cell(self, column: Column, index: dict, full_numbers: bool, text: bool):
+        get = itemgetter(*(index[path] for path in column.paths))
+        if column.display:
+            many = len(column.paths) > 1
+            value = (
+                (lambda row: column.display(*get(row)))
+                if many
+                else (lambda row: column.display(get(row)))
+            )
+            return _text_cell(value) if text else value
+        if column.mask and not full_numbers:
+            mask = column.mask
+
+            def masked(row):
+                value = get(row)
+                return mask(value) if value else ""
+
+            return _text_cell(masked) if text else masked
+        convert = _converter(self.field(column), text)
+        return (lambda row: convert(get(row))) if convert else get
+
+
+def _text_cell(value: Callable[[tuple], Any]) -> Callable[[tuple], str]:
+    def cell(row):
+        result = value(row)
+        return escape_formula(result) if isinstance(result, str) else _plain_text(result)
+
+    return cell
+
+
+def _plain_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _converter(field: models.Field, text: bool) -> Callable[[Any], Any] | None:
+    """Return the function turning a field's value into a cell, or None to keep it."""
+    if field.choices:
+        labels = {value: force_str(label) for value, label in field.flatchoices}
+        if text:
+            return lambda value: escape_formula(labels.get(value, value or ""))
+        return lambda value: labels.get(value, value)
+    if isinstance(field, models.DateTimeField):
+        if text:
+            return lambda value: _plain_text(value)
+        return lambda value: value and timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(field, models.BooleanField):
+        if not text:
+            return None
+        words = {True: _("yes"), False: _("no"), None: ""}
+        return words.__getitem__
+    if isinstance(field, models.JSONField):
+        dump = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)  # noqa: E731
+        return (lambda value: escape_formula(dump(value))) if text else dump
+    if not text:
+        return None
+    if isinstance(field, models.CharField | models.TextField):
+        return lambda value: escape_formula(value) if value else ""
+    return _plain_text
+
+
+# The streamed CSV ---------------------------------------------------------------------------
+
+
+def csv_chunks(
+    rows: Iterable[tuple], columns: Columns, *, full_numbers: bool, rows_per_chunk: int = 500
+) -> Iterator[bytes]:
+    """Return the CSV of `rows` (UTF-8 with a BOM, for Excel) as an iterator of byte chunks.
+
+    The headers and cell functions are made now (translated in the request's language);
+    `rows` is read only as the chunks are, so a queryset iterator streams from the database.
+    """
+    headers = columns.headers()
+    cells = columns.cells(full_numbers=full_numbers, text=True)
+    language = translation.get_language()
+
+    def generate() -> Iterator[bytes]:
+        with translation.override(language):  # for labels a column makes per row
+            yield from _csv_chunks(rows, headers, cells, rows_per_chunk)
+
+    return generate()
+
+
+def _csv_chunks(rows, headers, cells, rows_per_chunk) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(UTF8_BOM)
+    writer.writerow(escape_formula(header) for header in headers)
+    batch = []
+    for row in rows:
+        batch.append([cell(row) for cell in cells])
+        if len(batch) == rows_per_chunk:
+            writer.writerows(batch)
+            batch.clear()
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    writer.writerows(batch)
+    yield buffer.getvalue().encode()
+
+
+def csv_response(chunks: Iterator[bytes], *, filename: str) -> StreamingHttpResponse:
+    """Return a download that sends the chunks as they are made."""
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Accel-Buffering"] = "no"  # a proxy passes the stream on instead of buffering
+    return response
+
+
+# The access log -----------------------------------------------------------------------------
+
+ID_NUMBER_IN_TEXT = re.compile(r"\d{17}[\dXx]")
+
+
+def describe_filters(params: QueryDict) -> str:
+    """Return the list's filters and search as the access log keeps them, ID numbers masked."""
+    parts = [
+        f"{key}={ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(m.group()), value)}"
+        for key, values in sorted(params.lists())
+        for value in values
+    ]
+    return "; ".join(parts) or _("no filters")
+
+
+def export_record_full_numbers(
+    *, acting_user, model: type[models.Model], count: int, file_format: str, filters: str
+) -> PersonalDataAccess:
+    """Log an export holding full ID and phone numbers in the access log, as one record."""
+    reason = _("export of %(count)d %(objects)s (%(format)s, %(filters)s)") % {
+        "count": count,
+        "objects": model._meta.verbose_name_plural,
+        "format": file_format,
+        "filters": filters,
+    }
+    return chain_append(
+        PersonalDataAccess(
+            actor=acting_user,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=0,
+            case=None,
+            field="export",
+            reason=reason,
+        )
+    )

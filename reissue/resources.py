@@ -1,0 +1,182 @@
+"""Import-export resources of the case list and the audit trail, made from their columns."""
+
+from collections import OrderedDict
+
+import tablib
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources
+
+from .exports import CHUNK_SIZE, Column, Columns, csv_chunks
+from .id_numbers import mask_id_number, mask_phone
+from .models import AuditEntry, ReissueCase
+from .permissions import can_see_full_id_number
+
+
+class ColumnResource(resources.Resource):
+    """A resource whose fields are `columns`, exported from `values_list` rows.
+
+    Made with the requesting `user`: personal numbers are masked unless they may see them in
+    full. Without a user (import-export's export form makes resources without arguments) they
+    are masked. Cells are Python values; the spreadsheet formats escape formulae themselves.
+    """
+
+    columns = Columns(ReissueCase, [])
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.fields = OrderedDict(
+            (column.name, fields.Field(column_name=cls.columns.header(column), readonly=True))
+            for column in cls.columns
+        )
+
+    def __init__(self, *, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.full_numbers = bool(
+            user is not None and self.columns.has_personal and can_see_full_id_number(user)
+        )
+
+    @classmethod
+    def get_display_name(cls) -> str:
+        return getattr(cls._meta, "name", None) or cls.__name__
+
+    def rows(self, queryset: QuerySet, columns: Columns) -> QuerySet:
+        """Return the `values_list` rows of the list's `queryset` that `columns` read."""
+        return queryset.values_list(*columns.sources)
+
+    def export(self, queryset=None, **kwargs) -> tablib.Dataset:
+        """Return the rows of `queryset` as a Dataset of the chosen (`export_fields`) columns."""
+        columns = self.columns.select(kwargs.get("export_fields"))
+        cells = columns.cells(full_numbers=self.full_numbers, text=False)
+        dataset = tablib.Dataset(headers=columns.headers())
+        for row in self.rows(queryset, columns).iterator(chunk_size=CHUNK_SIZE):
+            dataset.append([cell(row) for cell in cells])
+        return dataset
+
+    def export_csv(self, queryset: QuerySet, export_fields=None):
+        """Return the CSV of `queryset` as an iterator of byte chunks, read as it is sent."""
+        columns = self.columns.select(export_fields)
+        rows = self.rows(queryset, columns).iterator(chunk_size=CHUNK_SIZE)
+        return csv_chunks(rows, columns, full_numbers=self.full_numbers)
+
+    def count_rows(self, queryset: QuerySet, *, up_to: int) -> int:
+        """Return the number of rows the export of `queryset` has, counting no further than
+        `up_to`."""
+        return self.rows(queryset, self.columns)[:up_to].count()
+
+
+CASE_COLUMNS = Columns(
+    ReissueCase,
+    [
+        Column("reference"),
+        Column("office", "office__code"),
+        Column("state"),
+        Column("applicant", "applicant__name"),
+        Column("id_number", "applicant__id_number", header=_("ID number"), mask=mask_id_number),
+        Column("phone", "applicant__phone", mask=mask_phone),
+        Column("lost_items"),
+        Column("loss_kind"),
+        Column("loss_date"),
+        Column("reported_at"),
+        Column("handled_by", "handled_by__username"),
+        Column("agent_acts"),
+        Column("agent_name"),
+        Column("agent_id_number", mask=mask_id_number),
+        Column("presented_hukou_book"),
+        Column("presented_id_card"),
+        Column("presented_photo"),
+        Column("converts_ic_card"),
+        Column("ss_card_suspended_at"),
+        Column("temp_card_number"),
+        Column("temp_card_issued_on"),
+        Column("id_card_issued_on"),
+        Column("ss_card_number"),
+        Column("ss_card_issued_on"),
+        Column("cancel_reason"),
+        Column("finished_at"),
+    ],
+)
+
+
+class CaseResource(ColumnResource):
+    """The case list: one row per case. Birth date and sex are left out: they are the digits
+    a masked ID number hides."""
+
+    columns = CASE_COLUMNS
+
+    class Meta:
+        name = _("reissue cases")
+
+
+def _entry(content_type_id: int, **values) -> AuditEntry:
+    # An unsaved entry, to read its labels the way the audit trail's own pages do.
+    return AuditEntry(content_type=ContentType.objects.get_for_id(content_type_id), **values)
+
+
+def _changes_text(content_type_id: int, changes: dict) -> str:
+    return "; ".join(
+        f"{label}: {old} → {new}"
+        for label, old, new in _entry(content_type_id, changes=changes).changes_display()
+    )
+
+
+AUDIT_COLUMNS = Columns(
+    AuditEntry,
+    [
+        Column("sequence", header=_("entry number")),
+        Column("at"),
+        Column("case", "case__reference"),
+        Column("office", "case__office__code", header=_("office")),
+        Column(
+            "record",
+            header=_("record"),
+            sources=("content_type_id", "object_id"),
+            display=lambda content_type_id, object_id: (
+                f"{ContentType.objects.get_for_id(content_type_id).name} #{object_id}"
+            ),
+        ),
+        Column(
+            "action",
+            sources=("content_type_id", "action"),
+            display=lambda content_type, action: _entry(
+                content_type, action=action
+            ).action_display(),
+            header=_("action"),
+        ),
+        Column(
+            "source_state",
+            sources=("content_type_id", "source_state"),
+            display=lambda content_type, state: _entry(
+                content_type, source_state=state
+            ).source_state_display(),
+            header=_("from state"),
+        ),
+        Column(
+            "target_state",
+            sources=("content_type_id", "target_state"),
+            display=lambda content_type, state: _entry(
+                content_type, target_state=state
+            ).target_state_display(),
+            header=_("to state"),
+        ),
+        Column("actor", "actor__username"),
+        Column("comment"),
+        Column(
+            "changes",
+            sources=("content_type_id", "changes"),
+            display=_changes_text,
+            header=_("changed fields"),
+        ),
+    ],
+)
+
+
+class AuditEntryResource(ColumnResource):
+    """The audit trail: one row per entry. It holds no full numbers (they are recorded
+    masked), so it is never masked further."""
+
+    columns = AUDIT_COLUMNS
+
+    class Meta:
+        name = _("audit trail")

@@ -1,0 +1,797 @@
+"""Bad input on the case and claim screens, sent through the real admin URLs.
+
+Every bad value must come back as a form error (the page again, HTTP 200, with an error list)
+or as a clean refusal (a redirect, 403 or 404): never a server error, and a refused form leaves
+every row as it was. pytest-django resets the database per test, not per Hypothesis example, so
+each example compares row counts and row values before and after its own request.
+
+Known bugs are the `xfail(strict=True)` tests at the end; the general tests keep their inputs
+clear of them (see the comments), so that they stay green until the bugs are fixed.
+"""
+
+import datetime
+import itertools
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import DataError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from claims import services as claim_services
+from claims.models import ClaimItem, ExpenseCategory, ExpenseClaim
+from reissue import services
+from reissue.forms import APPLICANT_FIELDS
+from reissue.models import Applicant, AuditEntry, LossKind, LostItems, ReissueCase
+from tests import strategies as bad
+from tests.factories import (
+    PolicyFactory,
+    applicant_fields,
+    claim_with_items,
+    register_case,
+    reissued_case,
+    valid_id_number,
+)
+
+FUZZ = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+TODAY = timezone.localdate()
+AGENT_ID_NUMBER = valid_id_number(4242)
+ADD_CASE = reverse("admin:reissue_reissuecase_add")
+RECORDS = [Applicant, ReissueCase, AuditEntry, ExpenseClaim, ClaimItem]
+CLEAN_REFUSALS = {301, 302, 403, 404}
+_receipt_numbers = itertools.count(1)
+
+
+# What a refusal looks like ---------------------------------------------------------------------
+
+
+def row_counts() -> dict:
+    return {model.__name__: model.objects.count() for model in RECORDS}
+
+
+def row(obj) -> dict:
+    """Return the stored values of one row, read afresh."""
+    return type(obj).objects.filter(pk=obj.pk).values().get()
+
+
+def shown_errors(response) -> dict:
+    """Return {field: errors} of the form (and receipt rows) the page came back with."""
+    context = response.context
+    if "adminform" not in context:
+        return dict(context["form"].errors)  # a workflow step's page
+    errors = dict(context["adminform"].form.errors)
+    for inline in context["inline_admin_formsets"]:
+        if inline.formset.non_form_errors():
+            errors["__formset__"] = inline.formset.non_form_errors()
+        for row_errors in inline.formset.errors:
+            errors.update(row_errors)
+    return errors
+
+
+def assert_refused_on_the_form(response, field: str | None = None) -> dict:
+    """Assert the form came back with an error (on `field`, if given) and return the errors."""
+    assert response.status_code == 200, f"expected the form again, got HTTP {response.status_code}"
+    # The admin's note; an error on a forged hidden input (a row's `claim`) has no list of its own.
+    page = response.content.decode()
+    assert 'class="errorlist' in page or 'class="errornote' in page
+    errors = shown_errors(response)
+    assert errors, "the page came back without an error on the form"
+    if field is not None:
+        assert field in errors, f"errors on {sorted(errors)}, none on {field!r}"
+    return errors
+
+
+def bad_value(field: str, values, *, error_on: str | None = None, **others):
+    """Return a strategy of (POST overrides, field the error belongs on)."""
+    return values.map(lambda value: ({**others, field: value}, error_on or field))
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# Registration ----------------------------------------------------------------------------------
+
+
+def registration(office, /, **overrides) -> dict:
+    return {
+        **applicant_fields(),
+        "office": office.pk,
+        "lost_items": LostItems.BOTH,
+        "loss_kind": LossKind.LOST,
+        "loss_date": (TODAY - datetime.timedelta(days=3)).isoformat(),
+        "presented_hukou_book": "on",
+        **overrides,
+    }
+
+
+BAD_REGISTRATION = st.one_of(
+    bad_value("name", bad.bad_required_text(50, "张三")),
+    bad_value("id_number", bad.bad_id_numbers(valid_id_number(7))),
+    # A phone refused by the form field only (blank, too long, NUL); a malformed one within
+    # the length is the bug of test_registration_refuses_a_malformed_phone_on_the_form.
+    bad_value("phone", st.one_of(st.sampled_from(bad.BLANKS), bad.overlong(20))),
+    bad_value("hukou_address", bad.bad_required_text(200, "北京市东城区幸福路1号")),
+    bad_value("hukou_police_station", bad.bad_required_text(100, "东城派出所")),
+    bad_value("office", st.sampled_from(["", *bad.BAD_PRIMARY_KEYS])),
+    bad_value("lost_items", bad.not_a_choice(LostItems.values)),
+    bad_value("loss_kind", bad.not_a_choice(LossKind.values)),
+    bad_value(
+        "loss_date",
+        st.one_of(st.sampled_from(bad.BLANKS), bad.bad_dates(), bad.future_dates(TODAY)),
+    ),
+    bad_value("agent_name", bad.bad_optional_text(50, "李四")),
+    bad_value("agent_id_number", bad.bad_id_numbers(AGENT_ID_NUMBER).filter(str.strip)),
+    bad_value(
+        "agent_name",
+        st.sampled_from(bad.BLANKS),
+        agent_acts="on",
+        agent_id_number=AGENT_ID_NUMBER,
+    ),
+    bad_value("agent_id_number", st.sampled_from(bad.BLANKS), agent_acts="on", agent_name="李四"),
+)
+
+
+@pytest.fixture
+def clerk_client(client, clerk):
+    client.force_login(clerk)
+    return client
+
+
+@FUZZ
+@given(bad_input=BAD_REGISTRATION)
+@example(bad_input=({"id_number": "１１０１０５１９４９１２３１００２Ｘ"}, "id_number"))
+@example(bad_input=({"office": "99999999999999999999"}, "office"))
+@example(bad_input=({"loss_date": "2026-02-30"}, "loss_date"))
+@example(bad_input=({"name": "张\x00三"}, "name"))
+def test_registration_refuses_a_bad_field_and_saves_nothing(clerk_client, office, bad_input):
+    overrides, field = bad_input
+    before = row_counts()
+    response = clerk_client.post(ADD_CASE, registration(office, **overrides))
+    assert_refused_on_the_form(response, field)
+    assert row_counts() == before
+
+
+@FUZZ
+@given(
+    field=st.sampled_from(["name", "hukou_address", "hukou_police_station", "agent_name"]),
+    value=st.one_of(bad.any_text, st.sampled_from(bad.ODD_UNICODE)),
+)
+def test_registration_keeps_odd_text_exactly_or_refuses_it(clerk_client, office, field, value):
+    agent = (
+        {"agent_acts": "on", "agent_id_number": AGENT_ID_NUMBER} if field == "agent_name" else {}
+    )
+    before = row_counts()
+    response = clerk_client.post(ADD_CASE, registration(office, **agent, **{field: value}))
+    if response.status_code == 302:
+        case = ReissueCase.objects.latest("pk")
+        stored = getattr(case.applicant if field in APPLICANT_FIELDS else case, field)
+        assert stored == value.strip()  # nothing mangled on the way in
+        assert row_counts()["ReissueCase"] == before["ReissueCase"] + 1
+    else:
+        assert_refused_on_the_form(response, field)
+        assert row_counts() == before
+
+
+# The case's change form ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def case(clerk, office):
+    return register_case(
+        clerk=clerk, office=office, lost_items=LostItems.SS_CARD, presented_id_card=True
+    )
+
+
+def change_url(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def step_url(obj, name: str) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_step", args=[obj.pk, name])
+
+
+def case_details(case, **overrides) -> dict:
+    """Return the change form's POST data with the case's current values."""
+    ticked = {
+        name: "on"
+        for name in ("presented_hukou_book", "presented_id_card", "presented_photo")
+        if getattr(case, name)
+    }
+    return {
+        "lost_items": case.lost_items,
+        "loss_kind": case.loss_kind,
+        "loss_date": case.loss_date.isoformat(),
+        **ticked,
+        "agent_name": case.agent_name,
+        "agent_id_number": "",
+        **overrides,
+    }
+
+
+BAD_CASE_DETAILS = st.one_of(
+    bad_value("lost_items", bad.not_a_choice(LostItems.values)),
+    bad_value("loss_kind", bad.not_a_choice(LossKind.values)),
+    bad_value(
+        "loss_date",
+        st.one_of(st.sampled_from(bad.BLANKS), bad.bad_dates(), bad.future_dates(TODAY)),
+    ),
+    bad_value("agent_name", bad.bad_optional_text(50, "李四")),
+    bad_value("agent_id_number", bad.bad_id_numbers(AGENT_ID_NUMBER).filter(str.strip)),
+    bad_value(
+        "agent_name",
+        st.sampled_from(bad.BLANKS),
+        agent_acts="on",
+        agent_id_number=AGENT_ID_NUMBER,
+    ),
+    bad_value("agent_id_number", st.sampled_from(bad.BLANKS), agent_acts="on", agent_name="李四"),
+)
+
+
+@FUZZ
+@given(bad_input=BAD_CASE_DETAILS)
+@example(bad_input=({"loss_date": "9999-12-31"}, "loss_date"))
+@example(bad_input=({"agent_acts": "on", "agent_name": "李四"}, "agent_id_number"))
+def test_case_change_form_refuses_bad_details_and_changes_nothing(clerk_client, case, bad_input):
+    overrides, field = bad_input
+    before, counts = row(case), row_counts()
+    response = clerk_client.post(change_url(case), case_details(case, **overrides))
+    assert_refused_on_the_form(response, field)
+    assert row(case) == before and row_counts() == counts
+
+
+# Workflow steps of a case ----------------------------------------------------------------------
+
+CARD_STEPS = ["issue_temp_card", "reissue_ss_card"]
+BAD_CARD_STEP_INPUT = st.one_of(
+    bad_value("card_number", st.one_of(st.sampled_from(bad.BLANKS), bad.bad_card_numbers())),
+    bad_value(
+        "issued_on",
+        st.one_of(
+            st.sampled_from(bad.BLANKS),
+            bad.bad_dates(),
+            bad.future_dates(TODAY),
+            bad.far_past_dates(),  # before the loss
+        ),
+    ),
+    bad_value("comment", bad.bad_optional_text(500)),
+)
+
+
+def assert_step_refused(response, obj, field, *, before, counts) -> None:
+    assert_refused_on_the_form(response, field)
+    assert row(obj) == before and row_counts() == counts
+
+
+@FUZZ
+@given(step=st.sampled_from(CARD_STEPS), bad_input=BAD_CARD_STEP_INPUT)
+@example(step="reissue_ss_card", bad_input=({"card_number": "ＳＳ-１２３４"}, "card_number"))
+@example(step="issue_temp_card", bad_input=({"issued_on": "1000-01-01"}, "issued_on"))
+@example(step="issue_temp_card", bad_input=({"card_number": "TMP-1\u202e001"}, "card_number"))
+def test_card_steps_refuse_bad_input_and_change_nothing(clerk_client, case, step, bad_input):
+    overrides, field = bad_input
+    data = {"card_number": "TMP-1001", "issued_on": TODAY.isoformat(), **overrides}
+    before, counts = row(case), row_counts()
+    response = clerk_client.post(step_url(case, step), {**data, "expected_state": case.state})
+    assert_step_refused(response, case, field, before=before, counts=counts)
+
+
+@FUZZ
+@given(
+    bad_input=st.one_of(
+        bad_value("reason", bad.bad_required_text(500, "证件已找到")),
+        bad_value("comment", bad.bad_optional_text(500), reason="证件已找到"),
+    )
+)
+def test_cancel_refuses_a_missing_or_bad_reason(supervisor, case, bad_input):
+    overrides, field = bad_input
+    before, counts = row(case), row_counts()
+    response = logged_in(supervisor).post(step_url(case, "cancel"), overrides)
+    assert_step_refused(response, case, field, before=before, counts=counts)
+
+
+@FUZZ
+@given(expected_state=bad.any_text.filter(lambda text: text and text != "reported"))
+def test_a_step_posted_for_another_state_is_refused_cleanly(clerk_client, case, expected_state):
+    before, counts = row(case), row_counts()
+    response = clerk_client.post(
+        step_url(case, "issue_temp_card"),
+        {
+            "card_number": "TMP-1001",
+            "issued_on": TODAY.isoformat(),
+            "expected_state": expected_state,
+        },
+    )
+    assert response.status_code == 302
+    assert row(case) == before and row_counts() == counts
+
+
+def typed_step_url(changelist: str, object_id: str, name: str) -> str:
+    """Return a step URL as a user could type it; `reverse` refuses some of these paths."""
+    return f"{reverse(changelist)}{quote(object_id, safe='')}/step/{quote(name, safe='')}/"
+
+
+@FUZZ
+@given(
+    object_id=st.one_of(st.sampled_from(bad.BAD_PRIMARY_KEYS), bad.any_text.filter(str.strip)),
+    name=st.one_of(
+        st.sampled_from([*CARD_STEPS, "cancel", "close", "submit", "pay", "__init__", ".."]),
+        bad.any_text.filter(str.strip),
+    ),
+)
+@example(object_id="１", name="issue_temp_card")  # int("１") == 1: the case itself, no refusal
+def test_steps_of_unknown_objects_or_names_are_refused_cleanly(clerk_client, case, object_id, name):
+    before, counts = row(case), row_counts()
+    for changelist in (
+        "admin:reissue_reissuecase_changelist",
+        "admin:claims_expenseclaim_changelist",
+    ):
+        response = clerk_client.post(typed_step_url(changelist, object_id, name), {"reason": "x"})
+        if response.status_code not in CLEAN_REFUSALS:
+            assert_refused_on_the_form(response)
+    assert row(case) == before and row_counts() == counts
+
+
+# Receipts of a claim ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def claim(clerk, office):
+    PolicyFactory(office=office)
+    return claim_with_items(case=reissued_case(clerk=clerk, office=office), clerk=clerk)
+
+
+def item_rows(*rows, initial=0) -> dict:
+    """Return the POST data of the receipts inline: existing rows first, then new ones."""
+    data = {
+        "items-TOTAL_FORMS": str(len(rows)),
+        "items-INITIAL_FORMS": str(initial),
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+    }
+    for index, fields in enumerate(rows):
+        data.update({f"items-{index}-{key}": value for key, value in fields.items()})
+    return data
+
+
+def receipt(claim, **overrides) -> dict:
+    return {
+        "provider": "朝阳医院",
+        "visit_date": claim.case.loss_date.isoformat(),
+        "receipt_number": f"R-{next(_receipt_numbers):06d}",
+        "category": ExpenseCategory.OUTPATIENT,
+        "amount": "120.00",
+        **overrides,
+    }
+
+
+def receipts_of(claim) -> list[dict]:
+    return list(ClaimItem.objects.filter(claim=claim).order_by("pk").values())
+
+
+AMOUNT_FIELD = ClaimItem._meta.get_field("amount").formfield()
+BAD_RECEIPT = st.one_of(
+    bad_value("provider", bad.bad_required_text(100, "朝阳医院")),
+    bad_value("visit_date", st.one_of(st.sampled_from(bad.BLANKS), bad.bad_dates())),
+    bad_value("receipt_number", bad.bad_required_text(40, "R-000001")),
+    bad_value("category", bad.not_a_choice(ExpenseCategory.values)),
+    bad_value(
+        "amount",
+        bad.bad_amounts(bad.refused_by(AMOUNT_FIELD, also=[MinValueValidator(0.01)])),
+    ),
+)
+
+
+@FUZZ
+@given(existing=st.booleans(), bad_input=BAD_RECEIPT)
+@example(existing=False, bad_input=({"amount": "1e309"}, "amount"))
+@example(existing=False, bad_input=({"amount": "NaN"}, "amount"))
+@example(existing=True, bad_input=({"amount": "-Infinity"}, "amount"))
+@example(existing=True, bad_input=({"amount": "99999999999.99"}, "amount"))
+@example(existing=False, bad_input=({"amount": "0.001"}, "amount"))
+@example(existing=False, bad_input=({"visit_date": "0000-00-00"}, "visit_date"))
+def test_receipts_inline_refuses_a_bad_field_and_saves_nothing(
+    clerk_client, claim, existing, bad_input
+):
+    overrides, field = bad_input
+    # A signalling NaN over an existing amount is the bug of test_a_signalling_nan_over_...
+    assume(not (existing and "snan" in overrides.get("amount", "").lower()))
+    if existing:
+        item = claim.items.get()
+        data = item_rows(
+            {"id": item.pk, "claim": claim.pk, **receipt(claim, **overrides)}, initial=1
+        )
+    else:
+        data = item_rows(receipt(claim, **overrides))
+    before, counts = receipts_of(claim), row_counts()
+    response = clerk_client.post(change_url(claim), data)
+    assert_refused_on_the_form(response, field)
+    assert receipts_of(claim) == before and row_counts() == counts
+
+
+@FUZZ
+@given(
+    field=st.sampled_from(["provider", "receipt_number"]),
+    value=st.one_of(bad.any_text, st.sampled_from(bad.ODD_UNICODE)).filter(
+        # Text that grows when upper-cased is the bug of test_receipt_number_fits_...
+        lambda text: len(text.strip().upper()) <= 40
+    ),
+)
+def test_receipts_keep_odd_text_as_normalized_or_refuse_it(clerk_client, claim, field, value):
+    before = row_counts()
+    response = clerk_client.post(change_url(claim), item_rows(receipt(claim, **{field: value})))
+    if response.status_code == 302:
+        stored = getattr(ClaimItem.objects.latest("pk"), field)
+        meant = value.strip().upper() if field == "receipt_number" else " ".join(value.split())
+        assert stored == meant
+        assert row_counts()["ClaimItem"] == before["ClaimItem"] + 1
+    else:
+        assert_refused_on_the_form(response, field)
+        assert row_counts() == before
+
+
+@FUZZ
+@given(
+    amount=st.sampled_from(
+        ["１２０.５０", "１２０", "120.5", "1e2", " 120.50 ", "00120.50", "1_000"]
+    )
+)
+def test_an_accepted_amount_is_stored_as_the_number_typed(clerk_client, claim, amount):
+    # Fullwidth digits and exponents are understood by Decimal; then they must mean the number.
+    response = clerk_client.post(change_url(claim), item_rows(receipt(claim, amount=amount)))
+    if response.status_code == 302:
+        typed = Decimal(bad.halfwidth(amount.strip()))
+        assert ClaimItem.objects.latest("pk").amount == typed
+    else:
+        assert_refused_on_the_form(response, "amount")
+
+
+TAMPERED_MANAGEMENT = st.one_of(
+    st.fixed_dictionaries(
+        {"items-TOTAL_FORMS": st.sampled_from(["", "abc", "1e3", "１", "-1", "1.0", "\x00"])}
+    ),
+    st.fixed_dictionaries({"items-INITIAL_FORMS": st.sampled_from(["", "abc", "-5", "2", "１"])}),
+    st.fixed_dictionaries(
+        {
+            "items-INITIAL_FORMS": st.just("1"),
+            "items-0-id": st.sampled_from(["", *bad.BAD_PRIMARY_KEYS]),
+        }
+    ),
+    st.fixed_dictionaries({"items-0-claim": st.sampled_from(["", *bad.BAD_PRIMARY_KEYS])}),
+    st.fixed_dictionaries({"items-0-DELETE": bad.any_text}),
+)
+
+
+@settings(FUZZ, max_examples=15)
+@given(tampered=TAMPERED_MANAGEMENT, row_is_bad=st.booleans())
+# Django caps the forms it builds (absolute_max, 2000 here): once is enough, it takes seconds.
+@example(tampered={"items-TOTAL_FORMS": "99999999999999999999"}, row_is_bad=True)
+def test_a_tampered_receipts_formset_is_refused_or_ignored(
+    clerk_client, claim, tampered, row_is_bad
+):
+    before, earlier = row_counts(), receipts_of(claim)
+    posted = receipt(claim, amount="-1" if row_is_bad else "120.00")
+    response = clerk_client.post(change_url(claim), {**item_rows(posted), **tampered})
+    assert response.status_code in CLEAN_REFUSALS | {200}
+    if response.status_code == 200:
+        assert_refused_on_the_form(response)
+    if row_is_bad:
+        assert row_counts() == before  # tampering must not slip a refused row through
+        return
+    added = ClaimItem.objects.filter(claim=claim).exclude(pk__in=[r["id"] for r in earlier])
+    assert [item.receipt_number for item in added] in ([], [posted["receipt_number"]])
+
+
+# Decisions on a claim --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def submitted_claim(clerk, office):
+    PolicyFactory(office=office)
+    case = reissued_case(clerk=clerk, office=office)
+    return claim_with_items(case=case, clerk=clerk, submit=True)
+
+
+@FUZZ
+@given(
+    bad_input=st.one_of(
+        bad_value("reason", bad.bad_required_text(500, "票据不符")),
+        bad_value("comment", bad.bad_optional_text(500), reason="票据不符"),
+    )
+)
+def test_reject_refuses_a_missing_or_bad_reason(reviewer, submitted_claim, bad_input):
+    overrides, field = bad_input
+    before, counts = row(submitted_claim), row_counts()
+    response = logged_in(reviewer).post(
+        step_url(submitted_claim, "reject"), {**overrides, "expected_state": "submitted"}
+    )
+    assert_step_refused(response, submitted_claim, field, before=before, counts=counts)
+
+
+@pytest.fixture
+def approved_claim(reviewer, submitted_claim):
+    return claim_services.claim_approve(claim=submitted_claim, acting_user=reviewer)
+
+
+@FUZZ
+@given(
+    bad_input=st.one_of(
+        bad_value("payment_reference", bad.bad_required_text(64, "PAY-77")),
+        bad_value("comment", bad.bad_optional_text(500), payment_reference="PAY-77"),
+    )
+)
+def test_pay_refuses_a_missing_or_bad_payment_reference(supervisor, approved_claim, bad_input):
+    claim = approved_claim
+    overrides, field = bad_input
+    before, counts = row(claim), row_counts()
+    response = logged_in(supervisor).post(
+        step_url(claim, "pay"), {**overrides, "expected_state": "approved"}
+    )
+    assert_step_refused(response, claim, field, before=before, counts=counts)
+    assert ReissueCase.objects.get(pk=claim.case_id).state == "ss_card_reissued"
+
+
+# Known bugs ------------------------------------------------------------------------------------
+# Each test states what the app should do; it fails today for the reason given. The general
+# tests above keep clear of these inputs (see their comments), so they stay green meanwhile.
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValidationError,
+    reason="BUG: CaseRegistrationForm.phone is a bare CharField, so Applicant's phone_validator "
+    "first runs in case_register's applicant.full_clean(); its ValidationError escapes "
+    "ReissueCaseAdmin.save_model as HTTP 500",
+)
+@FUZZ
+@given(phone=bad.bad_phones().filter(lambda text: 0 < len(text.strip()) <= 20))
+@example(phone="１３８００１３８０００")
+@example(phone="abc")
+def test_registration_refuses_a_malformed_phone_on_the_form(clerk_client, office, phone):
+    assume("\x00" not in phone)  # NUL is refused by the form field itself
+    before = row_counts()
+    response = clerk_client.post(ADD_CASE, registration(office, phone=phone))
+    assert_refused_on_the_form(response, "phone")
+    assert row_counts() == before
+
+
+@pytest.fixture
+def known_applicant(clerk, supervisor, office):
+    """Return an applicant whose only case was cancelled, so a new case may be registered."""
+    case = register_case(clerk=clerk, office=office)
+    services.case_cancel(case=case, acting_user=supervisor, reason="证件已找到")
+    return case.applicant
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValidationError,
+    reason="BUG: _applicant_for_registration raises ValidationError({'name': 'This ID number is "
+    "registered under another name...'}) inside ReissueCaseAdmin.save_model; nothing turns it "
+    "into a form error: HTTP 500",
+)
+@FUZZ
+@given(name=st.text(alphabet=bad.solid_text, min_size=1, max_size=20))
+@example(name="别人")
+def test_registration_of_a_known_id_number_under_another_name_is_a_form_error(
+    clerk_client, office, known_applicant, name
+):
+    assume(name.strip() != known_applicant.name)
+    before = row_counts()
+    data = registration(office, id_number=known_applicant.id_number, name=name)
+    response = clerk_client.post(ADD_CASE, data)
+    assert_refused_on_the_form(response, "name")
+    assert row_counts() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=InvalidOperation,
+    reason="BUG: 'sNaN' typed over an existing receipt's amount: Django's Field.has_changed() "
+    "compares Decimal('120.00') != Decimal('sNaN') before validation and raises "
+    "decimal.InvalidOperation: HTTP 500",
+)
+@FUZZ
+@given(amount=st.sampled_from(["sNaN", "-sNaN", "+snan", " sNaN ", "sNaN42"]))
+@example(amount="sNaN")
+def test_a_signalling_nan_over_a_receipts_amount_is_a_form_error(clerk_client, claim, amount):
+    item = claim.items.get()
+    before, counts = receipts_of(claim), row_counts()
+    data = item_rows({"id": item.pk, "claim": claim.pk, **receipt(claim, amount=amount)}, initial=1)
+    response = clerk_client.post(change_url(claim), data)
+    assert_refused_on_the_form(response, "amount")
+    assert receipts_of(claim) == before and row_counts() == counts
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValidationError,
+    reason="BUG: two new receipts in one POST that differ only in letter case (or inner blanks "
+    "of the provider) pass the formset's uniqueness check, then ClaimItem.clean() normalizes "
+    "them alike and _save_item raises ValidationError from save_formset: HTTP 500",
+)
+@FUZZ
+@given(
+    number=st.from_regex(r"[A-Za-z]{1,4}-[0-9]{1,6}", fullmatch=True).filter(
+        lambda number: number.lower() != number.upper()
+    )
+)
+@example(number="r-7")
+def test_receipts_differing_only_in_letter_case_in_one_post_are_refused(
+    clerk_client, claim, number
+):
+    before = row_counts()
+    rows = [
+        receipt(claim, receipt_number=number.lower(), provider="朝阳  医院"),
+        receipt(claim, receipt_number=number.upper(), provider="朝阳 医院"),
+    ]
+    response = clerk_client.post(change_url(claim), item_rows(*rows))
+    assert_refused_on_the_form(response)
+    assert row_counts() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(AssertionError, DataError),
+    reason="BUG: ClaimItem.clean() upper-cases the receipt number after max_length was checked; "
+    "'ß'.upper() == 'SS', so 40 typed characters become up to 80: SQLite stores 80 in a "
+    "varchar(40), PostgreSQL raises DataError (HTTP 500)",
+)
+@FUZZ
+@given(
+    number=st.text(alphabet=st.sampled_from("ßŉǰΐﬁﬀﬃ"), min_size=21, max_size=40).filter(
+        lambda number: len(number.upper()) > 40
+    )
+)
+@example(number="ß" * 40)
+def test_a_receipt_number_fits_its_column_once_upper_cased(clerk_client, claim, number):
+    before = row_counts()
+    response = clerk_client.post(
+        change_url(claim), item_rows(receipt(claim, receipt_number=number))
+    )
+    if response.status_code == 200:
+        assert_refused_on_the_form(response, "receipt_number")
+        assert row_counts() == before
+    else:
+        stored = ClaimItem.objects.latest("pk").receipt_number
+        assert len(stored) <= ClaimItem._meta.get_field("receipt_number").max_length
+
+
+def _variants_of(text: str) -> st.SearchStrategy[str]:
+    return st.one_of(
+        bad.with_inserted(text, bad.INVISIBLE_CHARACTERS), st.just(bad.fullwidth(text))
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: the duplicate-receipt check compares provider and receipt number after only "
+    "stripping blanks and upper-casing: a zero-width space, soft hyphen, BOM or fullwidth "
+    "letters make the same receipt look new, and it is claimed a second time",
+)
+@FUZZ
+@given(
+    which=st.sampled_from(["receipt_number", "provider"]),
+    variant=st.data(),
+)
+@example(which="receipt_number", variant=None)
+def test_a_claimed_receipt_is_not_claimed_again_in_disguise(clerk_client, claim, which, variant):
+    earlier = claim.items.get()
+    original = getattr(earlier, which)
+    disguised = bad.fullwidth(original) if variant is None else variant.draw(_variants_of(original))
+    before = row_counts()
+    fields = {"provider": earlier.provider, "receipt_number": earlier.receipt_number}
+    response = clerk_client.post(
+        change_url(claim), item_rows(receipt(claim, **{**fields, which: disguised}))
+    )
+    assert_refused_on_the_form(response)
+    assert row_counts() == before
+
+
+TERMINAL_AND_BIDI_CONTROLS = ["\x1b", "\x07", "\x08", "\x7f", "\x9b", "\u202e", "\u2066"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: names and addresses accept C0/C1 control characters (ESC, BEL, CSI) and bidi "
+    "overrides (U+202E): stored as typed, they reach lists, exports and audit entries",
+)
+@FUZZ
+@given(
+    field=st.sampled_from(["name", "hukou_address", "hukou_police_station", "agent_name"]),
+    spot=st.integers(0, 3),
+    control=st.sampled_from(TERMINAL_AND_BIDI_CONTROLS),
+)
+@example(field="name", spot=1, control="\x1b")
+def test_registration_refuses_control_characters_in_names_and_addresses(
+    clerk_client, office, field, spot, control
+):
+    agent = (
+        {"agent_acts": "on", "agent_id_number": AGENT_ID_NUMBER} if field == "agent_name" else {}
+    )
+    value = "张三丰"[:spot] + control + "[31m张三丰"[spot:]
+    before = row_counts()
+    response = clerk_client.post(ADD_CASE, registration(office, **agent, **{field: value}))
+    assert_refused_on_the_form(response, field)
+    assert row_counts() == before
+
+
+@pytest.fixture(params=["cancel", "reject", "pay"])
+def reason_step(request, office, clerk, reviewer, supervisor):
+    """Return (client, object, step name, field) of a step whose text must not be blank."""
+    PolicyFactory(office=office)
+    if request.param == "cancel":
+        return logged_in(supervisor), register_case(clerk=clerk, office=office), "cancel", "reason"
+    claim = claim_with_items(case=reissued_case(clerk=clerk, office=office), clerk=clerk)
+    claim = claim_services.claim_submit(claim=claim, acting_user=clerk)
+    if request.param == "reject":
+        return logged_in(reviewer), claim, "reject", "reason"
+    claim = claim_services.claim_approve(claim=claim, acting_user=reviewer)
+    return logged_in(supervisor), claim, "pay", "payment_reference"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: a cancel or reject reason, or a payment reference, made only of zero-width or "
+    "format characters (U+200B, U+FEFF, U+00AD...) is not blank to str.strip(): the step is "
+    "taken with a reason nobody can read",
+)
+@FUZZ
+@given(text=st.text(alphabet=st.sampled_from(bad.INVISIBLE_CHARACTERS), min_size=1, max_size=4))
+@example(text="\u200b")
+def test_a_reason_of_invisible_characters_only_is_refused(reason_step, text):
+    client, obj, step, field = reason_step
+    before, counts = row(obj), row_counts()
+    response = client.post(step_url(obj, step), {field: text, "expected_state": obj.state})
+    assert_step_refused(response, obj, field, before=before, counts=counts)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: the date of loss has an upper bound (today) but no lower one: 1000-01-01, or a "
+    "day before the applicant was born, is registered and saved",
+)
+@FUZZ
+@given(loss_date=bad.far_past_dates())
+@example(loss_date="1000-01-01")
+def test_registration_refuses_a_loss_date_before_the_applicant_was_born(
+    clerk_client, office, loss_date
+):
+    before = row_counts()
+    response = clerk_client.post(ADD_CASE, registration(office, loss_date=loss_date))
+    assert_refused_on_the_form(response, "loss_date")
+    assert row_counts() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: a receipt's visit date has no bounds: a visit in the future (9999-12-31) or in "
+    "1000-01-01 is saved (the review only marks it ineligible)",
+)
+@FUZZ
+@given(visit_date=st.one_of(bad.future_dates(TODAY), bad.far_past_dates()))
+@example(visit_date="9999-12-31")
+def test_receipts_refuse_a_visit_date_in_the_future_or_far_past(clerk_client, claim, visit_date):
+    before = row_counts()
+    response = clerk_client.post(
+        change_url(claim), item_rows(receipt(claim, visit_date=visit_date))
+    )
+    assert_refused_on_the_form(response, "visit_date")
+    assert row_counts() == before
