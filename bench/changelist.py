@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -113,17 +114,34 @@ def main() -> None:
     client = Client()
     client.force_login(clerk)
     case = ReissueCase.objects.filter(office=office).order_by("-id").first()
+    changelist = "/admin/reissue/reissuecase/"
+    today = timezone.localdate()
+    past_week = urlencode(
+        {
+            "reported_at__gte": f"{today - datetime.timedelta(days=7)} 00:00:00+08:00",
+            "reported_at__lt": f"{today + datetime.timedelta(days=1)} 00:00:00+08:00",
+        }
+    )
     pages = {
-        "changelist": "/admin/reissue/reissuecase/",
-        "changelist, filter state": "/admin/reissue/reissuecase/?state__exact=reported",
-        "changelist, search name": "/admin/reissue/reissuecase/?q=%E7%94%B3%E8%AF%B7%E4%BA%BA12345",
-        "changelist, search reference": "/admin/reissue/reissuecase/?q=BN-2026-00123",
+        "changelist": changelist,
+        "changelist, page 5": f"{changelist}?p=5",
+        "changelist, filter state": f"{changelist}?state__exact=reported",
+        "changelist, filter office+state": (
+            f"{changelist}?office__id__exact={office.pk}&state__exact=temp_card_issued"
+        ),
+        "changelist, filter past 7 days": f"{changelist}?{past_week}",
+        "changelist, search name": f"{changelist}?q=%E7%94%B3%E8%AF%B7%E4%BA%BA12345",
+        "changelist, search reference": f"{changelist}?q=BN-2026-00123",
+        "changelist, search ID number": f"{changelist}?q={case.applicant.id_number}",
+        "changelist, state + search": (
+            f"{changelist}?state__exact=reported&q=%E7%94%B3%E8%AF%B7%E4%BA%BA12"
+        ),
         "change page": f"/admin/reissue/reissuecase/{case.pk}/change/",
     }
     print(f"{connection.vendor}, {ReissueCase.objects.count():,} cases")
     for name, url in pages.items():
         median, queries = timed(client, url)
-        print(f"  {name:<28} median {median:7.1f} ms   {queries} queries")
+        print(f"  {name:<32} median {median:7.1f} ms   {queries} queries")
 
 
 if __name__ == "__main__":

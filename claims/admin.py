@@ -16,7 +16,7 @@ from . import selectors, services
 from .admin_counter import ClaimCounterMixin
 from .admin_exports import ClaimExportMixin
 from .calculation import to_fen
-from .forms import CLAIM_STEP_FORMS, ClaimItemForm
+from .forms import CLAIM_STEP_FORMS, ClaimItemForm, ClaimItemFormSet
 from .models import ClaimItem, ExpenseClaim, ReimbursementPolicy
 
 
@@ -36,6 +36,7 @@ class ReviewQueueFilter(admin.SimpleListFilter):
 class ClaimItemInline(admin.TabularInline):
     model = ClaimItem
     form = ClaimItemForm
+    formset = ClaimItemFormSet
     extra = 1
     fields = ["provider", "visit_date", "receipt_number", "category", "amount"]
 

@@ -1,16 +1,19 @@
 """Medical-expense claims of a case, reimbursed once after examination, and office policies."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from reissue.models import CaseState, Office, ReissueCase, condition
+from reissue.models import EARLIEST_LOSS_DATE, CaseState, Office, ReissueCase, condition
+from reissue.text import PlainCharField
 
 from .calculation import PolicyTerms
 
@@ -288,9 +291,11 @@ class ClaimItem(models.Model):
     claim = models.ForeignKey(
         ExpenseClaim, on_delete=models.PROTECT, related_name="items", verbose_name=_("claim")
     )
-    provider = models.CharField(_("hospital or pharmacy"), max_length=100)
+    # Receipts are matched by hospital and number: both are kept normalized (reissue.text), so
+    # blanks, letter case, fullwidth forms or invisible characters never let one through twice.
+    provider = PlainCharField(_("hospital or pharmacy"), max_length=100)
     visit_date = models.DateField(_("visit date"))
-    receipt_number = models.CharField(_("receipt number"), max_length=40)
+    receipt_number = PlainCharField(_("receipt number"), max_length=40, upper=True)
     category = models.CharField(_("category"), max_length=12, choices=ExpenseCategory.choices)
     amount = models.DecimalField(
         _("amount paid (yuan)"),
@@ -321,8 +326,44 @@ class ClaimItem(models.Model):
         return f"{self.provider} {self.receipt_number}"
 
     def clean(self) -> None:
-        # Receipts are matched by hospital and number; stray blanks must not let one through twice.
-        self.provider = " ".join((self.provider or "").split())
-        self.receipt_number = (self.receipt_number or "").strip().upper()
+        errors = {}
         if self.amount is not None and self.amount <= 0:
-            raise ValidationError({"amount": _("The amount must be more than zero.")})
+            errors["amount"] = _("The amount must be more than zero.")
+        if self.visit_date is not None:
+            try:
+                validate_visit_date(self.visit_date, loss_date=self._loss_date())
+            except ValidationError as error:
+                errors["visit_date"] = error.error_list
+        if errors:
+            raise ValidationError(errors)
+
+    def _loss_date(self) -> datetime.date | None:
+        """Return the date of loss of the receipt's case, if the claim and case are known yet."""
+        try:
+            return self.claim.case.loss_date
+        except ObjectDoesNotExist:  # a new claim whose case the form has not accepted
+            return None
+
+
+def validate_visit_date(visit_date: datetime.date, *, loss_date: datetime.date | None) -> None:
+    """Refuse a visit in the future or before the loss: such a receipt is not part of the gap.
+
+    (A visit after the new SS card is accepted and listed as ineligible, with the reason.)
+    """
+    if visit_date > timezone.localdate():
+        raise ValidationError(_("The visit date cannot be in the future."), code="future")
+    if loss_date is not None and visit_date < loss_date:
+        raise ValidationError(
+            _(
+                "The visit was before the date of loss (%(date)s): only expenses after the "
+                "loss are reimbursed. Check the date on the receipt."
+            ),
+            code="before_loss",
+            params={"date": loss_date.isoformat()},
+        )
+    if visit_date < EARLIEST_LOSS_DATE:
+        raise ValidationError(
+            _("The visit date cannot be before %(date)s."),
+            code="too_early",
+            params={"date": EARLIEST_LOSS_DATE.isoformat()},
+        )

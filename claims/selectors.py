@@ -12,7 +12,7 @@ from reissue.models import ReissueCase
 from reissue.permissions import scope_cases, scope_to_offices
 
 from .calculation import Assessment, ItemInput, PolicyTerms, assess, ineligibility_reason
-from .models import ClaimItem, ClaimState, ExpenseClaim, ReimbursementPolicy
+from .models import ClaimItem, ClaimState, ExpenseCategory, ExpenseClaim, ReimbursementPolicy
 
 ZERO = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
 
@@ -116,6 +116,13 @@ class ClaimReview:
     window: tuple[datetime.date, datetime.date]
     assessment: Assessment | None
     decided: bool
+
+    @property
+    def policy_rates(self) -> list[tuple[str, str]]:
+        """(category label, rate) of the policy used, in the user's language."""
+        labels = dict(ExpenseCategory.choices)
+        rates = self.policy_values.get("rates", {})
+        return [(str(labels.get(category, category)), rate) for category, rate in rates.items()]
 
 
 def claim_review(*, claim: ExpenseClaim) -> ClaimReview:

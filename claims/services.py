@@ -18,6 +18,7 @@ from reissue.services import (
     run_transition,
     snapshot_changes,
 )
+from reissue.text import normalize_text, required_text
 
 from .models import ClaimItem, ClaimState, ExpenseClaim, ReimbursementPolicy
 from .selectors import claim_assessment, duplicate_receipt_message, policy_in_effect
@@ -177,7 +178,7 @@ def claim_approve(*, claim: ExpenseClaim, acting_user, reason: str = "", **optio
             at=timezone.now(),
             policy=policy,
             assessment=assessment,
-            reason=reason.strip(),
+            reason=normalize_text(reason, multiline=True),
             **options,
         )
         _keep_item_amounts(approved, assessment)
@@ -195,8 +196,7 @@ def _keep_item_amounts(claim: ExpenseClaim, assessment) -> None:
 
 def claim_reject(*, claim: ExpenseClaim, acting_user, reason: str, **options) -> ExpenseClaim:
     """Reject the claim, with the reason the citizen will be told."""
-    if not reason.strip():
-        raise ValidationError({"reason": _("Give the reason for rejecting.")})
+    reason = required_text(reason, field="reason", message=_("Give the reason for rejecting."))
     _access_as_examiner(claim, acting_user)
     return _run_claim_transition(
         claim=claim,
@@ -204,7 +204,7 @@ def claim_reject(*, claim: ExpenseClaim, acting_user, reason: str, **options) ->
         name="reject",
         by=acting_user,
         at=timezone.now(),
-        reason=reason.strip(),
+        reason=reason,
         **options,
     )
 
@@ -217,9 +217,12 @@ def claim_pay(
     The case row is locked first, so a double click, a second tab or a second supervisor
     finds the claim already paid and gets a WorkflowError.
     """
-    reference = payment_reference.strip()
-    if not reference:
-        raise ValidationError({"payment_reference": _("Give the payment reference.")})
+    reference = required_text(
+        payment_reference,
+        field="payment_reference",
+        message=_("Give the payment reference."),
+        multiline=False,
+    )
     with transaction.atomic():
         case, locked = _lock_claim_for(claim=claim, acting_user=acting_user)
         if locked.state == ClaimState.PAID:

@@ -17,8 +17,10 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 
+from reports.admin_filters import OverdueListFilter
+
 from . import selectors, services
-from .admin_counter import CaseCounterMixin
+from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin
 from .admin_imports import CaseImportMixin
 from .admin_workflow import WorkflowAdminMixin
@@ -205,11 +207,14 @@ class ReissueCaseAdmin(
         "handled_by",
     ]
     list_filter = [
+        HandledByMeFilter,
+        WaitingForMeFilter,
         "state",
         ("office", OfficeScopedFilter),
         "lost_items",
         "loss_kind",
         "reported_at",
+        OverdueListFilter,
     ]
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
     search_fields = ["reference", "applicant__name"]
@@ -388,6 +393,10 @@ class ReissueCaseAdmin(
             )
             for warning in form.warnings():
                 messages.warning(request, warning)
+            return
+        if not form.changed_data:
+            # Nothing typed, or nothing editable: a finished case's page (perhaps finished by
+            # someone else since this one was opened) has no inputs, so there is nothing to save.
             return
         services.case_update(
             case=obj,

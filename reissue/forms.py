@@ -6,13 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .id_numbers import (
+    birth_date_from_id_number,
     id_number_digest,
     id_number_warnings,
     mask_id_number,
     normalize_id_number,
     validate_id_number,
 )
-from .models import OPEN_STATES, Applicant, ReissueCase
+from .models import OPEN_STATES, Applicant, ReissueCase, phone_validator, validate_loss_date
+from .text import PlainTextField
 
 card_number_validator = RegexValidator(
     r"^[A-Za-z0-9-]{4,32}$", _("Use 4 to 32 letters, digits or dashes, as printed on the card.")
@@ -27,7 +29,7 @@ class CaseRegistrationForm(forms.ModelForm):
     name = Applicant._meta.get_field("name").formfield()
     # A plain form field: the model's validators do not run on a field of another model.
     id_number = Applicant._meta.get_field("id_number").formfield(validators=[validate_id_number])
-    phone = Applicant._meta.get_field("phone").formfield()
+    phone = Applicant._meta.get_field("phone").formfield(validators=[phone_validator])
     hukou_address = Applicant._meta.get_field("hukou_address").formfield()
     hukou_police_station = Applicant._meta.get_field("hukou_police_station").formfield()
 
@@ -51,19 +53,39 @@ class CaseRegistrationForm(forms.ModelForm):
         return normalize_id_number(self.cleaned_data["id_number"])
 
     def clean(self):
+        """Check here what registering would refuse, so the clerk sees it on the form."""
         cleaned = super().clean()
         id_number = cleaned.get("id_number")
-        if (
-            id_number
-            and ReissueCase.objects.filter(
-                applicant__id_number_hash=id_number_digest(id_number), state__in=OPEN_STATES
-            ).exists()
-        ):
+        if id_number:
+            self._check_against_known_applicant(id_number, cleaned.get("name"))
+            if cleaned.get("loss_date"):
+                birth_date = birth_date_from_id_number(id_number)
+                self._check_loss_after_birth(cleaned["loss_date"], birth_date)
+        return cleaned
+
+    def _check_against_known_applicant(self, id_number: str, name: str | None) -> None:
+        digest = id_number_digest(id_number)
+        if ReissueCase.objects.filter(
+            applicant__id_number_hash=digest, state__in=OPEN_STATES
+        ).exists():
             self.add_error(
                 "id_number",
                 _("This applicant already has an open case; continue that case instead."),
             )
-        return cleaned
+        known = Applicant.objects.filter(id_number_hash=digest).first()
+        if known is not None and name:
+            try:
+                known.validate_name(name)
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+
+    def _check_loss_after_birth(self, loss_date, birth_date) -> None:
+        # The model checks the other bounds of the date (it does not know the applicant yet).
+        try:
+            validate_loss_date(loss_date, birth_date=birth_date)
+        except forms.ValidationError as error:
+            if error.code == "before_birth":
+                self.add_error("loss_date", error)
 
     def applicant_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in APPLICANT_FIELDS}
@@ -79,8 +101,12 @@ class CaseRegistrationForm(forms.ModelForm):
 class CaseStepForm(forms.Form):
     """Base of the workflow-step forms: an optional comment for the audit trail."""
 
-    comment = forms.CharField(
-        label=_("Comment"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    comment = PlainTextField(
+        label=_("Comment"),
+        required=False,
+        max_length=500,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, instance, **kwargs) -> None:
@@ -114,19 +140,15 @@ class ReissueSsCardForm(IssuedOnMixin, CaseStepForm):
 
 
 class CancelCaseForm(CaseStepForm):
-    reason = forms.CharField(
+    reason = PlainTextField(
         label=_("Reason for cancelling"),
         max_length=500,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: the applicant found the cards."),
+        error_messages={"required": _("Give the reason for cancelling.")},
     )
     field_order = ["reason", "comment"]
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError(_("Give the reason for cancelling."))
-        return reason
 
 
 CASE_STEP_FORMS = {
@@ -173,10 +195,11 @@ class CaseChangeForm(forms.ModelForm):
 
 
 class RevealForm(forms.Form):
-    reason = forms.CharField(
+    reason = PlainTextField(
         label=_("Reason"),
         min_length=4,
         max_length=300,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why you need the full number, for example: identity check at the counter."),
     )

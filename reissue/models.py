@@ -1,5 +1,7 @@
 """Offices, applicants and lost-card cases, with the case workflow and its audit trail."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -20,6 +22,7 @@ from .id_numbers import (
     sex_from_id_number,
     validate_id_number,
 )
+from .text import PlainCharField, normalize_text
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 -]{5,18}[0-9]$",
@@ -59,7 +62,7 @@ class Sex(models.TextChoices):
 
 
 class Applicant(models.Model):
-    name = models.CharField(_("name"), max_length=50)
+    name = PlainCharField(_("name"), max_length=50)
     # Stored encrypted; found by `id_number_hash`, which also keeps one applicant per number.
     id_number = EncryptedCharField(
         _("resident ID number"),
@@ -71,8 +74,8 @@ class Applicant(models.Model):
     birth_date = models.DateField(_("birth date"), editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
     phone = EncryptedCharField(_("phone"), max_length=20, validators=[phone_validator])
-    hukou_address = models.CharField(_("household registration address"), max_length=200)
-    hukou_police_station = models.CharField(
+    hukou_address = PlainCharField(_("household registration address"), max_length=200)
+    hukou_police_station = PlainCharField(
         _("police station of household registration"), max_length=100
     )
 
@@ -109,6 +112,14 @@ class Applicant(models.Model):
         self.id_number = normalize_id_number(self.id_number)
         self.id_number_hash = id_number_digest(self.id_number)
 
+    def validate_name(self, name: str) -> None:
+        """Refuse a name other than the one this applicant's ID number is registered under."""
+        if normalize_text(self.name) != normalize_text(name):
+            raise ValidationError(
+                {"name": _("This ID number is registered under another name. Check the card.")},
+                code="another_name",
+            )
+
 
 class CaseState(models.TextChoices):
     REPORTED = "reported", _("reported")
@@ -140,6 +151,29 @@ class LossKind(models.TextChoices):
     LOST = "lost", _("lost")
     STOLEN = "stolen", _("stolen")
     DAMAGED = "damaged", _("damaged")
+
+
+# The first resident ID cards were issued in 1984 (SS cards came later still): no card of a
+# case can have been lost before. Nor before its holder was born, nor in the future.
+EARLIEST_LOSS_DATE = datetime.date(1984, 1, 1)
+
+
+def validate_loss_date(loss_date: datetime.date, *, birth_date: datetime.date | None) -> None:
+    """Refuse a date of loss in the future, before 1984, or before the applicant's birth."""
+    if loss_date > timezone.localdate():
+        raise ValidationError(_("The date of loss cannot be in the future."), code="future")
+    if loss_date < EARLIEST_LOSS_DATE:
+        raise ValidationError(
+            _("The date of loss cannot be before %(date)s, when the first ID cards were issued."),
+            code="too_early",
+            params={"date": EARLIEST_LOSS_DATE.isoformat()},
+        )
+    if birth_date is not None and loss_date < birth_date:
+        raise ValidationError(
+            _("The date of loss cannot be before the applicant's birth date (%(date)s)."),
+            code="before_birth",
+            params={"date": birth_date.isoformat()},
+        )
 
 
 def condition(message):
@@ -215,7 +249,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     )
 
     agent_acts = models.BooleanField(_("an agent acts for the applicant"), default=False)
-    agent_name = models.CharField(_("agent's name"), max_length=50, blank=True)
+    agent_name = PlainCharField(_("agent's name"), max_length=50, blank=True)
     agent_id_number = EncryptedCharField(
         _("agent's ID number"), max_length=18, blank=True, validators=[validate_id_number]
     )
@@ -336,8 +370,11 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         if not self.agent_acts:
             # Keep no details of an agent who does not act (data minimisation).
             self.agent_name, self.agent_id_number = "", ""
-        if self.loss_date and self.loss_date > timezone.localdate():
-            errors["loss_date"] = _("The date of loss cannot be in the future.")
+        if self.loss_date:
+            try:
+                validate_loss_date(self.loss_date, birth_date=self._applicant_birth_date())
+            except ValidationError as error:
+                errors["loss_date"] = error.error_list
         if self.agent_acts and not self.agent_name:
             errors["agent_name"] = _("An agent acts for the applicant: give the agent's name.")
         if self.agent_acts and not self.agent_id_number:
@@ -346,6 +383,19 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    def _applicant_birth_date(self) -> datetime.date | None:
+        # Read without loading the applicant onto the case: services compare snapshots of the
+        # case before and after, and a relation loaded in between would look like a change.
+        if self.applicant_id is None:
+            return None
+        if self._meta.get_field("applicant").is_cached(self):
+            return self.applicant.birth_date
+        return (
+            Applicant.objects.filter(pk=self.applicant_id)
+            .values_list("birth_date", flat=True)
+            .first()
+        )
 
     # The workflow. Transitions change only this model's fields; services save and audit.
 
@@ -530,17 +580,28 @@ class AuditEntry(ChainedRecord):
 
     def changes_display(self) -> list[tuple[str, str, str]]:
         """Return (field label, old, new) for each recorded change."""
-        return [(self._field_label(name), old, new) for name, (old, new) in self.changes.items()]
+        rows = []
+        for name, (old, new) in self.changes.items():
+            field = self._changed_field(name)
+            if field is None:
+                rows.append((name, old, new))
+                continue
+            # Choices are kept as stored values ("outpatient"); show them in the user's language.
+            # (Not a relation's: its flatchoices would read the whole related table.)
+            choices = () if field.is_relation else field.flatchoices
+            labels = {str(value): str(label) for value, label in choices}
+            rows.append((str(field.verbose_name), labels.get(old, old), labels.get(new, new)))
+        return rows
 
-    def _field_label(self, name: str) -> str:
+    def _changed_field(self, name: str):
         # The object's own fields first, then those of its parts (a claim's receipts).
         model = self.content_type.model_class()
         for candidate in [model, *(rel.related_model for rel in model._meta.related_objects)]:
             try:
-                return str(candidate._meta.get_field(name).verbose_name)
+                return candidate._meta.get_field(name)
             except (FieldDoesNotExist, AttributeError):
                 continue
-        return name
+        return None
 
     def source_state_display(self) -> str:
         return self._state_label(self.source_state)

@@ -1,9 +1,11 @@
 """Import-export resources of the case list and the audit trail, made from their columns."""
 
 from collections import OrderedDict
+from collections.abc import Iterator
 
 import tablib
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
@@ -48,17 +50,24 @@ class ColumnResource(resources.Resource):
     def export(self, queryset=None, **kwargs) -> tablib.Dataset:
         """Return the rows of `queryset` as a Dataset of the chosen (`export_fields`) columns."""
         columns = self.columns.select(kwargs.get("export_fields"))
-        cells = columns.cells(full_numbers=self.full_numbers, text=False)
+        row_cells = columns.row_cells(full_numbers=self.full_numbers, text=False)
         dataset = tablib.Dataset(headers=columns.headers())
         for row in self.rows(queryset, columns).iterator(chunk_size=CHUNK_SIZE):
-            dataset.append([cell(row) for cell in cells])
+            dataset.append(row_cells(row))
         return dataset
 
     def export_csv(self, queryset: QuerySet, export_fields=None):
         """Return the CSV of `queryset` as an iterator of byte chunks, read as it is sent."""
         columns = self.columns.select(export_fields)
-        rows = self.rows(queryset, columns).iterator(chunk_size=CHUNK_SIZE)
-        return csv_chunks(rows, columns, full_numbers=self.full_numbers)
+        rows = self.rows(queryset, columns)
+
+        def read() -> Iterator[tuple]:
+            # Outside a transaction Django declares PostgreSQL's cursor WITH HOLD, and the
+            # server then reads every row before sending the first; inside one it streams.
+            with transaction.atomic(using=rows.db):
+                yield from rows.iterator(chunk_size=CHUNK_SIZE)
+
+        return csv_chunks(read(), columns, full_numbers=self.full_numbers)
 
     def count_rows(self, queryset: QuerySet, *, up_to: int) -> int:
         """Return the number of rows the export of `queryset` has, counting no further than

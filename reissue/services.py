@@ -28,6 +28,7 @@ from .permissions import (
     scope_applicants,
     scope_cases,
 )
+from .text import required_text
 from .workflow import blocking_reasons, transition_label, transition_named
 
 # Fields whose values the audit trail keeps masked: the trail is read by more people than
@@ -99,8 +100,13 @@ def snapshot_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dic
     return {
         name: [_audit_value(name, before[name]), _audit_value(name, value)]
         for name, value in after.items()
-        if before[name] != value and name != "state"
+        if _identity(before[name]) != _identity(value) and name != "state"
     }
+
+
+def _identity(value: Any) -> Any:
+    # A related object may be loaded on one side only (validation loads it): compare its id.
+    return value.pk if isinstance(value, models.Model) else value
 
 
 def _apply_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -141,10 +147,7 @@ def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Ap
         applicant.full_clean()
         applicant.save()
         return applicant
-    if applicant.name.strip() != fields["name"].strip():
-        raise ValidationError(
-            {"name": _("This ID number is registered under another name. Check the card.")}
-        )
+    applicant.validate_name(fields["name"])
     contact = {k: v for k, v in fields.items() if k not in ("id_number", "name")}
     changes = _apply_changes(applicant, contact)
     if changes:
@@ -356,10 +359,9 @@ def case_close(*, case: ReissueCase, acting_user, **options) -> ReissueCase:
 
 def case_cancel(*, case: ReissueCase, acting_user, reason: str, **options) -> ReissueCase:
     """Cancel an open case, for example because the card was found."""
-    if not reason.strip():
-        raise ValidationError({"reason": _("Give the reason for cancelling.")})
+    reason = required_text(reason, field="reason", message=_("Give the reason for cancelling."))
     return _run_case_transition(
-        case=case, acting_user=acting_user, name="cancel", reason=reason.strip(), **options
+        case=case, acting_user=acting_user, name="cancel", reason=reason, **options
     )
 
 

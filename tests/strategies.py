@@ -145,6 +145,13 @@ def future_dates(today: datetime.date) -> st.SearchStrategy[str]:
     )
 
 
+def dates_before(day: datetime.date) -> st.SearchStrategy[str]:
+    """Return real dates before `day` (and after 1899: see far_past_dates)."""
+    return st.dates(
+        min_value=datetime.date(1900, 1, 1), max_value=day - datetime.timedelta(days=1)
+    ).map(datetime.date.isoformat)
+
+
 def far_past_dates() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(["1000-01-01", "0001-01-01", "1899-12-31"]),

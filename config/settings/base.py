@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "reissue",
     "claims",
     "incidents",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +136,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "admin:login"
+
+# Service deadline of a case, in working days after its report (see reports/calendar.py).
+SERVICE_DEADLINE_WORKING_DAYS = int(os.environ.get("SERVICE_DEADLINE_WORKING_DAYS", "15"))
 
 # Counter computers are shared: a session ends after 30 idle minutes.
 SESSION_COOKIE_AGE = 30 * 60

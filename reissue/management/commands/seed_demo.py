@@ -145,7 +145,10 @@ class Command(BaseCommand):
                 claim=claim,
                 acting_user=staff["Clerk"],
                 provider=rng.choice(HOSPITALS),
-                visit_date=case.loss_date + datetime.timedelta(days=visit),
+                # Never in the future: a receipt's visit date cannot be (claims.models).
+                visit_date=min(
+                    case.loss_date + datetime.timedelta(days=visit), timezone.localdate()
+                ),
                 receipt_number=f"{case.reference}-{visit + 1}",
                 category=rng.choice(ExpenseCategory.values),
                 amount=Decimal(rng.randrange(3000, 150000)) / 100,

@@ -1,0 +1,53 @@
+"""Time the counter screens at a given number of cases: the work queue on the admin home, the
+lists it links to, the case page with its workflow picture, and the slip.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/reissue_bench \
+        .venv/bin/python bench/counter.py --cases 100000
+
+Fills the database as bench/changelist.py does (one office, states mixed, a supervisor who
+acts in it), then prints the median of 20 requests and the query count of each page. Prints
+figures only; nothing here is a test.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from changelist import seed, timed  # noqa: E402  (sets up Django)
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from reissue.models import ReissueCase  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=10000)
+    args = parser.parse_args()
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    office, clerk = seed(args.cases)
+    client = Client()
+    client.force_login(clerk)
+    case = ReissueCase.objects.filter(office=office, state="reported").order_by("-id").first()
+    base = "/admin/reissue/reissuecase/"
+    pages = {
+        "admin home (work queue)": "/admin/",
+        "list: my open cases": f"{base}?mine=yes",
+        "list: waiting for me": f"{base}?waiting=yes",
+        "list: overdue": f"{base}?overdue=1",
+        "case page (with picture)": f"{base}{case.pk}/change/",
+        "slip": f"{base}{case.pk}/slip/",
+    }
+    print(f"{connection.vendor}, {ReissueCase.objects.count():,} cases")
+    for name, url in pages.items():
+        median, queries = timed(client, url)
+        print(f"  {name:<28} median {median:7.1f} ms   {queries} queries")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Import legacy cases from a large CSV or XLSX file, outside the browser.
+
+    manage.py import_cases FILE --user USERNAME [--office CODE] [--dry-run]
+
+The same checks as the admin's import (`legacy_import.LegacyCaseImport`), and the same rule:
+the file is imported whole or not at all. A progress bar goes to stderr.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from reissue.legacy_import import ImportRefused, LegacyCaseImport, read_table
+
+SHOWN_PROBLEMS = 100
+
+
+class ProgressBar:
+    """A one-line progress bar, redrawn in place at most five times a second."""
+
+    def __init__(self, label: str, *, write=sys.stderr.write, width: int = 30) -> None:
+        self.label, self.write, self.width = label, write, width
+        self.started = self.drawn = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self.drawn < 0.2:
+            return
+        self.drawn = now
+        filled = self.width * done // max(total, 1)
+        rate = done / max(now - self.started, 1e-9)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.write(
+            f"\r{self.label} [{bar}] {done:,}/{total:,} ({100 * done // max(total, 1)}%) "
+            f"{rate:,.0f} rows/s"
+        )
+        if done >= total:
+            self.write("\n")
+
+
+class Command(BaseCommand):
+    help = "Import legacy cases (applicants and their reports) from a CSV or XLSX file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="a .csv (UTF-8 or GBK/GB18030) or .xlsx file")
+        parser.add_argument("--user", required=True, help="the importing user's username")
+        parser.add_argument("--office", default="", help="accept only rows of this office code")
+        parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+        parser.add_argument("--quiet-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(_("No user is called “%(name)s”.") % {"name": options["user"]})
+        try:
+            headers, rows = read_table(path.read_bytes(), file_name=path.name)
+            importer = LegacyCaseImport(
+                acting_user=user, office_code=options["office"], source_name=path.name
+            )
+            progress = None
+            if not options["quiet_progress"]:
+                progress = ProgressBar(_("Importing"), write=self._draw)
+            outcome = importer.run(headers, rows, dry_run=options["dry_run"], progress=progress)
+        except (ImportRefused, PermissionDenied) as exc:
+            raise CommandError(str(exc)) from exc
+        except OSError as exc:
+            raise CommandError(str(exc)) from exc
+        if not outcome.ok:
+            self._report_problems(outcome.problems)
+            raise CommandError(
+                _("Nothing was imported: %(count)d of %(total)d rows have errors.")
+                % {"count": len(outcome.problems), "total": outcome.rows}
+            )
+        if outcome.dry_run:
+            message = _("All %(total)d rows can be imported (dry run: nothing was written).")
+        else:
+            message = _("Imported %(total)d cases; each starts at “reported”.")
+        self.stdout.write(self.style.SUCCESS(message % {"total": outcome.rows}))
+
+    def _draw(self, text: str) -> None:
+        self.stderr.write(text, ending="")
+        self.stderr.flush()  # no newline until the end: flush each redraw
+
+    def _report_problems(self, problems) -> None:
+        for problem in problems[:SHOWN_PROBLEMS]:
+            for column, messages in problem.errors.items():
+                for message in messages:
+                    self.stderr.write(
+                        _("row %(row)d, %(column)s: %(message)s")
+                        % {"row": problem.number, "column": column, "message": message}
+                    )
+        if len(problems) > SHOWN_PROBLEMS:
+            self.stderr.write(
+                _("... and %(count)d more rows with errors.")
+                % {"count": len(problems) - SHOWN_PROBLEMS}
+            )

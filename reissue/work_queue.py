@@ -1,0 +1,89 @@
+"""The clerk's work queue on the admin home: reads, and the counts each app contributes.
+
+Each app registers a function `user -> list[QueueCount]` (cases here, claims in `claims`), so
+`reissue` shows the reviewer's claims without importing `claims`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from reports.calendar import overdue_case_filter
+
+from .models import OPEN_STATES, CaseState, LostItems, ReissueCase
+from .permissions import offices_worked_in
+from .selectors import cases_visible_to
+
+# Past this a count says "999+": the home page stays quick however long a queue grows, and
+# the list it links to tells the rest.
+COUNT_CAP = 999
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    key: str  # stable, for the page's markup: mine, waiting, overdue, review ...
+    label: str
+    count: int  # at most COUNT_CAP + 1
+    url: str  # the filtered list the count stands for
+
+    @property
+    def display(self) -> str:
+        return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
+
+
+def capped_count(queryset: QuerySet) -> int:
+    """Return the number of rows, counting no further than COUNT_CAP + 1."""
+    return queryset[: COUNT_CAP + 1].count()
+
+
+QueueProvider = Callable[[object], list[QueueCount]]
+_providers: dict[str, QueueProvider] = {}
+
+
+def register_queue_provider(name: str, provider: QueueProvider) -> None:
+    """Add (or replace) the counts an app shows in the work queue."""
+    _providers[name] = provider
+
+
+def work_queue_for(user) -> list[QueueCount]:
+    """Return the work queue of `user`, in the order the apps registered."""
+    return [count for provider in _providers.values() for count in provider(user)]
+
+
+def _cases(user, queryset) -> QuerySet[ReissueCase]:
+    return cases_visible_to(user=user) if queryset is None else queryset
+
+
+def cases_handled_by(*, user, queryset=None) -> QuerySet[ReissueCase]:
+    """Return the open cases `user` registered and handles."""
+    return _cases(user, queryset).filter(handled_by=user, state__in=OPEN_STATES)
+
+
+# The office's own next step, by the permission it needs. The other open states wait for the
+# citizen (at the police station for the ID card) or for a claim's examination and payment.
+WAITING_FOR_THE_OFFICE = {
+    # Reported: the temporary card to issue.
+    "reissue.issue_temp_card": Q(state=CaseState.REPORTED),
+    # The SS card to reissue: the ID card was not lost, or its new one is recorded.
+    "reissue.reissue_ss_card": Q(state=CaseState.ID_REISSUED)
+    | Q(state=CaseState.TEMP_CARD_ISSUED, lost_items=LostItems.SS_CARD),
+    # SS card reissued and nothing to pay: the case to close (or a claim to enter).
+    "reissue.close_case": Q(state=CaseState.SS_CARD_REISSUED)
+    & (Q(expense_claim__isnull=True) | Q(expense_claim__state="rejected")),
+}
+
+
+def cases_waiting_for(*, user, queryset=None) -> QuerySet[ReissueCase]:
+    """Return the open cases of `user`'s offices whose next step is the office's and theirs."""
+    condition = Q(pk__in=[])
+    for permission, state_condition in WAITING_FOR_THE_OFFICE.items():
+        if user.has_perm(permission):
+            condition |= state_condition
+    return _cases(user, queryset).filter(condition, office__in=offices_worked_in(user))
+
+
+def cases_overdue(*, user, queryset=None) -> QuerySet[ReissueCase]:
+    """Return the cases of `user`'s offices past their service deadline (`reports.calendar`)."""
+    cases = _cases(user, queryset).filter(office__in=offices_worked_in(user))
+    return cases.filter(overdue_case_filter())

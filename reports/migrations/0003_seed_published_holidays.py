@@ -1,0 +1,32 @@
+"""Enter the public holidays and make-up working days the chinese-calendar package knows.
+
+Days already entered (by hand in the admin) are kept as they are.
+"""
+
+from django.db import migrations
+
+from reports.holiday_source import published_calendar_days
+
+
+def seed(apps, schema_editor):
+    CalendarDay = apps.get_model("reports", "CalendarDay")
+    CalendarDay.objects.bulk_create(
+        [
+            CalendarDay(date=day, kind=kind, name=name)
+            for day, kind, name in published_calendar_days()
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+
+
+def unseed(apps, schema_editor):
+    # Leaves days entered by hand for years the package does not know.
+    CalendarDay = apps.get_model("reports", "CalendarDay")
+    CalendarDay.objects.filter(date__in=[day for day, _k, _n in published_calendar_days()]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("reports", "0002_grant_reports_and_calendar")]
+
+    operations = [migrations.RunPython(seed, unseed)]

@@ -1,0 +1,345 @@
+"""Reads behind the supervisor dashboard: every figure is an aggregate computed in the database.
+
+Definitions (also in the README, "Supervisor dashboard"):
+
+- *opened*: a case reported in the period (by `reported_at`, in the bureau's time zone);
+- *finished*: a case whose new SS card was issued in the period (by `ss_card_issued_on`) and that
+  is now `ss_card_reissued`, `reimbursed` or `closed`: the citizen has the card, which is what the
+  bureau promises; a reimbursement may still follow. Cancelled cases are not finished;
+- *days to new card*: calendar days from the report's date to `ss_card_issued_on`, over the
+  cases finished in the period; the percentiles interpolate linearly (PostgreSQL's
+  `percentile_cont`);
+- *overdue*: see `reports.calendar`; counted now, over all dates, in the chosen offices;
+- *claimed* is the sum of the receipts of claims submitted in the month, *approved* the
+  reimbursable total of claims approved in the month (paid ones included), *paid* that of
+  claims paid in the month.
+
+Weekly and monthly figures cover the whole weeks (Monday to Sunday) and whole months that the
+period touches; counts by state and the days to the new card cover the period's days exactly.
+"""
+
+import datetime
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from claims.models import ClaimState, ExpenseClaim
+from reissue.models import SS_CARD_DONE_STATES, CaseState, Office, ReissueCase
+from reissue.permissions import scope_cases, scope_to_offices
+
+from .calendar import WorkingCalendar, overdue_case_filter, start_of_day
+
+OVERDUE_LIST_LENGTH = 20
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile: the value at `fraction`, interpolated."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, *, fraction: float, **extra):
+        fraction = float(fraction)  # inlined in the SQL: a number, never text
+        if not 0 <= fraction <= 1:
+            raise ValueError("A percentile fraction lies between 0 and 1.")
+        super().__init__(expression, fraction=repr(fraction), **extra)
+
+
+class DaysBetween(Func):
+    """Whole calendar days from one date to a later one, as an integer."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "CAST(JULIANDAY(%(expressions)s) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=") - JULIANDAY(")
+
+    def __init__(self, start, end, **extra):
+        # SQL subtracts the first from the second: end - start.
+        super().__init__(end, start, **extra)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The dashboard's period, both ends included, and the offices it covers."""
+
+    date_from: datetime.date
+    date_to: datetime.date
+
+    @property
+    def first_week(self) -> datetime.date:
+        return self.date_from - datetime.timedelta(days=self.date_from.weekday())
+
+    @property
+    def last_week(self) -> datetime.date:
+        return self.date_to - datetime.timedelta(days=self.date_to.weekday())
+
+    @property
+    def first_month(self) -> datetime.date:
+        return self.date_from.replace(day=1)
+
+    @property
+    def last_month(self) -> datetime.date:
+        return self.date_to.replace(day=1)
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    week: datetime.date  # its Monday
+    opened: int
+    finished: int
+
+
+@dataclass(frozen=True)
+class StateRow:
+    state: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class DaysToCard:
+    cases: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    pk: int
+    reference: str
+    office: str
+    state_label: str
+    reported_on: datetime.date
+    working_days: int
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: datetime.date  # its first day
+    claimed: Decimal
+    approved: Decimal
+    paid: Decimal
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    weeks: list[WeekRow]
+    states: list[StateRow]
+    days_to_card: DaysToCard
+    overdue_count: int
+    overdue_oldest: list[OverdueCase]
+    months: list[MonthRow]
+
+
+def dashboard_cases(*, user, office: Office | None = None) -> QuerySet[ReissueCase]:
+    """Return the cases the dashboard counts: those `user` may see, of `office` if given."""
+    cases = scope_cases(ReissueCase.objects.all(), user)
+    return cases.filter(office=office) if office is not None else cases
+
+
+def dashboard_claims(*, user, office: Office | None = None) -> QuerySet[ExpenseClaim]:
+    claims = scope_to_offices(ExpenseClaim.objects.all(), user, office_path="case__office")
+    return claims.filter(case__office=office) if office is not None else claims
+
+
+def _reported_between(first: datetime.date, last: datetime.date) -> dict:
+    return {
+        "reported_at__gte": start_of_day(first),
+        "reported_at__lt": start_of_day(last + datetime.timedelta(days=1)),
+    }
+
+
+def _as_date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def _steps(first: datetime.date, last: datetime.date, step) -> list[datetime.date]:
+    days, day = [], first
+    while day <= last:
+        days.append(day)
+        day = step(day)
+    return days
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def cases_per_week(*, cases: QuerySet[ReissueCase], period: Period) -> list[WeekRow]:
+    """Return the cases opened and finished in each week the period touches (two queries)."""
+    week_end = period.last_week + datetime.timedelta(days=6)
+    opened = (
+        cases.filter(**_reported_between(period.first_week, week_end))
+        .annotate(week=TruncWeek("reported_at"))
+        .values("week")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    finished = (
+        cases.filter(
+            state__in=SS_CARD_DONE_STATES,
+            ss_card_issued_on__range=(period.first_week, week_end),
+        )
+        .annotate(week=TruncWeek("ss_card_issued_on", output_field=DateField()))
+        .values("week")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    opened_by_week = {_as_date(row["week"]): row["count"] for row in opened}
+    finished_by_week = {_as_date(row["week"]): row["count"] for row in finished}
+    weeks = _steps(period.first_week, period.last_week, lambda d: d + datetime.timedelta(days=7))
+    return [
+        WeekRow(week, opened_by_week.get(week, 0), finished_by_week.get(week, 0)) for week in weeks
+    ]
+
+
+def cases_by_state(*, cases: QuerySet[ReissueCase], period: Period) -> list[StateRow]:
+    """Return how many cases reported in the period are in each state now (one query)."""
+    counts = dict(
+        cases.filter(**_reported_between(period.date_from, period.date_to))
+        .values_list("state")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return [StateRow(state, str(label), counts.get(state, 0)) for state, label in CaseState.choices]
+
+
+def days_to_new_card(*, cases: QuerySet[ReissueCase], period: Period) -> DaysToCard:
+    """Return the median and 90th percentile of days from report to new SS card.
+
+    PostgreSQL: one query with percentile_cont. Elsewhere (SQLite): a count, then for each
+    percentile the one or two rows around its position, by ORDER BY ... LIMIT 2 OFFSET k, and
+    the same linear interpolation; no more than two rows ever reach Python.
+    """
+    finished = cases.filter(
+        state__in=SS_CARD_DONE_STATES,
+        ss_card_issued_on__range=(period.date_from, period.date_to),
+    ).annotate(days=DaysBetween(TruncDate("reported_at"), F("ss_card_issued_on")))
+    if connection.vendor == "postgresql":
+        figures = finished.aggregate(
+            cases=Count("id"),
+            median=PercentileCont("days", fraction=0.5),
+            p90=PercentileCont("days", fraction=0.9),
+        )
+        return DaysToCard(figures["cases"], figures["median"], figures["p90"])
+    total = finished.count()
+    return DaysToCard(
+        total,
+        _percentile_by_offset(finished, total, 0.5),
+        _percentile_by_offset(finished, total, 0.9),
+    )
+
+
+def _percentile_by_offset(finished: QuerySet, total: int, fraction: float) -> float | None:
+    if total == 0:
+        return None
+    position = fraction * (total - 1)
+    below = math.floor(position)
+    values = list(finished.order_by("days").values_list("days", flat=True)[below : below + 2])
+    lower = float(values[0])
+    upper = float(values[-1])
+    return lower + (upper - lower) * (position - below)
+
+
+def overdue_cases(
+    *, cases: QuerySet[ReissueCase], today: datetime.date, limit: int = OVERDUE_LIST_LENGTH
+) -> tuple[int, list[OverdueCase]]:
+    """Return how many cases are past their service deadline, and the oldest `limit` of them."""
+    overdue = cases.filter(overdue_case_filter(today))
+    count = overdue.count()
+    oldest = list(
+        overdue.order_by("reported_at", "id").values_list(
+            "pk", "reference", "office__code", "state", "reported_at"
+        )[:limit]
+    )
+    if not oldest:
+        return count, []
+    first_day = timezone.localdate(oldest[0][4])
+    calendar = WorkingCalendar(first_day, today)
+    labels = dict(CaseState.choices)
+    return count, [
+        OverdueCase(
+            pk=pk,
+            reference=reference,
+            office=office,
+            state_label=str(labels[state]),
+            reported_on=timezone.localdate(reported_at),
+            working_days=calendar.count_between(timezone.localdate(reported_at), today),
+        )
+        for pk, reference, office, state, reported_at in oldest
+    ]
+
+
+def claim_amounts_per_month(*, claims: QuerySet[ExpenseClaim], period: Period) -> list[MonthRow]:
+    """Return the amounts claimed, approved and paid in each month the period touches."""
+    since = start_of_day(period.first_month)
+    until = start_of_day(_next_month(period.last_month))
+    claimed = _sums_by_month(
+        claims.filter(submitted_at__gte=since, submitted_at__lt=until),
+        "submitted_at",
+        "items__amount",
+    )
+    approved = _sums_by_month(
+        claims.filter(
+            state__in=[ClaimState.APPROVED, ClaimState.PAID],
+            examined_at__gte=since,
+            examined_at__lt=until,
+        ),
+        "examined_at",
+        "reimbursable_total",
+    )
+    paid = _sums_by_month(
+        claims.filter(state=ClaimState.PAID, paid_at__gte=since, paid_at__lt=until),
+        "paid_at",
+        "reimbursable_total",
+    )
+    zero = Decimal("0.00")
+    return [
+        MonthRow(month, claimed.get(month, zero), approved.get(month, zero), paid.get(month, zero))
+        for month in _steps(period.first_month, period.last_month, _next_month)
+    ]
+
+
+def _sums_by_month(queryset: QuerySet, date_path: str, amount_path: str) -> dict:
+    rows = (
+        queryset.annotate(month=TruncMonth(date_path))
+        .values("month")
+        .annotate(total=Sum(amount_path))
+        .order_by()
+    )
+    return {_as_date(row["month"]): row["total"] for row in rows}
+
+
+def supervisor_dashboard(
+    *, user, period: Period, office: Office | None = None, today: datetime.date | None = None
+) -> Dashboard:
+    """Return every figure of the dashboard for `user`'s offices (or `office`) and `period`."""
+    today = today or timezone.localdate()
+    cases = dashboard_cases(user=user, office=office)
+    overdue_count, overdue_oldest = overdue_cases(cases=cases, today=today)
+    return Dashboard(
+        period=period,
+        weeks=cases_per_week(cases=cases, period=period),
+        states=cases_by_state(cases=cases, period=period),
+        days_to_card=days_to_new_card(cases=cases, period=period),
+        overdue_count=overdue_count,
+        overdue_oldest=overdue_oldest,
+        months=claim_amounts_per_month(
+            claims=dashboard_claims(user=user, office=office), period=period
+        ),
+    )

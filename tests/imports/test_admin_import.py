@@ -1,0 +1,141 @@
+"""The import button and pages of the case list, through the test client."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from reissue.models import Applicant, CaseState, ReissueCase
+
+from .conftest import file_bytes, xlsx_bytes
+
+CHANGELIST = reverse("admin:reissue_reissuecase_changelist")
+IMPORT = reverse("admin:reissue_reissuecase_import")
+PROCESS = reverse("admin:reissue_reissuecase_process_import")
+FORMATS = {"csv": "0", "xlsx": "1"}
+
+
+def upload(client, name: str, data: bytes | None = None, fmt: str = "csv"):
+    """Post a file to the import page: import-export's dry run and preview."""
+    content = file_bytes(name) if data is None else data
+    return client.post(
+        IMPORT,
+        {
+            "resource": "0",
+            "format": FORMATS[fmt],
+            "import_file": SimpleUploadedFile(name, content),
+        },
+    )
+
+
+def confirm(client, preview):
+    return client.post(PROCESS, preview.context["confirm_form"].initial)
+
+
+def test_supervisor_sees_the_import_button(client, supervisor):
+    client.force_login(supervisor)
+    assert IMPORT in client.get(CHANGELIST).content.decode()
+    page = client.get(IMPORT).content.decode()
+    assert "hukou_police_station" in page and "loss_date" in page  # the columns to give
+
+
+def test_clerk_sees_no_import_button_and_is_refused_the_pages(client, clerk):
+    client.force_login(clerk)
+    assert IMPORT not in client.get(CHANGELIST).content.decode()
+    assert client.get(IMPORT).status_code == 403
+    assert upload(client, "utf8.csv").status_code == 403
+    assert client.post(PROCESS, {"import_file_name": "x", "format": "0"}).status_code == 403
+    assert not ReissueCase.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("bad_check_character.csv", "The check character of this ID number is wrong"),
+        ("unknown_office.csv", "No office has the code “ZZ”."),
+        ("future_date.csv", "The date of loss cannot be in the future."),
+        ("missing_column.csv", "The column “loss_date” is missing from the file."),
+        ("state_column.csv", "Imported cases start at “reported”"),
+    ],
+)
+def test_preview_lists_the_bad_row_and_why_and_offers_no_confirmation(
+    client, supervisor, name, message
+):
+    client.force_login(supervisor)
+    response = upload(client, name)
+    page = response.content.decode()
+    assert "Some rows failed to validate" in page
+    assert message in page
+    assert "confirm_form" not in response.context or not response.context["confirm_form"]
+    assert not Applicant.objects.exists()
+
+
+def test_preview_masks_id_numbers_and_confirmation_imports_at_reported(client, supervisor):
+    client.force_login(supervisor)
+    preview = upload(client, "utf8.csv")
+    page = preview.content.decode()
+    assert "张伟" in page and "110101********1233" in page
+    assert "110101198005171233" not in page
+    assert not ReissueCase.objects.exists()  # the preview is a dry run
+    response = confirm(client, preview)
+    assert response.status_code == 302 and response.url == CHANGELIST
+    assert list(ReissueCase.objects.values_list("state", flat=True)) == [CaseState.REPORTED] * 2
+
+
+def test_gbk_file_reads_with_its_chinese_names(client, supervisor):
+    client.force_login(supervisor)
+    confirm(client, upload(client, "gbk.csv"))
+    assert Applicant.objects.get().name == "欧阳娜娜"
+
+
+def test_xlsx_file_imports(client, supervisor):
+    client.force_login(supervisor)
+    data = xlsx_bytes(
+        [
+            [
+                "office",
+                "name",
+                "id_number",
+                "phone",
+                "hukou_address",
+                "hukou_police_station",
+                "lost_items",
+                "loss_kind",
+                "loss_date",
+            ],
+            [
+                "DC",
+                "赵敏",
+                "440305200107090883",
+                "13700001111",
+                "深圳市南山区1号",
+                "南山派出所",
+                "id_card",
+                "lost",
+                "2024-05-06",
+            ],
+        ]
+    )
+    confirm(client, upload(client, "legacy.xlsx", data, fmt="xlsx"))
+    assert ReissueCase.objects.get().applicant.name == "赵敏"
+
+
+@pytest.mark.parametrize("name", ["latin1.csv", "binary.csv"])
+def test_unreadable_encoding_gets_a_clear_error_on_the_form(client, supervisor, name):
+    client.force_login(supervisor)
+    page = upload(client, name).content.decode()
+    assert "neither UTF-8 nor GBK/GB18030" in page
+
+
+def test_confirmation_after_the_cases_changed_imports_nothing(client, supervisor, clerk, office):
+    from tests.factories import ApplicantFactory, register_case
+
+    client.force_login(supervisor)
+    preview = upload(client, "utf8.csv")
+    register_case(
+        clerk=clerk,
+        office=office,
+        applicant=ApplicantFactory.build(name="张伟", id_number="110101198005171233"),
+    )
+    response = confirm(client, preview)
+    assert response.status_code == 302 and response.url == IMPORT
+    assert ReissueCase.objects.count() == 1

@@ -1,0 +1,219 @@
+"""Checking and importing legacy files: each bad kind of row, the encodings, all or nothing."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from reissue import services
+from reissue.chain import verify_chain
+from reissue.id_numbers import id_number_digest
+from reissue.legacy_import import LegacyCaseImport, UnreadableFile, read_table
+from reissue.models import Applicant, AuditEntry, CaseState, ReissueCase
+from tests.factories import ApplicantFactory, register_case, reissued_case
+
+from .conftest import UTF8_HEADER, errors_of, file_bytes, import_file, xlsx_bytes
+
+ZHANG_WEI = "110101198005171233"
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "message"),
+    [
+        ("bad_check_character.csv", "id_number", "The check character of this ID number"),
+        ("unknown_office.csv", "office", "No office has the code “ZZ”."),
+        ("future_date.csv", "loss_date", "The date of loss cannot be in the future."),
+        ("missing_column.csv", "loss_date", "The column “loss_date” is missing from the file."),
+        ("state_column.csv", "state", "Imported cases start at “reported”"),
+        ("same_person_twice.csv", "id_number", "This ID number is on row 2 of this file too"),
+    ],
+)
+def test_bad_row_is_reported_with_its_reason_and_nothing_is_imported(
+    importer_user, name, column, message
+):
+    outcome = import_file(name, user=importer_user)
+    bad_row = max(errors_of(outcome))
+    assert any(message in text for text in errors_of(outcome)[bad_row][column])
+    assert outcome.created == 0
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
+
+
+def test_open_case_of_the_applicant_is_reported(importer_user, clerk, office):
+    register_case(
+        clerk=clerk,
+        office=office,
+        applicant=ApplicantFactory.build(name="张伟", id_number=ZHANG_WEI),
+    )
+    outcome = import_file("open_case_exists.csv", user=importer_user)
+    assert errors_of(outcome) == {
+        2: {"id_number": ["This applicant already has an open case; continue that case instead."]}
+    }
+    assert ReissueCase.objects.count() == 1
+
+
+def test_applicant_whose_case_is_finished_gets_a_new_case(importer_user, clerk, office):
+    reissued = reissued_case(
+        clerk=clerk,
+        office=office,
+        applicant=ApplicantFactory.build(name="张伟", id_number=ZHANG_WEI, phone="13000000000"),
+    )
+    finished = services.case_close(case=reissued, acting_user=clerk)
+    outcome = import_file("open_case_exists.csv", user=importer_user)
+    assert outcome.ok and outcome.created == 1
+    new_case = ReissueCase.objects.exclude(pk=finished.pk).get()
+    assert new_case.applicant_id == finished.applicant_id
+    assert new_case.applicant.phone == "13800138000"
+    edited = AuditEntry.objects.get(action="edited", object_id=finished.applicant_id)
+    assert edited.changes == {"phone": ["*******0000", "*******8000"]}
+
+
+def test_office_the_user_does_not_work_in_is_refused(importer_user, other_office):
+    rows = [
+        UTF8_HEADER,
+        [
+            "PD",
+            "张伟",
+            ZHANG_WEI,
+            "13800138000",
+            "地址",
+            "派出所",
+            "both",
+            "lost",
+            "2024-03-05",
+            "1",
+        ],
+    ]
+    outcome = LegacyCaseImport(acting_user=importer_user).run(rows[0], rows[1:])
+    assert errors_of(outcome) == {2: {"office": ["You may not import cases for the office “PD”."]}}
+
+
+def test_clerk_may_not_import(clerk):
+    with pytest.raises(PermissionDenied):
+        LegacyCaseImport(acting_user=clerk)
+
+
+def test_one_bad_row_leaves_the_good_rows_unwritten(importer_user):
+    outcome = import_file("good_then_bad.csv", user=importer_user)
+    assert list(errors_of(outcome)) == [3]
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "names"),
+    [
+        ("utf8.csv", ["张伟", "李娜"]),
+        ("utf8_bom.csv", ["王芳"]),
+        ("gbk.csv", ["欧阳娜娜"]),
+        ("gb18030.csv", ["刘䶮"]),
+    ],
+)
+def test_chinese_names_survive_every_encoding_we_read(importer_user, name, names):
+    outcome = import_file(name, user=importer_user)
+    assert outcome.ok, outcome.problems
+    assert sorted(Applicant.objects.values_list("name", flat=True)) == sorted(names)
+
+
+@pytest.mark.parametrize("name", ["latin1.csv", "binary.csv"])
+def test_file_in_an_encoding_we_cannot_read_is_refused_with_a_clear_error(name):
+    with pytest.raises(UnreadableFile, match="neither UTF-8 nor GBK/GB18030"):
+        read_table(file_bytes(name), file_name=name)
+
+
+def test_xlsx_with_dates_and_numbers_as_excel_keeps_them(importer_user):
+    data = xlsx_bytes(
+        [
+            [
+                "经办网点",
+                "姓名",
+                "居民身份证号码",
+                "联系电话",
+                "户籍地址",
+                "户籍所在地派出所",
+                "遗失证件",
+                "遗失方式",
+                "遗失日期",
+            ],
+            [
+                "DC",
+                "赵敏",
+                "440305200107090883",
+                13700001111,
+                "深圳市南山区1号",
+                "南山派出所",
+                "仅身份证",
+                "遗失",
+                datetime.datetime(2024, 5, 6),
+            ],
+        ]
+    )
+    headers, rows = read_table(data, file_name="legacy.xlsx")
+    outcome = LegacyCaseImport(acting_user=importer_user).run(headers, rows)
+    assert outcome.ok, outcome.problems
+    case = ReissueCase.objects.get()
+    assert (case.applicant.name, case.applicant.phone) == ("赵敏", "13700001111")
+    assert case.loss_date == datetime.date(2024, 5, 6) and case.lost_items == "id_card"
+
+
+def test_imported_cases_start_reported_with_a_reference_and_an_audit_entry(importer_user):
+    outcome = import_file("utf8.csv", user=importer_user)
+    cases = ReissueCase.objects.order_by("reference")
+    assert [c.state for c in cases] == [CaseState.REPORTED] * 2
+    assert [c.reference for c in cases] == sorted(outcome.references)
+    assert cases[0].reference.startswith("DC-") and cases[0].handled_by == importer_user
+    assert cases.get(lost_items="both").ss_card_suspended_at is not None
+    registered = AuditEntry.objects.filter(action="registered", target_state="reported")
+    assert registered.count() == 2
+    assert "utf8.csv" in registered.first().comment
+    assert verify_chain(AuditEntry) is None
+
+
+def test_import_continues_the_reference_sequence_and_the_audit_chain(importer_user, clerk, office):
+    first = register_case(clerk=clerk, office=office)
+    import_file("utf8.csv", user=importer_user)
+    after = register_case(clerk=clerk, office=office)
+    numbers = sorted(int(c.reference[-6:]) for c in ReissueCase.objects.all())
+    assert (
+        numbers == [1, 2, 3, 4] and first.reference.endswith("1") and after.reference.endswith("4")
+    )
+    assert verify_chain(AuditEntry) is None
+
+
+def test_imported_id_and_phone_numbers_are_stored_encrypted(importer_user):
+    import_file("utf8.csv", user=importer_user)
+    stored = Applicant.objects.filter(id_number_hash=id_number_digest(ZHANG_WEI))
+    raw = stored.values_list("id_number", "phone").query
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(*raw.sql_with_params())
+        id_number, phone = cursor.fetchone()
+    assert ZHANG_WEI not in id_number and "13800138000" not in phone
+
+
+def test_dry_run_checks_everything_and_writes_nothing(importer_user):
+    outcome = import_file("utf8.csv", user=importer_user, dry_run=True)
+    assert outcome.ok and outcome.rows == 2
+    assert not ReissueCase.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_known_id_number_under_another_name_is_refused(importer_user, clerk, office):
+    reissued = reissued_case(
+        clerk=clerk,
+        office=office,
+        applicant=ApplicantFactory.build(name="张大伟", id_number=ZHANG_WEI),
+    )
+    services.case_close(case=reissued, acting_user=clerk)
+    outcome = import_file("open_case_exists.csv", user=importer_user)
+    assert errors_of(outcome) == {
+        2: {"name": ["This ID number is registered under another name. Check the card."]}
+    }
+
+
+def test_agent_who_acts_needs_name_and_number_as_at_the_counter(importer_user):
+    header = [*UTF8_HEADER, "agent_acts", "agent_name"]
+    row = ["DC", "张伟", ZHANG_WEI, "13800138000", "地址", "派出所", "both", "lost", "2024-03-05"]
+    outcome = LegacyCaseImport(acting_user=importer_user).run(header, [[*row, "1", "1", "李四"]])
+    assert errors_of(outcome)[2] == {
+        "agent_id_number": ["An agent acts for the applicant: give the agent's ID number."]
+    }
