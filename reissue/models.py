@@ -331,6 +331,17 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["office", "-reported_at", "-id"], name="case_office_newest_idx"),
             models.Index(fields=["-reported_at", "-id"], name="case_newest_idx"),
             models.Index(fields=["office", "state", "-reported_at"], name="case_office_state_idx"),
+            # Filtered by state: office included so the capped count reads the index alone.
+            models.Index(
+                fields=["state", "-reported_at", "-id"],
+                include=["office"],
+                name="case_state_newest_idx",
+            ),
+            models.Index(
+                fields=["state", "reference"],
+                name="case_state_reference_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            ),
             # Search by the start of a reference ("DC-2026-00"), with LIKE 'x%' on PostgreSQL.
             models.Index(
                 fields=["reference"],

@@ -145,7 +145,14 @@ def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Ap
     if applicant is None:
         applicant = Applicant(**{**fields, "id_number": id_number})
         applicant.full_clean()
-        applicant.save()
+        try:
+            with transaction.atomic():
+                applicant.save()
+        except IntegrityError as exc:
+            # Another clerk registered this person a moment ago (the unique ID-number hash).
+            raise ValidationError(
+                _("Another clerk has just registered this person; look up their case instead.")
+            ) from exc
         return applicant
     applicant.validate_name(fields["name"])
     contact = {k: v for k, v in fields.items() if k not in ("id_number", "name")}

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -314,3 +315,52 @@ def test_search_finds_by_the_start_of_a_reference_or_a_name(client, clerk, case,
     client.force_login(clerk)
     page = client.get(CHANGELIST, {"q": term(case)}).content.decode()
     assert (f">{case.reference}</a>" in page) is found
+
+
+def _registration_post(office, person):
+    return {
+        **person,
+        "office": office.pk,
+        "lost_items": LostItems.BOTH,
+        "loss_kind": "lost",
+        "loss_date": TODAY().isoformat(),
+        "presented_hukou_book": "on",
+    }
+
+
+def test_a_registration_that_lost_a_race_is_checked_again_not_a_500(
+    client, clerk, office, monkeypatch
+):
+    """The save lost a race (another clerk's row appeared after the form's checks): the form
+    is checked again instead of failing; here the second pass finds the way clear."""
+    real_register = services.case_register
+    calls = []
+
+    def lose_the_first_race(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise ValidationError("Another clerk has just registered this person.")
+        return real_register(**kwargs)
+
+    monkeypatch.setattr(services, "case_register", lose_the_first_race)
+    client.force_login(clerk)
+    response = client.post(
+        reverse("admin:reissue_reissuecase_add"), _registration_post(office, applicant_fields())
+    )
+    assert response.status_code == 302
+    assert len(calls) == 2 and ReissueCase.objects.count() == 1
+
+
+def test_a_registration_that_keeps_failing_says_why_and_saves_nothing(
+    client, clerk, office, monkeypatch
+):
+    def always_taken(**kwargs):
+        raise ValidationError("Another clerk has just registered this person.")
+
+    monkeypatch.setattr(services, "case_register", always_taken)
+    client.force_login(clerk)
+    url = reverse("admin:reissue_reissuecase_add")
+    response = client.post(url, _registration_post(office, applicant_fields()), follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert "Another clerk has just registered this person." in response.content.decode()
+    assert ReissueCase.objects.count() == 0 and AuditEntry.objects.count() == 0

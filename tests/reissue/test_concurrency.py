@@ -3,12 +3,13 @@
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
 from reissue import services
-from reissue.models import AuditEntry, ReissueCase
-from tests.factories import register_case
+from reissue.models import Applicant, AuditEntry, ReissueCase
+from tests.factories import applicant_fields, register_case
 
 pytestmark = [
     pytest.mark.postgres,
@@ -112,3 +113,22 @@ def test_clerks_writing_at_once_never_fork_the_audit_chain(clerk, supervisor, of
     sequences = list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True))
     assert sequences == list(range(1, 19))
     assert verify_chain(AuditEntry) is None
+
+
+def test_two_clerks_registering_the_same_new_person_at_once_make_one_case(
+    clerk, supervisor, office
+):
+    person = applicant_fields()
+
+    def register(user):
+        return lambda: register_case(clerk=user, office=office, applicant=Applicant(**person))
+
+    outcomes = run_together(register(clerk), register(supervisor))
+
+    cases = [o for o in outcomes if isinstance(o, ReissueCase)]
+    refusals = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(cases) == 1 and len(refusals) == 1, outcomes
+    # Which message depends on who reached the applicant row first; both tell the clerk why.
+    message = " ".join(refusals[0].messages)
+    assert "just registered this person" in message or "already has an open case" in message
+    assert Applicant.objects.count() == 1 and ReissueCase.objects.count() == 1
