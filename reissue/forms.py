@@ -196,7 +196,7 @@ class CaseChangeForm(forms.ModelForm):
 
 class RevealForm(forms.Form):
     reason = PlainTextField(
-        label=_("Reason"),
+        label=_("Reason for viewing"),
         min_length=4,
         max_length=300,
         multiline=True,
