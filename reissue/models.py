@@ -337,6 +337,8 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 include=["office"],
                 name="case_state_newest_idx",
             ),
+            # The dashboard: cases finished per week, days to the new SS card (bench/dashboard.py).
+            models.Index(fields=["ss_card_issued_on", "office"], name="case_card_issued_idx"),
             models.Index(
                 fields=["state", "reference"],
                 name="case_state_reference_idx",

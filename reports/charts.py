@@ -187,9 +187,11 @@ def dashboard_charts(dashboard: Dashboard) -> dict[str, SafeString]:
             title=_("Expense claims per month (yuan)"),
             categories=months,
             series=[
-                Series(_("claimed"), "claimed", [row.claimed for row in dashboard.months]),
-                Series(_("approved"), "approved", [row.approved for row in dashboard.months]),
-                Series(_("paid"), "paid", [row.paid for row in dashboard.months]),
+                Series(_("amount claimed"), "claimed", [row.claimed for row in dashboard.months]),
+                Series(
+                    _("amount approved"), "approved", [row.approved for row in dashboard.months]
+                ),
+                Series(_("amount paid"), "paid", [row.paid for row in dashboard.months]),
             ],
         ),
     }

@@ -68,7 +68,7 @@ def dashboard_tables(dashboard: Dashboard) -> list[Table]:
         Table(
             "money",
             _("Expense claims per month (yuan)"),
-            [_("month"), _("claimed"), _("approved"), _("paid")],
+            [_("month"), _("amount claimed"), _("amount approved"), _("amount paid")],
             [[row.month, row.claimed, row.approved, row.paid] for row in dashboard.months],
         ),
     ]

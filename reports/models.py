@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DayKind(models.TextChoices):
@@ -18,7 +19,10 @@ class CalendarDay(models.Model):
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=DayKind.choices)
     name = models.CharField(
-        _("name"), max_length=50, blank=True, help_text=_("For example: Spring Festival.")
+        pgettext_lazy("holiday", "name"),
+        max_length=50,
+        blank=True,
+        help_text=_("For example: Spring Festival."),
     )
 
     class Meta:

@@ -70,9 +70,9 @@ def test_claimed_approved_and_paid_per_month(dashboard):
 def test_overdue_list_counts_the_national_day_holidays_and_the_make_up_saturday(
     history, supervisor
 ):
-    from reports.selectors import dashboard_cases
+    from reports.selectors import dashboard_cases, dashboard_office_ids
 
-    cases = dashboard_cases(user=supervisor)
+    cases = dashboard_cases(office_ids=dashboard_office_ids(user=supervisor))
     # H (29 Sep): 15 working days are 30 Sep, 9-11 Oct (Saturday 11 worked), 13-17, 20-24, 27 Oct.
     count, oldest = overdue_cases(cases=cases, today=D(2025, 10, 27))
     assert (count, [row.reference for row in oldest]) == (1, [history["G"].reference])
@@ -83,13 +83,36 @@ def test_overdue_list_counts_the_national_day_holidays_and_the_make_up_saturday(
 
 def test_overdue_ignores_the_make_up_day_once_removed(history, supervisor):
     from reports.models import CalendarDay
-    from reports.selectors import dashboard_cases
+    from reports.selectors import dashboard_cases, dashboard_office_ids
 
     CalendarDay.objects.filter(date=D(2025, 10, 11)).delete()  # now a plain Saturday
-    count, _oldest = overdue_cases(cases=dashboard_cases(user=supervisor), today=D(2025, 10, 28))
+    count, _oldest = overdue_cases(
+        cases=dashboard_cases(office_ids=dashboard_office_ids(user=supervisor)),
+        today=D(2025, 10, 28),
+    )
     assert count == 1
 
 
 def test_auditor_sees_every_office(history, auditor):
     dashboard = supervisor_dashboard(user=auditor, period=PERIOD, today=D(2025, 10, 27))
     assert dashboard.weeks[0].opened == 4  # A B H and the other office's X
+
+
+def test_percentiles_interpolate_between_the_ranked_days(clerk, office, supervisor):
+    from reports.selectors import Period, dashboard_cases, dashboard_office_ids, days_to_new_card
+    from tests.factories import reissued_case
+    from tests.reports.conftest import local, set_dates
+
+    for days in [20, 3, 8, 1, 3]:
+        case = reissued_case(clerk=clerk, office=office)
+        set_dates(case, reported_at=local(2025, 3, 1, 9), card_on=D(2025, 3, 1 + days))
+    cases = dashboard_cases(office_ids=dashboard_office_ids(user=supervisor))
+    figures = days_to_new_card(cases=cases, period=Period(D(2025, 3, 1), D(2025, 3, 31)))
+    # Ranked 1 3 3 8 20: the median is the middle one; the 90th lies 0.6 of the way from 8 to 20.
+    assert figures == DaysToCard(cases=5, median=3.0, p90=pytest.approx(15.2))
+
+
+def test_default_period_is_the_last_twelve_whole_weeks_to_today():
+    from reports.forms import default_period
+
+    assert default_period(D(2026, 11, 26)) == (D(2026, 9, 7), D(2026, 11, 26))  # a Thursday
