@@ -75,6 +75,19 @@ def id_number_search(queryset, search_term: str, lookup: str):
     return None
 
 
+def few_by_id(queryset, cap: int = 2000, **lookups):
+    """Return the queryset narrowed by `lookups`, by a list of ids when at most `cap` match.
+
+    Asked for the newest 100, PostgreSQL walks the newest-first index expecting matches
+    spread evenly; a reference start or a block of names meets them only deep down (EXPLAIN
+    at 1M: 850 ms with a state filter). Given the ids it sorts those few (bench/changelist.py).
+    Many matches are fetched no further than `cap`: they are then usually met early.
+    """
+    matches = queryset.filter(**lookups)
+    ids = list(matches.order_by().values_list("pk", flat=True)[: cap + 1])
+    return queryset.filter(pk__in=ids) if len(ids) <= cap else matches
+
+
 class OfficeScopedFilter(admin.RelatedFieldListFilter):
     """Offer only the offices the user may see."""
 
@@ -300,8 +313,8 @@ class ReissueCaseAdmin(
         if exact is not None:
             return exact, False
         if REFERENCE_START.match(term):
-            return queryset.filter(reference__startswith=term.upper()), False
-        return queryset.filter(applicant__name__startswith=term), False
+            return few_by_id(queryset, reference__startswith=term.upper()), False
+        return few_by_id(queryset, applicant__name__startswith=term), False
 
     @admin.display(description=gettext_lazy("ID number"))
     def masked_id_number(self, obj):
