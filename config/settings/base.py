@@ -140,6 +140,9 @@ LOGIN_URL = "admin:login"
 # Service deadline of a case, in working days after its report (see reports/calendar.py).
 SERVICE_DEADLINE_WORKING_DAYS = int(os.environ.get("SERVICE_DEADLINE_WORKING_DAYS", "15"))
 
+# XLSX and JSON exports are built in memory: above this many rows, the user is sent to CSV.
+EXPORT_IN_MEMORY_MAX_ROWS = int(os.environ.get("EXPORT_IN_MEMORY_MAX_ROWS", "100000"))
+
 # Counter computers are shared: a session ends after 30 idle minutes.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
