@@ -4,6 +4,7 @@ import re
 from functools import cached_property
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -235,6 +236,9 @@ class ReissueCaseAdmin(
     search_help_text = gettext_lazy("Search by reference, name, or a complete ID number.")
     list_per_page = 100
     show_full_result_count = False
+    #: A search is for finding a case: past this many matches, counting further only costs time
+    #: (at 1M cases a broad name search counted to 10,000 took 38 ms; the page itself 50 ms).
+    searched_count_cap = 1_000
     fieldsets = [
         (
             gettext_lazy("Case"),
@@ -398,6 +402,14 @@ class ReissueCaseAdmin(
         return {}
 
     # Writes through services ------------------------------------------------------------------
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        if request.GET.get(SEARCH_VAR, "").strip():
+            paginator.cap = self.searched_count_cap
+        return paginator
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

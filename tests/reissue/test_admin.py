@@ -301,6 +301,20 @@ def test_a_long_list_is_counted_only_up_to_the_cap(client, clerk, office, monkey
     assert "0 reissue cases" in few
 
 
+def test_a_searched_list_is_counted_only_up_to_the_smaller_search_cap(
+    client, clerk, office, monkeypatch
+):
+    from reissue.admin import ReissueCaseAdmin
+
+    monkeypatch.setattr(ReissueCaseAdmin, "searched_count_cap", 2)
+    cases = [register_case(clerk=clerk, office=office) for _ in range(3)]
+    client.force_login(clerk)
+    page = client.get(CHANGELIST, {"q": cases[0].reference[:3]}).content.decode()
+    assert "more than 2 reissue cases" in page
+    assert all(case.reference in page for case in cases)  # the page still lists them
+    assert "3 reissue cases" in client.get(CHANGELIST).content.decode()
+
+
 @pytest.mark.parametrize(
     ("term", "found"),
     [
