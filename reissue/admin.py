@@ -4,6 +4,7 @@ import re
 from functools import cached_property
 
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -25,6 +26,7 @@ from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilt
 from .admin_exports import AuditExportMixin, CaseExportMixin
 from .admin_imports import CaseImportMixin
 from .admin_workflow import WorkflowAdminMixin
+from .fields import EncryptedCharField
 from .forms import (
     APPLICANT_FIELDS,
     CASE_STEP_FORMS,
@@ -132,6 +134,9 @@ class RevealAdminMixin:
     `revealable` maps a name in the URL to (label, function of the object returning the
     record that holds the number, its field name, and the case it belongs to or None).
     """
+
+    # Encrypted numbers are text columns; the admin would give them a textarea.
+    formfield_overrides = {EncryptedCharField: {"widget": widgets.AdminTextInputWidget}}
 
     revealable: dict = {}
     reveal_template = "admin/reissue/reveal.html"

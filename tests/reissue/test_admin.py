@@ -378,3 +378,10 @@ def test_a_registration_that_keeps_failing_says_why_and_saves_nothing(
     assert response.redirect_chain == [(url, 302)]
     assert "Another clerk has just registered this person." in response.content.decode()
     assert ReissueCase.objects.count() == 0 and AuditEntry.objects.count() == 0
+
+
+def test_the_agents_id_number_is_a_one_line_input(client, clerk, case):
+    client.force_login(clerk)
+    page = client.get(change_url(case)).content.decode()
+    assert '<textarea name="agent_id_number"' not in page
+    assert '<input type="text" name="agent_id_number"' in page
