@@ -15,7 +15,7 @@ from reissue.slip import reference_qr_svg
 from reissue.workflow_diagram import render_workflow_svg
 
 from . import selectors
-from .models import ClaimState, ExpenseCategory
+from .models import ClaimState
 
 DECIDED_STATES = [ClaimState.APPROVED, ClaimState.REJECTED, ClaimState.PAID]
 
@@ -50,7 +50,7 @@ class ClaimCounterMixin:
             "case": case,
             "review": review,
             "approved": claim.state in (ClaimState.APPROVED, ClaimState.PAID),
-            "rates": _policy_rates(review.policy_values),
+            "rates": review.policy_rates,
             "masked_id_number": mask_id_number(case.applicant.id_number),
             "qr_svg": reference_qr_svg(case.reference),
             "title": _("Decision on the expense claim of %(reference)s")
@@ -70,13 +70,6 @@ class ClaimCounterMixin:
                 context["print_links"] = [(_("Print decision notice"), url, "notice")]
             context["workflow_diagram"] = render_workflow_svg(obj, object_audit_trail(obj=obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-
-def _policy_rates(policy_values: dict) -> list[tuple[str, str]]:
-    """Return (category label, rate) of the policy values kept with the decision."""
-    labels = dict(ExpenseCategory.choices)
-    rates = policy_values.get("rates", {})
-    return [(str(labels.get(category, category)), rate) for category, rate in rates.items()]
 
 
 def _claims_changelist(query: str) -> str:

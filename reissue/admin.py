@@ -34,7 +34,7 @@ from .forms import (
     CaseRegistrationForm,
     RevealForm,
 )
-from .id_numbers import id_number_digest, mask_id_number, normalize_id_number
+from .id_numbers import id_number_digest, mask_id_number, mask_phone, normalize_id_number
 from .models import Applicant, AuditEntry, Office, PersonalDataAccess, ReissueCase
 from .permissions import (
     can_see_full_id_number,
@@ -467,7 +467,8 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
             lambda applicant: (applicant, "id_number", None),
         ),
     }
-    list_display = ["name", "masked_id_number", "birth_date", "sex", "phone"]
+    # The list masks the phone as exports do; the applicant's own page shows it, to call them.
+    list_display = ["name", "masked_id_number", "birth_date", "sex", "masked_phone"]
     search_fields = ["name"]
     search_help_text = gettext_lazy("Search by name or a complete ID number.")
     fields = [
@@ -494,6 +495,10 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
         if exact is not None:
             return exact, False
         return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=gettext_lazy("phone"))
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone)
 
     def has_add_permission(self, request):
         return False  # applicants are registered together with their first case

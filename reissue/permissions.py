@@ -69,7 +69,13 @@ def scope_audit_entries(queryset: QuerySet[AuditEntry], user) -> QuerySet[AuditE
 
 
 def can_act_in_office(user, office_id: int) -> bool:
-    return offices_worked_in(user).filter(pk=office_id).exists()
+    # Asked once per row of a page (each receipt, each inline): read the offices once per user
+    # object. request.user lives for one request, so a changed membership counts from the next.
+    office_ids = getattr(user, "_office_ids_worked_in", None)
+    if office_ids is None:
+        office_ids = frozenset(offices_worked_in(user).values_list("pk", flat=True))
+        user._office_ids_worked_in = office_ids
+    return office_id in office_ids
 
 
 def access_case_for_action(user, case: ReissueCase) -> None:

@@ -163,3 +163,21 @@ def test_a_paid_claims_receipts_cannot_be_changed(client, clerk, reviewer, super
     )
     item.refresh_from_db()
     assert item.amount != 1 and item.receipt_number != "R-X"
+
+
+def test_a_claim_page_reads_the_users_offices_once(client, clerk, case):
+    """Each inline, receipt and step link asks whether the user works in the case's office;
+    the answer is read once per request (besides the list scoping of the page's own query)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    claim = services.claim_start(case=case, acting_user=clerk)
+    client.force_login(clerk)
+    day = case.loss_date.isoformat()
+    rows = [receipt(f"Q-{n}", day=day) for n in range(3)]
+    rows.append(receipt("Q-bad", amount="-1", day=day))  # keeps the page from saving
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(change_url(claim), {"case": case.pk, **item_rows(*rows)})
+    assert response.status_code == 200  # shown again with the error
+    office_reads = [q for q in captured.captured_queries if 'FROM "reissue_office"' in q["sql"]]
+    assert len(office_reads) <= 3  # 18 when every check asked the database

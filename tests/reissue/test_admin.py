@@ -385,3 +385,11 @@ def test_the_agents_id_number_is_a_one_line_input(client, clerk, case):
     page = client.get(change_url(case)).content.decode()
     assert '<textarea name="agent_id_number"' not in page
     assert '<input type="text" name="agent_id_number"' in page
+
+
+def test_the_applicant_list_masks_phone_numbers(client, clerk, case):
+    client.force_login(clerk)
+    page = client.get(reverse("admin:reissue_applicant_changelist")).content.decode()
+    phone = case.applicant.phone
+    assert phone not in page
+    assert "*" * (len(phone) - 4) + phone[-4:] in page
