@@ -19,6 +19,7 @@ from .selectors import Dashboard
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 36
 MAX_X_LABELS = 14
+NO_VALUE = "\u2014"  # an em dash where there is nothing to measure
 
 Number = int | float | Decimal
 
@@ -123,28 +124,34 @@ def _legend(series: Sequence[Series]) -> str:
 def horizontal_bar_chart(
     *,
     title: str,
-    rows: Sequence[tuple[str, Number]],
+    rows: Sequence[tuple[str, Number | None]],
     css_class: str,
     row_classes: Sequence[str] = (),
     fmt: Callable[[float], str] = _number,
 ) -> SafeString:
     """Return one horizontal bar per row, its label on the left and its value at its end.
 
-    `row_classes`, if given, adds a class per row (a colour per case state).
+    `row_classes`, if given, adds a class per row (a colour per case state). A row whose value
+    is None (nothing to measure) gets no bar, only a dash: a bar of 0 would read as a figure.
     """
     row_height, label_width = 26, 170
     height = TOP + row_height * len(rows) + 8
-    largest = max((float(value) for _label, value in rows), default=0)
+    largest = max((float(value) for _label, value in rows if value is not None), default=0)
     top, _step = nice_scale(largest)
     room = WIDTH - label_width - RIGHT - 60
     body = []
     extra = list(row_classes) or [""] * len(rows)
     for index, (label, value) in enumerate(rows):
         y = TOP + index * row_height
-        length = room * float(value) / top
         body.append(
             f'<text class="axis" x="{label_width - 8}" y="{y + 15}" text-anchor="end">'
             f"{escape(label)}</text>"
+        )
+        if value is None:
+            body.append(f'<text class="value" x="{label_width + 6}" y="{y + 15}">{NO_VALUE}</text>')
+            continue
+        length = room * float(value) / top
+        body.append(
             f'<rect class="bar {escape(css_class)} {escape(extra[index])}" x="{label_width}" '
             f'y="{y + 3}" '
             f'width="{length:.1f}" height="{row_height - 8}"><title>{escape(label)}: '
@@ -178,8 +185,8 @@ def dashboard_charts(dashboard: Dashboard) -> dict[str, SafeString]:
         "days": horizontal_bar_chart(
             title=_("Days from report to new SS card"),
             rows=[
-                (_("median"), days.median or 0),
-                (_("90th percentile"), days.p90 or 0),
+                (_("median"), days.median),
+                (_("90th percentile"), days.p90),
             ],
             css_class="days",
         ),

@@ -15,6 +15,8 @@ from reissue.exports import UTF8_BOM, escape_formula
 from .selectors import Dashboard
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Like the case exports: the overdue table names cases and offices; keep no copy on the way.
+NO_STORE = "no-store, private"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def dashboard_csv(tables: list[Table], filename: str) -> HttpResponse:
         writer.writerows([_csv_text(value) for value in row] for row in table.rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response["Cache-Control"] = NO_STORE
     return response
 
 
@@ -117,4 +120,5 @@ def dashboard_xlsx(tables: list[Table], filename: str) -> HttpResponse:
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    response["Cache-Control"] = NO_STORE
     return response

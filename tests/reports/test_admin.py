@@ -74,6 +74,17 @@ def test_overdue_count_links_to_the_case_list_filtered_to_the_overdue(client, hi
         assert history[name].reference not in listed
 
 
+def test_overdue_is_explained_as_the_rule_counts_it(client, history, supervisor, settings):
+    # Overdue from the day after the Nth working day: on that day N working days have passed,
+    # not "more than N".
+    settings.SERVICE_DEADLINE_WORKING_DAYS = 15
+    html = page(client, supervisor, **KNOWN_PERIOD).content.decode()
+    assert "past their deadline, working day 15 after the report" in html
+    assert "more than 15 working days" not in html
+    case_list = client.get(page(client, supervisor).context["overdue_url"]).content.decode()
+    assert "service deadline: working day 15 after the report" in case_list
+
+
 def test_supervisor_of_one_office_sees_only_its_cases(client, history, other_supervisor):
     response = page(client, other_supervisor, **KNOWN_PERIOD)
     assert [row.opened for row in response.context["dashboard"].weeks] == [1, 0, 0, 0]
@@ -116,6 +127,31 @@ def test_csv_download_holds_the_same_tables(client, history, supervisor):
         ["median (days)", "12.0"],
         ["90th percentile (days)", "15.4"],
     ]
+
+
+@pytest.mark.parametrize("name", [CSV, XLSX])
+def test_downloads_are_not_kept_in_caches(client, history, supervisor, name):
+    response = page(client, supervisor, name, **KNOWN_PERIOD)
+    assert {"no-store", "private"} <= set(response["Cache-Control"].split(", "))
+
+
+@pytest.mark.parametrize("build", [dashboard_csv, dashboard_xlsx])
+def test_download_files_say_no_store_whatever_view_serves_them(build):
+    # The admin's never_cache adds it too; the files must not depend on being served there.
+    response = build([Table("t", "title", ["a"], [[1]])], "x")
+    assert {"no-store", "private"} <= set(response["Cache-Control"].split(", "))
+
+
+def test_days_to_card_show_a_dash_not_a_zero_bar_when_no_case_finished(client, supervisor):
+    response = page(client, supervisor, **KNOWN_PERIOD)  # no cases at all
+    days_chart = str(response.context["charts"]["days"])
+    assert '<rect class="bar days' not in days_chart
+    assert days_chart.count(">\u2014</text>") == 2
+    assert response.context["tables"]["days"].rows[1:] == [
+        ["median (days)", ""],
+        ["90th percentile (days)", ""],
+    ]
+    assert '<td class="number">\u2014</td>' in response.content.decode()
 
 
 def test_xlsx_download_has_a_sheet_per_table(client, history, supervisor):

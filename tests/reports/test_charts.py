@@ -40,3 +40,11 @@ def test_labels_are_escaped():
     svg = str(horizontal_bar_chart(title="<b>x</b>", rows=[("<script>", 3)], css_class="state"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert "<b>" not in svg
+
+
+def test_a_missing_value_gets_a_dash_and_no_bar():
+    svg = str(
+        horizontal_bar_chart(title="Days", rows=[("median", None), ("p90", 8)], css_class="d")
+    )
+    assert len(bar_heights(svg, "d")) == 1  # p90's only
+    assert ">\u2014</text>" in svg and ">0</text>" not in svg
