@@ -4,14 +4,27 @@ import-export's two steps: the upload is checked in full (a dry run that writes 
 the preview lists every bad row and why; only a file without errors can be confirmed, and
 the confirmed import checks it again and writes it whole or not at all. The checks and the
 writes are `legacy_import.LegacyCaseImport`'s, shared with `manage.py import_cases`.
+
+Between the preview and the confirmation the file waits in the database, encrypted
+(`ImportUploadStorage`), never in a temporary folder: it holds ID and phone numbers, and the
+confirmation may reach another app server. Only its uploader can confirm it; a file the
+preview refuses is dropped at once, one never confirmed after a day.
 """
+
+import base64
+import contextvars
+import datetime
+import uuid
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.admin import ImportMixin
+from import_export.tmp_storages import BaseStorage
 
 from .legacy_import import (
     IMPORT_PERMISSION,
@@ -20,6 +33,62 @@ from .legacy_import import (
     LegacyCSV,
     LegacyXLSX,
 )
+from .models import ImportUpload
+
+UPLOAD_KEPT = datetime.timedelta(days=1)
+
+
+@dataclass
+class _ImportRequest:
+    """The request being handled, for the storages import-export builds without it."""
+
+    user: object
+    saved: list[str] = field(default_factory=list)  # names of the uploads it saved
+
+
+_current_request: contextvars.ContextVar[_ImportRequest | None] = contextvars.ContextVar(
+    "import_request", default=None
+)
+
+
+class ImportUploadStorage(BaseStorage):
+    """import-export's temporary storage: an encrypted `ImportUpload` row of its owner."""
+
+    def __init__(self, *, owner=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.owner = owner
+
+    def save(self, data: bytes | str) -> None:
+        if self.owner is None:
+            raise PermissionDenied
+        if isinstance(data, str):
+            data = data.encode(self.encoding or "utf-8")
+        # Previews nobody confirmed: their files go when the next one comes.
+        ImportUpload.objects.filter(created_at__lt=timezone.now() - UPLOAD_KEPT).delete()
+        upload = ImportUpload.objects.create(
+            owner=self.owner, content=base64.b64encode(data).decode("ascii")
+        )
+        self.name = upload.name.hex
+
+    def read(self) -> bytes | str:
+        upload = self._uploads().first()
+        if upload is None:
+            raise PermissionDenied(_("This file is no longer waiting to be imported."))
+        data = base64.b64decode(upload.content)
+        return data if "b" in self.read_mode else data.decode(self.encoding or "utf-8")
+
+    def remove(self) -> None:
+        self._uploads().delete()
+
+    def exists(self) -> bool:
+        return self._uploads().exists()
+
+    def _uploads(self):
+        try:
+            name = uuid.UUID(str(self.name))
+        except ValueError:
+            return ImportUpload.objects.none()
+        return ImportUpload.objects.filter(name=name, owner=self.owner)
 
 
 class CaseImportMixin(ImportMixin):
@@ -30,6 +99,7 @@ class CaseImportMixin(ImportMixin):
     import_error_display = ("message",)
     # The audit trail records every imported case; the admin's own log would repeat it.
     skip_admin_log = True
+    tmp_storage_class = ImportUploadStorage
 
     def has_import_permission(self, request) -> bool:
         user = request.user
@@ -47,10 +117,48 @@ class CaseImportMixin(ImportMixin):
         else:
             super().add_data_read_fail_error_to_form(form, e)
 
+    def get_tmp_storage_class_kwargs(self):
+        current = _current_request.get()
+        return {"owner": current.user if current else None}
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        storage = super().write_to_tmp_storage(import_file, input_format)
+        _current_request.get().saved.append(storage.name)
+        return storage
+
+    def import_action(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        current = _ImportRequest(request.user)
+        token = _current_request.set(current)
+        confirmable = False
+        try:
+            response = super().import_action(request, **kwargs)
+            confirmable = "confirm_form" in (getattr(response, "context_data", None) or {})
+            return response
+        finally:
+            if not confirmable:
+                # Refused (unreadable, or rows with errors): nothing will confirm the file.
+                ImportUpload.objects.filter(owner=request.user, name__in=current.saved).delete()
+            _current_request.reset(token)
+
     def process_import(self, request, **kwargs):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        return super().process_import(request, **kwargs)
+        token = _current_request.set(_ImportRequest(request.user))
+        try:
+            confirm_form = self.create_confirm_form(request)
+            storage = ImportUploadStorage(
+                owner=request.user, name=confirm_form.data.get("import_file_name", "")
+            )
+            if not storage.exists():
+                # Confirmed already, a day old, or another user's upload.
+                messages.error(request, _("This file is no longer waiting to be imported."))
+                info = self.opts.app_label, self.opts.model_name
+                return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+            return super().process_import(request, **kwargs)
+        finally:
+            _current_request.reset(token)
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -10,6 +10,7 @@ at the same moment never fork the chain.
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -59,15 +60,32 @@ class ChainedRecord(models.Model):
         return hmac.new(chain_key(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def chain_append(record: ChainedRecord) -> ChainedRecord:
-    """Link an unsaved record to the end of its chain and save it."""
-    with transaction.atomic():
-        head = ChainHead.objects.select_for_update().get_or_create(name=record.CHAIN)[0]
+def lock_chain_head(name: str) -> ChainHead:
+    """Return the head of the chain `name`, row-locked until the transaction ends."""
+    return ChainHead.objects.select_for_update().get_or_create(name=name)[0]
+
+
+def chain_extend(head: ChainHead, records: Iterable[ChainedRecord]) -> list[ChainedRecord]:
+    """Link unsaved records, in order, after `head` and move the head (unsaved) past them.
+
+    The caller holds the head locked (`lock_chain_head`), saves the records, then the head.
+    """
+    linked = []
+    for record in records:
         record.sequence = head.sequence + 1
         record.previous_hash = head.last_hash
         record.entry_hash = record.compute_hash()
-        record.save()
         head.sequence, head.last_hash = record.sequence, record.entry_hash
+        linked.append(record)
+    return linked
+
+
+def chain_append(record: ChainedRecord) -> ChainedRecord:
+    """Link an unsaved record to the end of its chain and save it."""
+    with transaction.atomic():
+        head = lock_chain_head(record.CHAIN)
+        chain_extend(head, [record])
+        record.save()
         head.save(update_fields=["sequence", "last_hash"])
     return record
 

@@ -42,7 +42,7 @@ from import_export import resources
 from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
-from .chain import ChainHead
+from .chain import chain_extend, lock_chain_head
 from .fields import EncryptedCharField
 from .id_numbers import (
     birth_date_from_id_number,
@@ -64,7 +64,7 @@ from .models import (
     validate_loss_date,
 )
 from .permissions import access_office_for_registration, offices_worked_in
-from .services import snapshot_changes
+from .services import format_case_reference, snapshot_changes
 
 IMPORT_PERMISSION = "reissue.import_cases"
 BATCH_SIZE = 1000
@@ -303,10 +303,11 @@ class ImportOutcome:
         return not self.problems
 
 
-@dataclass
+@dataclass(slots=True)
 class _CheckedRow:
+    """A row ready to write. Every row of the file is held so until the inserts: keep it small."""
+
     number: int
-    values: dict[str, Any]
     applicant: Applicant
     case: ReissueCase
     contact_changes: dict[str, list[str]]
@@ -316,7 +317,9 @@ class _RollBack(Exception):
     """Raised inside the transaction to undo what a failed import has written so far."""
 
 
-Progress = Callable[[int, int], None]
+# progress(stage, rows done, rows in all): every row is checked, then (unless a dry run) written.
+CHECKING, WRITING = "checking", "writing"
+Progress = Callable[[str, int, int], None]
 
 
 def _may_register_in(user, office: Office) -> bool:
@@ -374,18 +377,30 @@ class LegacyCaseImport:
         seen_numbers: dict[str, int] = {}
         try:
             with transaction.atomic():
-                writer = None if dry_run else _BulkWriter(self)
+                # Every row is checked before anything is locked: the writer's locks (the
+                # audit chain's head, the offices' sequences) hold up every clerk's writes,
+                # so they are taken only for the inserts.
+                checked_batches = []
                 for start in range(0, len(rows), BATCH_SIZE):
                     batch = rows[start : start + BATCH_SIZE]
                     checked = self._check_batch(batch, start, columns, seen_numbers, outcome)
-                    if writer is not None and outcome.ok:
-                        outcome.references += writer.write(checked)
+                    if not dry_run and outcome.ok:
+                        checked_batches.append(checked)
                     if progress:
-                        progress(start + len(batch), len(rows))
-                if writer is not None and outcome.ok:
-                    writer.finish()
+                        progress(CHECKING, start + len(batch), len(rows))
                 if not outcome.ok:
                     raise _RollBack
+                if not dry_run:
+                    # Not re-checked under the locks: a case or an applicant registered
+                    # since the check breaks the database's unique constraints (one open
+                    # case per applicant, one applicant per ID number) and the
+                    # IntegrityError below refuses the file whole.
+                    writer = _BulkWriter(self)
+                    for checked in checked_batches:
+                        outcome.references += writer.write(checked)
+                        if progress:
+                            progress(WRITING, len(outcome.references), len(rows))
+                    writer.finish()
         except _RollBack:
             outcome.references = []
         except IntegrityError as exc:
@@ -516,7 +531,7 @@ class LegacyCaseImport:
                 _("This applicant already has an open case; continue that case instead.")
             )
         if existing is None:
-            return None if errors else _CheckedRow(number, values, applicant, case, {})
+            return None if errors else _CheckedRow(number, applicant, case, {})
         try:
             existing.validate_name(applicant.name)
         except ValidationError as exc:
@@ -527,7 +542,7 @@ class LegacyCaseImport:
         for name in CONTACT_FIELDS:
             setattr(existing, name, getattr(applicant, name))
         changes = snapshot_changes(before, {name: getattr(existing, name) for name in before})
-        return _CheckedRow(number, values, existing, case, changes)
+        return _CheckedRow(number, existing, case, changes)
 
     def _applicant(self, cleaned, errors) -> Applicant:
         """Return the row's applicant, unsaved, checked as `Applicant.full_clean` checks."""
@@ -691,7 +706,7 @@ class _BulkWriter:
         self.year = timezone.localdate().year
         self.now = importer.now
         self.sequences: dict[int, CaseSequence] = {}
-        self.head = ChainHead.objects.select_for_update().get_or_create(name=AuditEntry.CHAIN)[0]
+        self.head = lock_chain_head(AuditEntry.CHAIN)
         self.case_type = ContentType.objects.get_for_model(ReissueCase)
         self.applicant_type = ContentType.objects.get_for_model(Applicant)
 
@@ -707,7 +722,7 @@ class _BulkWriter:
         insert_rows(ReissueCase, [row.case for row in rows])
         entries = [self._edited(row) for row in changed]
         entries += [self._registered(row) for row in rows]
-        insert_rows(AuditEntry, self._chained(entries))
+        insert_rows(AuditEntry, chain_extend(self.head, entries))
         return [row.case.reference for row in rows]
 
     def finish(self) -> None:
@@ -723,7 +738,7 @@ class _BulkWriter:
             )[0]
             self.sequences[office.pk] = sequence
         sequence.last_number += 1
-        return f"{office.code}-{self.year}-{sequence.last_number:06d}"
+        return format_case_reference(office.code, self.year, sequence.last_number)
 
     def _registered(self, row: _CheckedRow) -> AuditEntry:
         return AuditEntry(
@@ -748,15 +763,6 @@ class _BulkWriter:
             comment=self.comment % {"file": self.source_name, "row": row.number},
             changes=row.contact_changes,
         )
-
-    def _chained(self, entries: list[AuditEntry]) -> list[AuditEntry]:
-        """Link the entries to the chain's end, as `chain.chain_append` does one by one."""
-        for entry in entries:
-            entry.sequence = self.head.sequence + 1
-            entry.previous_hash = self.head.last_hash
-            entry.entry_hash = entry.compute_hash()
-            self.head.sequence, self.head.last_hash = entry.sequence, entry.entry_hash
-        return entries
 
 
 # The admin's import (django-import-export) ------------------------------------------------

@@ -1,6 +1,7 @@
 """Offices, applicants and lost-card cases, with the case workflow and its audit trail."""
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -344,12 +345,8 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 name="case_state_reference_idx",
                 opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
             ),
-            # Search by the start of a reference ("DC-2026-00"), with LIKE 'x%' on PostgreSQL.
-            models.Index(
-                fields=["reference"],
-                name="case_reference_prefix_idx",
-                opclasses=["varchar_pattern_ops"],
-            ),
+            # (A search by the start of a reference uses the unique reference's own index: on
+            # PostgreSQL Django gives a unique varchar a second, varchar_pattern_ops, index.)
         ]
 
     def __str__(self) -> str:
@@ -520,7 +517,9 @@ def audit_entry_content(entry) -> dict:
 
 AUDIT_ACTION_LABELS = {
     "registered": _("registered"),
+    "added": _("added"),
     "edited": _("edited"),
+    "deleted": _("deleted"),
     "receipt_added": _("receipt added"),
     "receipt_changed": _("receipt changed"),
     "receipt_removed": _("receipt removed"),
@@ -683,3 +682,27 @@ class PersonalDataAccess(ChainedRecord):
             "field": self.field,
             "reason": self.reason,
         }
+
+
+class ImportUpload(models.Model):
+    """A file uploaded to the admin's import, kept encrypted between its preview and confirmation.
+
+    Not on the app servers' disks: the confirmation may reach another server, and the file
+    holds personal numbers. Dropped when imported, when the preview refuses it, or a day on.
+    """
+
+    name = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    # The file's bytes in base64, encrypted by the field.
+    content = EncryptedCharField(editable=False)
+
+    class Meta:
+        verbose_name = _("import upload")
+        verbose_name_plural = _("import uploads")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.name)

@@ -123,6 +123,11 @@ def _apply_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str,
 # Registration -------------------------------------------------------------------------------
 
 
+def format_case_reference(office_code: str, year: int, number: int) -> str:
+    """Return the reference of an office's case of the year, for example DC-2026-000042."""
+    return f"{office_code}-{year}-{number:06d}"
+
+
 def _next_reference(office: Office) -> str:
     """Return the next case reference of the office, for example DC-2026-000042."""
     year = timezone.localdate().year
@@ -131,7 +136,7 @@ def _next_reference(office: Office) -> str:
     )
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
-    return f"{office.code}-{year}-{sequence.last_number:06d}"
+    return format_case_reference(office.code, year, sequence.last_number)
 
 
 def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Applicant:

@@ -20,6 +20,7 @@ def test_command_imports_the_file_with_a_progress_bar(supervisor):
     out, err = run("utf8.csv")
     assert "Imported 2 cases" in out
     assert "2/2 (100%)" in err
+    assert "Checking [" in err and "Importing [" in err and "rows/s" in err
     assert set(ReissueCase.objects.values_list("state", flat=True)) == {CaseState.REPORTED}
     assert AuditEntry.objects.filter(action="registered").count() == 2
 

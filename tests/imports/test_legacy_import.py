@@ -217,3 +217,69 @@ def test_agent_who_acts_needs_name_and_number_as_at_the_counter(importer_user):
     assert errors_of(outcome)[2] == {
         "agent_id_number": ["An agent acts for the applicant: give the agent's ID number."]
     }
+
+
+def run_recording_locks(monkeypatch, name: str, user):
+    """Import a file in batches of one row; return what happened, in order."""
+    from reissue import legacy_import
+
+    events = []
+    lock = legacy_import.lock_chain_head
+
+    def recording_lock(chain_name):
+        events.append(("locked", chain_name))
+        return lock(chain_name)
+
+    monkeypatch.setattr(legacy_import, "BATCH_SIZE", 1)
+    monkeypatch.setattr(legacy_import, "lock_chain_head", recording_lock)
+    headers, rows = read_table(file_bytes(name), file_name=name)
+    importer = LegacyCaseImport(acting_user=user, source_name=name)
+    outcome = importer.run(
+        headers, rows, progress=lambda stage, done, total: events.append((stage, done))
+    )
+    return outcome, events
+
+
+def test_audit_chain_is_locked_only_after_every_row_is_checked(monkeypatch, importer_user):
+    # Clerks' audit entries wait on that lock: it must not be held through the checks.
+    outcome, events = run_recording_locks(monkeypatch, "utf8.csv", importer_user)
+    assert outcome.created == 2
+    assert events == [
+        ("checking", 1),
+        ("checking", 2),
+        ("locked", AuditEntry.CHAIN),
+        ("writing", 1),
+        ("writing", 2),
+    ]
+    assert verify_chain(AuditEntry) is None
+
+
+def test_file_with_a_bad_row_never_locks_the_audit_chain(monkeypatch, importer_user):
+    outcome, events = run_recording_locks(monkeypatch, "good_then_bad.csv", importer_user)
+    assert not outcome.ok
+    assert ("locked", AuditEntry.CHAIN) not in events
+    assert not ReissueCase.objects.exists()
+
+
+def test_case_registered_between_check_and_write_refuses_the_whole_file(
+    monkeypatch, importer_user, clerk, office
+):
+    # Checked without locks: the database's one-open-case rule still stops the file. (The
+    # registration runs inside the import's transaction here, so it is rolled back with it.)
+    from reissue import legacy_import
+
+    lock = legacy_import.lock_chain_head
+
+    def register_meanwhile(chain_name):
+        register_case(
+            clerk=clerk,
+            office=office,
+            applicant=ApplicantFactory.build(name="李娜", id_number="110105199211032461"),
+        )
+        return lock(chain_name)
+
+    monkeypatch.setattr(legacy_import, "lock_chain_head", register_meanwhile)
+    with pytest.raises(legacy_import.ImportRefused, match="changed while the file"):
+        import_file("utf8.csv", user=importer_user)
+    assert not Applicant.objects.filter(name="张伟").exists()
+    assert verify_chain(AuditEntry) is None

@@ -8,6 +8,7 @@ the file is imported whole or not at all. A progress bar goes to stderr.
 
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -15,32 +16,47 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from reissue.legacy_import import ImportRefused, LegacyCaseImport, read_table
+from reissue.legacy_import import (
+    CHECKING,
+    WRITING,
+    ImportRefused,
+    LegacyCaseImport,
+    read_table,
+)
 
 SHOWN_PROBLEMS = 100
 
 
 class ProgressBar:
-    """A one-line progress bar, redrawn in place at most five times a second."""
+    """A one-line progress bar per stage, redrawn in place at most five times a second.
 
-    def __init__(self, label: str, *, write=sys.stderr.write, width: int = 30) -> None:
-        self.label, self.write, self.width = label, write, width
+    `labels` names each stage of the import ({stage: label}).
+    """
+
+    def __init__(
+        self, labels: Mapping[str, str], *, write=sys.stderr.write, width: int = 30
+    ) -> None:
+        self.labels, self.write, self.width = labels, write, width
+        self.stage = None
         self.started = self.drawn = time.perf_counter()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
-        if done < total and now - self.drawn < 0.2:
+        if stage != self.stage:
+            self.stage = stage  # a new bar, drawn at once
+        elif done < total and now - self.drawn < 0.2:
             return
         self.drawn = now
         filled = self.width * done // max(total, 1)
-        rate = done / max(now - self.started, 1e-9)
+        rate = _("%(rate)s rows/s") % {"rate": f"{done / max(now - self.started, 1e-9):,.0f}"}
         bar = "#" * filled + "-" * (self.width - filled)
         self.write(
-            f"\r{self.label} [{bar}] {done:,}/{total:,} ({100 * done // max(total, 1)}%) "
-            f"{rate:,.0f} rows/s"
+            f"\r{self.labels[stage]} [{bar}] {done:,}/{total:,} "
+            f"({100 * done // max(total, 1)}%) {rate}"
         )
         if done >= total:
             self.write("\n")
+            self.started = now  # the next stage starts now
 
 
 class Command(BaseCommand):
@@ -65,7 +81,8 @@ class Command(BaseCommand):
             )
             progress = None
             if not options["quiet_progress"]:
-                progress = ProgressBar(_("Importing"), write=self._draw)
+                labels = {CHECKING: _("Checking"), WRITING: _("Importing")}
+                progress = ProgressBar(labels, write=self._draw)
             outcome = importer.run(headers, rows, dry_run=options["dry_run"], progress=progress)
         except (ImportRefused, PermissionDenied) as exc:
             raise CommandError(str(exc)) from exc
