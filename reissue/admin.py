@@ -35,7 +35,14 @@ from .forms import (
     RevealForm,
 )
 from .id_numbers import id_number_digest, mask_id_number, mask_phone, normalize_id_number
-from .models import Applicant, AuditEntry, Office, PersonalDataAccess, ReissueCase
+from .models import (
+    WORKFLOW_SET_FIELDS,
+    Applicant,
+    AuditEntry,
+    Office,
+    PersonalDataAccess,
+    ReissueCase,
+)
 from .permissions import (
     can_see_full_id_number,
     offices_visible_to,
@@ -286,22 +293,12 @@ class ReissueCaseAdmin(
     ]
     # Set by registration or by a workflow step, never typed into the change form.
     readonly_fields = [
-        "reference",
-        "state",
+        *WORKFLOW_SET_FIELDS,
         "office",
-        "handled_by",
         "reported_at",
         "applicant_name",
         "masked_id_number",
         "applicant_phone",
-        "ss_card_suspended_at",
-        "temp_card_number",
-        "temp_card_issued_on",
-        "id_card_issued_on",
-        "ss_card_number",
-        "ss_card_issued_on",
-        "cancel_reason",
-        "finished_at",
     ]
 
     # Lists and pages --------------------------------------------------------------------------

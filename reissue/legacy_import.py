@@ -54,6 +54,7 @@ from .id_numbers import (
 )
 from .models import (
     OPEN_STATES,
+    WORKFLOW_SET_FIELDS,
     Applicant,
     AuditEntry,
     CaseSequence,
@@ -97,19 +98,7 @@ COLUMNS = {**APPLICANT_COLUMNS, **CASE_COLUMNS}
 REQUIRED_COLUMNS = [*APPLICANT_COLUMNS, "office", "lost_items", "loss_kind", "loss_date"]
 CONTACT_FIELDS = ["phone", "hukou_address", "hukou_police_station"]
 # Set by registration or by a workflow step: an import must never set them.
-WORKFLOW_COLUMNS = [
-    "state",
-    "reference",
-    "handled_by",
-    "ss_card_suspended_at",
-    "temp_card_number",
-    "temp_card_issued_on",
-    "id_card_issued_on",
-    "ss_card_number",
-    "ss_card_issued_on",
-    "cancel_reason",
-    "finished_at",
-]
+WORKFLOW_COLUMNS = WORKFLOW_SET_FIELDS
 MASKED_IN_PREVIEW = {
     "id_number": mask_id_number,
     "agent_id_number": mask_id_number,

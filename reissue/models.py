@@ -515,6 +515,23 @@ def audit_entry_content(entry) -> dict:
     }
 
 
+# Fields of a case set by its registration or a workflow step: never typed in a form, never
+# imported (the admin shows them read-only; the legacy import refuses them).
+WORKFLOW_SET_FIELDS = [
+    "state",
+    "reference",
+    "handled_by",
+    "ss_card_suspended_at",
+    "temp_card_number",
+    "temp_card_issued_on",
+    "id_card_issued_on",
+    "ss_card_number",
+    "ss_card_issued_on",
+    "cancel_reason",
+    "finished_at",
+]
+
+
 AUDIT_ACTION_LABELS = {
     "registered": _("registered"),
     "added": _("added"),

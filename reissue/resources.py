@@ -123,6 +123,16 @@ def _entry(content_type_id: int, **values) -> AuditEntry:
     return AuditEntry(content_type=ContentType.objects.get_for_id(content_type_id), **values)
 
 
+def _label_column(field: str, header, label_of) -> Column:
+    """A column of `field` shown by its label, read as the audit trail's own pages read it."""
+    return Column(
+        field,
+        sources=("content_type_id", field),
+        display=lambda content_type_id, value: label_of(_entry(content_type_id, **{field: value})),
+        header=header,
+    )
+
+
 def _changes_text(content_type_id: int, changes: dict) -> str:
     return "; ".join(
         f"{label}: {old} → {new}"
@@ -145,30 +155,9 @@ AUDIT_COLUMNS = Columns(
                 f"{ContentType.objects.get_for_id(content_type_id).name} #{object_id}"
             ),
         ),
-        Column(
-            "action",
-            sources=("content_type_id", "action"),
-            display=lambda content_type, action: _entry(
-                content_type, action=action
-            ).action_display(),
-            header=_("action"),
-        ),
-        Column(
-            "source_state",
-            sources=("content_type_id", "source_state"),
-            display=lambda content_type, state: _entry(
-                content_type, source_state=state
-            ).source_state_display(),
-            header=_("from state"),
-        ),
-        Column(
-            "target_state",
-            sources=("content_type_id", "target_state"),
-            display=lambda content_type, state: _entry(
-                content_type, target_state=state
-            ).target_state_display(),
-            header=_("to state"),
-        ),
+        _label_column("action", _("action"), AuditEntry.action_display),
+        _label_column("source_state", _("from state"), AuditEntry.source_state_display),
+        _label_column("target_state", _("to state"), AuditEntry.target_state_display),
         Column("actor", "actor__username"),
         Column("comment"),
         Column(
