@@ -5,7 +5,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from reissue.forms import CaseStepForm
-from reissue.text import PlainTextField
+from reissue.text import PlainTextField, match_key
 
 from .models import ClaimItem
 from .selectors import duplicate_receipt_message
@@ -54,6 +54,22 @@ class ClaimItemForm(forms.ModelForm):
 class ClaimItemFormSet(BaseInlineFormSet):
     """The receipts of one claim: the same receipt twice in one page is refused in words."""
 
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if not form.has_changed() and not form.instance.pk or self._should_delete_form(form):
+                continue
+            data = form.cleaned_data
+            if not data.get("provider") or not data.get("receipt_number"):
+                continue
+            key = (match_key(data["provider"]), data["receipt_number"])
+            if key in seen:
+                raise forms.ValidationError(
+                    self.get_unique_error_message(["provider", "receipt_number"])
+                )
+            seen.add(key)
+
     def get_unique_error_message(self, unique_check):
         if set(unique_check) == {"provider", "receipt_number"}:
             return _(
@@ -89,6 +105,7 @@ class PayClaimForm(CaseStepForm):
     payment_reference = PlainTextField(
         label=_("Payment reference"),
         max_length=64,
+        fold=True,
         error_messages={"required": _("Give the payment reference.")},
         help_text=_("The reference of the bank transfer or cash voucher."),
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from reissue.models import EARLIEST_LOSS_DATE, CaseState, Office, ReissueCase, condition
-from reissue.text import PlainCharField
+from reissue.text import PlainCharField, match_key
 
 from .calculation import PolicyTerms
 
@@ -291,9 +291,11 @@ class ClaimItem(models.Model):
     claim = models.ForeignKey(
         ExpenseClaim, on_delete=models.PROTECT, related_name="items", verbose_name=_("claim")
     )
-    # Receipts are matched by hospital and number: both are kept normalized (reissue.text), so
-    # blanks, letter case, fullwidth forms or invisible characters never let one through twice.
+    # Receipts are matched by hospital and number: the number is kept folded and the hospital's
+    # name as typed ("（和平里店）"), matched by its folded key (reissue.text), so blanks,
+    # letter case, fullwidth forms or invisible characters never let one through twice.
     provider = PlainCharField(_("hospital or pharmacy"), max_length=100)
+    provider_key = models.CharField(max_length=100, editable=False, default="")
     visit_date = models.DateField(_("visit date"))
     receipt_number = PlainCharField(_("receipt number"), max_length=40, upper=True)
     category = models.CharField(_("category"), max_length=12, choices=ExpenseCategory.choices)
@@ -319,7 +321,7 @@ class ClaimItem(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "receipt_number"],
+                fields=["provider_key", "receipt_number"],
                 name="claim_item_receipt_claimed_once",
                 violation_error_message=_("This receipt has already been claimed."),
             ),
@@ -329,7 +331,12 @@ class ClaimItem(models.Model):
     def __str__(self) -> str:
         return f"{self.provider} {self.receipt_number}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.provider_key = match_key(self.provider)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
+        self.provider_key = match_key(self.provider)
         errors = {}
         if self.amount is not None and self.amount <= 0:
             errors["amount"] = _("The amount must be more than zero.")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from reissue.models import ReissueCase
 from reissue.permissions import scope_cases, scope_to_offices
+from reissue.text import match_key
 
 from .calculation import Assessment, ItemInput, PolicyTerms, assess, ineligibility_reason
 from .models import ClaimItem, ClaimState, ExpenseCategory, ExpenseClaim, ReimbursementPolicy
@@ -41,7 +42,10 @@ def duplicate_receipt_message(*, item: ClaimItem, user) -> str | None:
     The case reference is named only to a user who may see that case.
     """
     earlier = (
-        ClaimItem.objects.filter(provider=item.provider, receipt_number=item.receipt_number)
+        ClaimItem.objects.filter(
+            provider_key=match_key(item.provider),
+            receipt_number=item.receipt_number,
+        )
         .exclude(pk=item.pk)
         .select_related("claim__case")
         .first()

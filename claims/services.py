@@ -222,6 +222,7 @@ def claim_pay(
         field="payment_reference",
         message=_("Give the payment reference."),
         multiline=False,
+        fold=True,
     )
     with transaction.atomic():
         case, locked = _lock_claim_for(claim=claim, acting_user=acting_user)

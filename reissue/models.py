@@ -23,7 +23,7 @@ from .id_numbers import (
     sex_from_id_number,
     validate_id_number,
 )
-from .text import PlainCharField, normalize_text
+from .text import PlainCharField, match_key
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 -]{5,18}[0-9]$",
@@ -115,7 +115,7 @@ class Applicant(models.Model):
 
     def validate_name(self, name: str) -> None:
         """Refuse a name other than the one this applicant's ID number is registered under."""
-        if normalize_text(self.name) != normalize_text(name):
+        if match_key(self.name) != match_key(name):
             raise ValidationError(
                 {"name": _("This ID number is registered under another name. Check the card.")},
                 code="another_name",

@@ -6,8 +6,12 @@ control characters and bidirectional overrides (U+202E) change what a list, an e
 terminal shows. So every free text a clerk types (names, addresses, receipts, reasons) is:
 
 - stripped of invisible format characters (Unicode category Cf, e.g. U+200B, U+00AD, U+FEFF);
-- put in NFKC form: the fullwidth letters and digits and the ideographic space of an input
-  method become their plain forms, so "ＲＸ-１" and "RX-1" are the same receipt;
+- put in NFC form, which keeps what Chinese text means to look like: the full-width
+  punctuation of an input method ("票据齐全，同意报销。", "（和平里店）") stays as typed;
+- codes and numbers only (receipt and payment numbers: `fold=True`) are also folded to NFKC:
+  the fullwidth letters and digits of an input method become their plain forms, so "ＲＸ-１"
+  and "RX-1" are the same receipt. Where two free texts must be recognised as the same (a
+  hospital's name in a receipt's match), `match_key` folds a copy for the comparison only;
 - cut of blanks at both ends; single-line text has each run of blanks made one space;
 - refused if a control character (other than a line break or tab in a multi-line text) or a
   bidirectional control remains, telling the clerk which one and where.
@@ -31,19 +35,30 @@ BIDI_CONTROLS = frozenset(
 MULTILINE_CONTROLS = frozenset("\n\t")
 
 
-def normalize_text(value: str, *, multiline: bool = False, upper: bool = False) -> str:
-    """Return `value` without invisible format characters, in NFKC form, with tidy blanks.
+def normalize_text(
+    value: str, *, multiline: bool = False, fold: bool = False, upper: bool = False
+) -> str:
+    """Return `value` without invisible format characters, in NFC form, with tidy blanks.
 
-    `upper` upper-cases it as well (a receipt number), before the caller checks its length:
-    "ß" becomes "SS".
+    `fold` folds compatibility forms as well (NFKC: a code or a number, never prose); `upper`
+    folds and upper-cases it (a receipt number), before the caller checks its length: "ß"
+    becomes "SS".
     """
     shown = "".join(c for c in value if c in BIDI_CONTROLS or unicodedata.category(c) != "Cf")
-    text = unicodedata.normalize("NFKC", shown)
+    text = unicodedata.normalize("NFKC" if fold or upper else "NFC", shown)
     if upper:
         text = unicodedata.normalize("NFKC", text.upper())
     if multiline:
         return "\n".join(line.rstrip() for line in text.splitlines()).strip()
     return " ".join(text.split())
+
+
+def match_key(value: str) -> str:
+    """Return the form by which two texts are the same for a match: folded, case-free, tidy.
+
+    "（和平里店）" and "(和平里店)" name one pharmacy; the stored text keeps what was typed.
+    """
+    return normalize_text(value or "", fold=True).casefold()
 
 
 def forbidden_character(value: str) -> tuple[int, str] | None:
@@ -71,12 +86,14 @@ def validate_plain_text(value: str) -> None:
         )
 
 
-def required_text(value: str, *, field: str, message: str, multiline: bool = True) -> str:
+def required_text(
+    value: str, *, field: str, message: str, multiline: bool = True, fold: bool = False
+) -> str:
     """Return the normalized text, or raise ValidationError({field: ...}) if it is blank or bad.
 
     For services whose text may come from elsewhere than a form (a reason, a reference).
     """
-    text = normalize_text(value or "", multiline=multiline)
+    text = normalize_text(value or "", multiline=multiline, fold=fold)
     if not text:
         raise ValidationError({field: message})
     try:
@@ -91,8 +108,10 @@ class PlainTextField(forms.CharField):
 
     default_validators = [validate_plain_text]
 
-    def __init__(self, *, multiline: bool = False, upper: bool = False, **kwargs) -> None:
-        self.multiline, self.upper = multiline, upper
+    def __init__(
+        self, *, multiline: bool = False, fold: bool = False, upper: bool = False, **kwargs
+    ) -> None:
+        self.multiline, self.fold, self.upper = multiline, fold, upper
         super().__init__(**kwargs)
         # validate_plain_text refuses NUL too, with a message that says where it is.
         self.validators = [
@@ -102,7 +121,7 @@ class PlainTextField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         if isinstance(value, str):
-            return normalize_text(value, multiline=self.multiline, upper=self.upper)
+            return normalize_text(value, multiline=self.multiline, fold=self.fold, upper=self.upper)
         return value
 
 

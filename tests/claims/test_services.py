@@ -242,3 +242,22 @@ def test_submitting_an_empty_claim_is_refused_with_the_reason(case, clerk):
     claim = services.claim_start(case=case, acting_user=clerk)
     with pytest.raises(case_services.WorkflowError, match="at least one receipt"):
         services.claim_submit(claim=claim, acting_user=clerk)
+
+
+def test_a_receipt_claimed_under_a_pharmacy_typed_with_ascii_brackets_is_refused(case, clerk):
+    claim = claim_with_items(case=case, clerk=clerk, amounts=())
+    receipt = {
+        "visit_date": case.loss_date,
+        "receipt_number": "RX-7",
+        "category": "pharmacy",
+        "amount": Decimal("20.00"),
+    }
+    services.claim_add_item(
+        claim=claim, acting_user=clerk, provider="同仁堂（和平里店）", **receipt
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.claim_add_item(
+            claim=claim, acting_user=clerk, provider="同仁堂(和平里店)", **receipt
+        )
+    assert "receipt_number" in refused.value.message_dict
+    assert ClaimItem.objects.get(claim=claim).provider == "同仁堂（和平里店）"

@@ -122,3 +122,24 @@ def test_another_offices_notice_is_not_found(client, reviewer, other_clerk, subm
     claim = services.claim_approve(claim=submitted, acting_user=reviewer)
     client.force_login(other_clerk)
     assert client.get(notice_url(claim)).status_code == 404
+
+
+def test_chinese_punctuation_in_a_reason_and_a_pharmacy_is_printed_as_typed(
+    client, clerk, reviewer, case
+):
+    claim = claim_with_items(case=case, clerk=clerk, amounts=())
+    services.claim_add_item(
+        claim=claim,
+        acting_user=clerk,
+        provider="同仁堂（和平里店）",
+        visit_date=case.loss_date,
+        receipt_number="ＲＸ-１",
+        category="pharmacy",
+        amount=Decimal("80.00"),
+    )
+    services.claim_submit(claim=claim, acting_user=clerk)
+    claim = services.claim_approve(claim=claim, acting_user=reviewer, reason="票据齐全，同意报销。")
+    page = notice_of(client, clerk, claim)
+    assert "票据齐全，同意报销。" in page and "同仁堂（和平里店）" in page
+    # A receipt number is a code: its fullwidth forms are folded.
+    assert ClaimItem.objects.get(claim=claim).receipt_number == "RX-1"
