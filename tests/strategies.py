@@ -7,8 +7,8 @@ pattern, Django's own form field (or the project's validator) is the oracle that
 
 import datetime
 import operator
-import unicodedata
 import re
+import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
