@@ -88,6 +88,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# A refused form (an expired CSRF token) gets a page in the admin's frame, like other errors.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
