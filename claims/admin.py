@@ -1,13 +1,12 @@
 """Claims screens: receipts inline, the review table, decisions and payment as workflow steps."""
 
-from decimal import Decimal
-
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from reissue.admin import OfficeScopedFilter
 from reissue.admin_workflow import WorkflowAdminMixin
+from reissue.display import format_yuan
 from reissue.models import OPEN_STATES, ReissueCase
 from reissue.permissions import can_act_in_office, offices_worked_in, scope_cases
 from reissue.selectors import object_audit_trail
@@ -15,7 +14,6 @@ from reissue.selectors import object_audit_trail
 from . import selectors, services
 from .admin_counter import ClaimCounterMixin
 from .admin_exports import ClaimExportMixin
-from .calculation import to_fen
 from .forms import CLAIM_STEP_FORMS, ClaimItemForm, ClaimItemFormSet
 from .models import ClaimItem, ExpenseClaim, ReimbursementPolicy
 
@@ -76,7 +74,7 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
         "office",
         "state_badge",
         "claimed_total",
-        "reimbursable_total",
+        "reimbursable",
         "entered_by",
     ]
     list_filter = [ReviewQueueFilter, "state", ("case__office", OfficeScopedFilter)]
@@ -141,7 +139,11 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
 
     @admin.display(description=gettext_lazy("claimed (yuan)"))
     def claimed_total(self, obj):
-        return to_fen(Decimal(obj.claimed_total))  # SQLite sums decimals as floats
+        return format_yuan(obj.claimed_total)
+
+    @admin.display(description=gettext_lazy("reimbursable amount"))
+    def reimbursable(self, obj):
+        return format_yuan(obj.reimbursable_total)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and not can_act_in_office(request.user, obj.case.office_id):

@@ -10,16 +10,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import formats
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from reissue.display import NO_VALUE, format_month
 
 from .selectors import Dashboard
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 36
 MAX_X_LABELS = 14
-NO_VALUE = "\u2014"  # an em dash where there is nothing to measure
 
 Number = int | float | Decimal
 
@@ -45,6 +47,10 @@ def nice_scale(largest: Number, ticks: int = 4) -> tuple[float, float]:
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.1f}"
+
+
+def _yuan_axis(value: float) -> str:
+    return f"¥{value:,.0f}"
 
 
 def _svg(title: str, body: list[str], height: int = HEIGHT) -> SafeString:
@@ -164,8 +170,8 @@ def horizontal_bar_chart(
 
 def dashboard_charts(dashboard: Dashboard) -> dict[str, SafeString]:
     """Return the dashboard's charts by table key."""
-    weeks = [f"{row.week:%m-%d}" for row in dashboard.weeks]
-    months = [f"{row.month:%Y-%m}" for row in dashboard.months]
+    weeks = [formats.date_format(row.week, "MONTH_DAY_FORMAT") for row in dashboard.weeks]
+    months = [format_month(row.month) for row in dashboard.months]
     days = dashboard.days_to_card
     return {
         "weeks": bar_chart(
@@ -193,6 +199,7 @@ def dashboard_charts(dashboard: Dashboard) -> dict[str, SafeString]:
         "money": bar_chart(
             title=_("Expense claims per month (yuan)"),
             categories=months,
+            fmt=_yuan_axis,
             series=[
                 Series(_("amount claimed"), "claimed", [row.claimed for row in dashboard.months]),
                 Series(

@@ -3,13 +3,15 @@
 import csv
 import io
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from reissue.display import NO_VALUE, format_month, format_yuan
 from reissue.exports import UTF8_BOM, escape_formula
 
 from .selectors import Dashboard
@@ -19,12 +21,43 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_STORE = "no-store, private"
 
 
+# What a column holds, so the page shows it as people read it (¥1,234.56, 2026年12月) and
+# the files keep it numeric, with a number format in XLSX.
+TEXT, COUNT, DAYS, DAY, MONTH, MONEY = "text", "count", "days", "day", "month", "money"
+XLSX_FORMATS = {MONEY: '"¥"#,##0.00', MONTH: "yyyy-mm", DAY: "yyyy-mm-dd", DAYS: "0.0"}
+
+
 @dataclass(frozen=True)
 class Table:
     key: str  # sheet and anchor name
     title: str
     headers: list[str]
     rows: list[list[Any]]
+    kinds: tuple[str, ...] = ()
+
+    def kind_of(self, column: int) -> str:
+        return self.kinds[column] if column < len(self.kinds) else TEXT
+
+    def display_rows(self) -> list[list[str]]:
+        """Return the rows as the page shows them."""
+        return [
+            [_display(value, self.kind_of(column)) for column, value in enumerate(row)]
+            for row in self.rows
+        ]
+
+
+def _display(value: Any, kind: str) -> str:
+    if value is None or value == "":
+        return NO_VALUE
+    if kind == MONEY:
+        return format_yuan(value)
+    if kind == MONTH:
+        return format_month(value)
+    if kind == DAY:
+        return formats.date_format(value, "DATE_FORMAT")
+    if kind in (COUNT, DAYS):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+    return str(value)
 
 
 def _days(value: float | None) -> float | str:
@@ -40,12 +73,14 @@ def dashboard_tables(dashboard: Dashboard) -> list[Table]:
             _("Cases opened and finished per week"),
             [_("week (Monday)"), _("opened"), _("finished")],
             [[row.week, row.opened, row.finished] for row in dashboard.weeks],
+            (DAY, COUNT, COUNT),
         ),
         Table(
             "states",
             _("Cases reported in the period, by state now"),
             [_("state"), _("cases")],
             [[row.label, row.count] for row in dashboard.states],
+            (TEXT, COUNT),
         ),
         Table(
             "days",
@@ -56,6 +91,7 @@ def dashboard_tables(dashboard: Dashboard) -> list[Table]:
                 [_("median (days)"), _days(days.median)],
                 [_("90th percentile (days)"), _days(days.p90)],
             ],
+            (TEXT, DAYS),
         ),
         Table(
             "overdue",
@@ -66,12 +102,17 @@ def dashboard_tables(dashboard: Dashboard) -> list[Table]:
                 [case.reference, case.office, case.state_label, case.reported_on, case.working_days]
                 for case in dashboard.overdue_oldest
             ],
+            (TEXT, TEXT, TEXT, DAY, COUNT),
         ),
         Table(
             "money",
             _("Expense claims per month (yuan)"),
             [_("month"), _("amount claimed"), _("amount approved"), _("amount paid")],
-            [[row.month, row.claimed, row.approved, row.paid] for row in dashboard.months],
+            [
+                [row.month, _fen(row.claimed), _fen(row.approved), _fen(row.paid)]
+                for row in dashboard.months
+            ],
+            (MONTH, MONEY, MONEY, MONEY),
         ),
     ]
 
@@ -83,7 +124,14 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_text(value: Any) -> str:
+def _fen(value) -> Decimal:
+    # SQLite sums decimals as floats ("16113.4700000000"): money is kept to the fen.
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _csv_text(value: Any, kind: str = TEXT) -> str:
+    if kind == MONTH:
+        return f"{value:%Y-%m}"
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return str(_cell(value))
@@ -99,7 +147,10 @@ def dashboard_csv(tables: list[Table], filename: str) -> HttpResponse:
             writer.writerow([])
         writer.writerow([_csv_text(table.title)])
         writer.writerow([_csv_text(header) for header in table.headers])
-        writer.writerows([_csv_text(value) for value in row] for row in table.rows)
+        writer.writerows(
+            [_csv_text(value, table.kind_of(column)) for column, value in enumerate(row)]
+            for row in table.rows
+        )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     response["Cache-Control"] = NO_STORE
@@ -116,6 +167,10 @@ def dashboard_xlsx(tables: list[Table], filename: str) -> HttpResponse:
         sheet.append([_cell(header) for header in table.headers])
         for row in table.rows:
             sheet.append([_cell(value) for value in row])
+            for column, cell in enumerate(sheet[sheet.max_row]):
+                number_format = XLSX_FORMATS.get(table.kind_of(column))
+                if number_format and cell.value is not None:
+                    cell.number_format = number_format
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)

@@ -92,8 +92,9 @@ def test_review_page_shows_eligibility_amounts_policy_and_total(client, clerk, r
     client.force_login(reviewer)
     page = client.get(change_url(claim)).content.decode()
     review = page[page.index('id="claim-review"') :]
-    assert "deductible ¥100.00" in review and "cap ¥5000.00" in review
-    assert "140.00" in review  # (300 - 100) x 0.7
+    assert "deductible ¥100.00" in review and "cap ¥5,000.00" in review
+    assert "outpatient 70 %" in review and "0.700" not in review
+    assert "¥140.00" in review  # (300 - 100) x 0.7
     assert step_url(claim, "approve") in page
 
 

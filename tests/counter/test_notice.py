@@ -46,6 +46,8 @@ def test_an_undecided_claim_has_no_notice(client, clerk, submitted):
 def test_approved_notice_shows_each_amount_the_policy_total_and_reviewer(
     client, clerk, reviewer, submitted
 ):
+    reviewer.first_name = ""
+    reviewer.save()
     claim = services.claim_approve(claim=submitted, acting_user=reviewer, reason="Receipts ok")
     page = notice_of(client, clerk, claim)
     # 300 first: 100 deductible, 200 x 0.7 = 140.00; then 50 x 0.7 = 35.00.
@@ -53,10 +55,13 @@ def test_approved_notice_shows_each_amount_the_policy_total_and_reviewer(
     for item, expected in zip(items, ["140.00", "35.00"], strict=True):
         row = page[page.index(f'data-receipt="{item.receipt_number}"') :]
         row = row[: row.index("</tr>")]
-        assert str(item.amount) in row and f'<td class="money">{expected}</td>' in row
-    assert 'id="notice-total"><strong>175.00<' in page
-    assert "deductible ¥100.00, cap ¥5000.00 per case" in page
-    assert 'id="notice-reviewer">reviewer<' in page and "Receipts ok" in page
+        assert f"¥{item.amount}" in row and f'<td class="money">¥{expected}</td>' in row
+    assert 'id="notice-total"><strong>¥175.00<' in page
+    assert "deductible ¥100.00, cap ¥5,000.00 per case" in page
+    assert "Rates: outpatient 70 %," in page
+    # A citizen's document names the staff member, never the log-in name.
+    assert 'id="notice-reviewer">staff member no. ' in page and ">reviewer<" not in page
+    assert "Receipts ok" in page
     assert "Decision: approved" in page
 
 
@@ -65,7 +70,7 @@ def test_the_notice_keeps_the_decided_amounts_after_the_policy_changes(
 ):
     claim = services.claim_approve(claim=submitted, acting_user=reviewer)
     PolicyFactory(office=office, effective_from=datetime.date(2021, 1, 1), deductible=0)
-    assert 'id="notice-total"><strong>175.00<' in notice_of(client, clerk, claim)
+    assert 'id="notice-total"><strong>¥175.00<' in notice_of(client, clerk, claim)
 
 
 def test_an_ineligible_receipt_is_listed_with_its_reason(client, clerk, reviewer, case):
@@ -91,14 +96,17 @@ def test_rejected_notice_gives_the_reason_and_pays_nothing(client, clerk, review
     claim = services.claim_reject(claim=submitted, acting_user=reviewer, reason="Not our patient")
     page = notice_of(client, clerk, claim)
     assert 'id="notice-reason">Not our patient<' in page
-    assert 'id="notice-total"><strong>0.00<' in page
+    assert 'id="notice-total"><strong>¥0.00<' in page
     assert "None: the claim was rejected." in page
 
 
 def test_paid_notice_shows_the_payment_reference(client, clerk, reviewer, supervisor, submitted):
     claim = services.claim_approve(claim=submitted, acting_user=reviewer)
     claim = services.claim_pay(claim=claim, acting_user=supervisor, payment_reference="PAY-9")
-    assert 'id="notice-payment">PAY-9<' in notice_of(client, clerk, claim)
+    page = notice_of(client, clerk, claim)
+    assert 'id="notice-payment">PAY-9<' in page
+    # Paid is what happened next; the decision was to approve.
+    assert "Decision: approved" in page and "Decision: paid" not in page
 
 
 def test_decided_claim_page_links_to_the_notice(client, clerk, reviewer, submitted):
@@ -143,3 +151,15 @@ def test_chinese_punctuation_in_a_reason_and_a_pharmacy_is_printed_as_typed(
     assert "票据齐全，同意报销。" in page and "同仁堂（和平里店）" in page
     # A receipt number is a code: its fullwidth forms are folded.
     assert ClaimItem.objects.get(claim=claim).receipt_number == "RX-1"
+
+
+def test_the_notice_names_the_reviewer_by_name_in_chinese_with_money_and_rates(
+    client, clerk, reviewer, submitted
+):
+    reviewer.first_name, reviewer.last_name = "李芳", ""
+    reviewer.save()
+    claim = services.claim_approve(claim=submitted, acting_user=reviewer)
+    client.force_login(clerk)
+    page = client.get(notice_url(claim), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="notice-reviewer">李芳<' in page
+    assert "¥5,000.00" in page and "70%" in page and "0.700" not in page

@@ -119,8 +119,8 @@ def test_csv_download_holds_the_same_tables(client, history, supervisor):
         ["2025-10-20", "0", "1"],
     ]
     assert sections["Expense claims per month (yuan)"][1:] == [
-        ["2025-09-01", "200.00", "0.00", "0.00"],
-        ["2025-10-01", "350.00", "245.00", "175.00"],
+        ["2025-09", "200.00", "0.00", "0.00"],
+        ["2025-10", "350.00", "245.00", "175.00"],
     ]
     assert sections["Days from report to new SS card"][1:] == [
         ["cases finished in the period", "4"],
@@ -195,3 +195,22 @@ def test_query_count_does_not_grow_with_the_cases(client, history, supervisor, c
         served = reissued_case(clerk=clerk, office=office)
         set_dates(served, reported_at=local(2025, 9, day, 9), card_on=local(2025, 10, day).date())
     assert queries() == before
+
+
+def test_the_dashboard_shows_money_as_yuan_and_months_as_people_write_them(
+    client, history, supervisor
+):
+    client.force_login(supervisor)
+    response = client.get(reverse(PAGE), KNOWN_PERIOD, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    money = response.content.decode()
+    money = money[money.index('id="money"') :]
+    assert "¥350.00" in money and "¥245.00" in money and "2025年10月" in money
+    assert "350.0000" not in money and "2025-10-01" not in money
+
+
+def test_the_xlsx_download_keeps_money_numeric_with_a_yuan_format(client, history, supervisor):
+    response = page(client, supervisor, XLSX, **KNOWN_PERIOD)
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["money"]
+    october = [cell for cell in sheet[4]]
+    assert october[0].value.strftime("%Y-%m") == "2025-10"
+    assert october[1].value == 350 and "¥" in october[1].number_format
