@@ -211,6 +211,6 @@ def test_the_dashboard_shows_money_as_yuan_and_months_as_people_write_them(
 def test_the_xlsx_download_keeps_money_numeric_with_a_yuan_format(client, history, supervisor):
     response = page(client, supervisor, XLSX, **KNOWN_PERIOD)
     sheet = openpyxl.load_workbook(io.BytesIO(response.content))["money"]
-    october = [cell for cell in sheet[4]]
+    october = list(sheet[4])
     assert october[0].value.strftime("%Y-%m") == "2025-10"
     assert october[1].value == 350 and "¥" in october[1].number_format
