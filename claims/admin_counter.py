@@ -68,7 +68,9 @@ class ClaimCounterMixin:
             if obj.state in DECIDED_STATES:
                 url = reverse(f"admin:{self._notice_url_name()}", args=[obj.pk])
                 context["print_links"] = [(_("Print decision notice"), url, "notice")]
-            context["workflow_diagram"] = render_workflow_svg(obj, object_audit_trail(obj=obj))
+            context["workflow_diagram"] = render_workflow_svg(
+                obj, object_audit_trail(obj=obj), user=request.user
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

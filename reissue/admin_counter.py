@@ -74,7 +74,9 @@ class CaseCounterMixin:
         if obj is not None:
             name = f"admin:{self.opts.app_label}_{self.opts.model_name}_slip"
             context["print_links"] = [(_("Print slip"), reverse(name, args=[obj.pk]), "slip")]
-            context["workflow_diagram"] = render_workflow_svg(obj, object_audit_trail(obj=obj))
+            context["workflow_diagram"] = render_workflow_svg(
+                obj, object_audit_trail(obj=obj), user=request.user
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

@@ -48,6 +48,15 @@ class WorkflowAdminMixin:
             for option in transition_options(obj, request.user)
         ]
 
+    def response_post_save_add(self, request, obj):
+        # At the counter the next thing after registering is on the new object's own page
+        # (print the slip, take the next step), not on the list.
+        if self.has_view_or_change_permission(request, obj):
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+            )
+        return super().response_post_save_add(request, obj)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["step_links"] = self.step_links(request, obj)

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .id_numbers import (
@@ -117,25 +118,30 @@ class CaseStepForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class IssuedOnMixin(forms.Form):
+def issued_on_field(case_field: str) -> forms.DateField:
+    """Return a step's date input, labelled as the case page labels the date it sets."""
     # Range checks (not in the future, not before the loss) live in the services.
-    issued_on = forms.DateField(label=_("Issued on"), initial=timezone.localdate)
+    label = capfirst(ReissueCase._meta.get_field(case_field).verbose_name)
+    return forms.DateField(label=label, initial=timezone.localdate)
 
 
-class IssueTempCardForm(IssuedOnMixin, CaseStepForm):
+class IssueTempCardForm(CaseStepForm):
     card_number = forms.CharField(
         label=_("Temporary card or collection certificate number"),
         validators=[card_number_validator],
     )
+    issued_on = issued_on_field("temp_card_issued_on")
     field_order = ["card_number", "issued_on", "comment"]
 
 
-class RecordIdReissuedForm(IssuedOnMixin, CaseStepForm):
+class RecordIdReissuedForm(CaseStepForm):
+    issued_on = issued_on_field("id_card_issued_on")
     field_order = ["issued_on", "comment"]
 
 
-class ReissueSsCardForm(IssuedOnMixin, CaseStepForm):
+class ReissueSsCardForm(CaseStepForm):
     card_number = forms.CharField(label=_("New SS card number"), validators=[card_number_validator])
+    issued_on = issued_on_field("ss_card_issued_on")
     field_order = ["card_number", "issued_on", "comment"]
 
 

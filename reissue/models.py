@@ -177,17 +177,26 @@ def validate_loss_date(loss_date: datetime.date, *, birth_date: datetime.date | 
         )
 
 
-def condition(message):
-    """Mark a transition condition with the sentence a clerk reads when it fails."""
+def condition(message, *, decides_applicability: bool = False):
+    """Mark a transition condition with the sentence a clerk reads when it fails.
+
+    `decides_applicability`: the condition reads a fact that makes the step meaningless for
+    this case (no ID card was lost), not something still to be done; the panel and the diagram
+    leave such a step out instead of showing it blocked. The service refuses it all the same.
+    """
 
     def decorate(func):
         func.failure_message = message
+        func.decides_applicability = decides_applicability
         return func
 
     return decorate
 
 
-@condition(_("The ID card was not reported lost, so there is no ID card to reissue."))
+@condition(
+    _("The ID card was not reported lost, so there is no ID card to reissue."),
+    decides_applicability=True,
+)
 def id_card_was_lost(case: "ReissueCase") -> bool:
     return case.id_card_lost
 

@@ -49,12 +49,24 @@ def blocking_reasons(transition: Transition, instance) -> list[str]:
     ]
 
 
+def applies_to(transition: Transition, instance) -> bool:
+    """Return False if a condition says the step can never apply to this instance."""
+    return all(
+        check(instance)
+        for check in transition.conditions
+        if getattr(check, "decides_applicability", False)
+    )
+
+
 def transition_label(transition: Transition) -> str:
     return str(transition.custom.get("label", transition.name))
 
 
 def transition_options(instance, user, state_field: str = "state") -> list[TransitionOption]:
-    """Return the steps `user` is permitted to take from here, each with its blocking reasons."""
+    """Return the steps `user` is permitted to take from here, each with its blocking reasons.
+
+    Steps that can never apply to this instance are left out.
+    """
     return [
         TransitionOption(
             name=candidate.name,
@@ -63,5 +75,5 @@ def transition_options(instance, user, state_field: str = "state") -> list[Trans
             reasons=blocking_reasons(candidate, instance),
         )
         for candidate in transitions_from_current_state(instance, state_field)
-        if candidate.has_perm(instance, user)
+        if candidate.has_perm(instance, user) and applies_to(candidate, instance)
     ]

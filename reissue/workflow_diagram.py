@@ -16,7 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .workflow import transition_label
+from .workflow import transition_label, transition_options
 
 COLUMN = 230  # distance between the left edges of two columns
 BOX_WIDTH, BOX_HEIGHT = 132, 40
@@ -233,10 +233,20 @@ MARKERS = (
 )
 
 
-def render_workflow_svg(instance, entries: Iterable = (), state_field: str = "state") -> SafeString:
-    """Return the instance's workflow as inline SVG: current state and path taken marked."""
+def render_workflow_svg(
+    instance, entries: Iterable = (), state_field: str = "state", *, user=None
+) -> SafeString:
+    """Return the instance's workflow as inline SVG: current state and path taken marked.
+
+    The next steps are dashed only where `user` may take them (all of them without a user).
+    """
     graph = workflow_graph(type(instance), state_field)
     current = str(getattr(instance, state_field))
+    next_steps = (
+        None
+        if user is None
+        else {option.name for option in transition_options(instance, user, state_field)}
+    )
     taken = path_taken(entries)
     taken_edges = set(taken)
     visited = {graph.initial, current, *(s for step in taken for s in step)}
@@ -257,7 +267,7 @@ def render_workflow_svg(instance, entries: Iterable = (), state_field: str = "st
         + "</desc>",
         MARKERS,
     ]
-    parts += _edges_svg(graph, canvas, taken_edges, current)
+    parts += _edges_svg(graph, canvas, taken_edges, current, next_steps)
     parts += _states_svg(graph, canvas, visited, current)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 (every text above is escaped)
@@ -282,14 +292,15 @@ def _label_placement(graph: WorkflowGraph, canvas: "_Canvas") -> dict[str, Edge]
     return chosen
 
 
-def _edges_svg(graph, canvas, taken_edges, current) -> list[str]:
+def _edges_svg(graph, canvas, taken_edges, current, next_steps) -> list[str]:
     parts, named = [], _label_placement(graph, canvas)
     # Arrows taken are drawn last, so they lie on top where arrows share a line.
     for edge in sorted(graph.edges, key=lambda e: (e.source, e.target) in taken_edges):
         path, (x, bottom, anchor) = canvas.route(edge)
         is_taken = (edge.source, edge.target) in taken_edges
         classes = ["edge"] + (["edge-taken"] if is_taken else [])
-        classes += ["edge-next"] if edge.source == current else []
+        is_next = edge.source == current and (next_steps is None or edge.name in next_steps)
+        classes += ["edge-next"] if is_next else []
         marker = "wf-arrow-taken" if is_taken else "wf-arrow"
         label = ""
         if named[edge.name] is edge:

@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from tests.factories import OfficeFactory, UserFactory
 
@@ -10,6 +12,13 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Start each test in the default language: a request in Chinese leaves it active."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -56,6 +56,7 @@ def test_clerk_opens_a_claim_and_enters_receipts(client, clerk, case):
     assert response.status_code == 302, response.content.decode()[:3000]
     claim = ExpenseClaim.objects.get(case=case)
     assert claim.entered_by == clerk and claim.items.get().receipt_number == "R-1"
+    assert response["Location"] == change_url(claim)  # on with the claim, not to the list
 
 
 def test_a_duplicate_receipt_is_refused_on_the_form_naming_the_earlier_case(client, clerk, case):

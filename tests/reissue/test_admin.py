@@ -168,6 +168,10 @@ def test_clerk_registers_a_case_in_the_admin(client, clerk, office):
     assert response.status_code == 302, response.content.decode()[:2000]
     case = ReissueCase.objects.get(applicant__id_number_hash=id_number_digest(person["id_number"]))
     assert case.handled_by == clerk and case.state == "reported"
+    # Counter first: the clerk lands on the new case's page, the slip one click away.
+    assert response["Location"] == change_url(case)
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="print-slip"' in page
 
 
 def test_registration_refuses_a_second_open_case_with_a_clear_message(client, clerk, case):
@@ -393,3 +397,19 @@ def test_the_applicant_list_masks_phone_numbers(client, clerk, case):
     phone = case.applicant.phone
     assert phone not in page
     assert "*" * (len(phone) - 4) + phone[-4:] in page
+
+
+@pytest.mark.parametrize(
+    "step, label",
+    [
+        ("issue_temp_card", "临时卡发放日期"),
+        ("record_id_reissued", "新身份证签发日期"),
+        ("reissue_ss_card", "新社保卡发放日期"),
+    ],
+)
+def test_a_steps_date_is_labelled_as_the_case_page_labels_it(client, clerk, office, step, label):
+    case = register_case(clerk=clerk, office=office, presented_hukou_book=True)
+    client.force_login(clerk)
+    page = client.get(step_url(case, step), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"{label}:" in page or f"{label}：" in page
+    assert "发放日期:" not in page.replace(label, "")
