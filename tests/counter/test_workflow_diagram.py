@@ -140,18 +140,14 @@ def test_claim_page_shows_the_claims_own_workflow(client, clerk, office):
     assert edges_in(svg, "edge-taken") == {("draft", "submitted")}
 
 
-def test_the_next_steps_drawn_for_a_clerk_are_only_those_a_clerk_may_take(
-    clerk, supervisor, case
-):
+def test_the_next_steps_drawn_for_a_clerk_are_only_those_a_clerk_may_take(clerk, supervisor, case):
     for_clerk = edges_in(render_workflow_svg(case, user=clerk), "edge-next")
     for_supervisor = edges_in(render_workflow_svg(case, user=supervisor), "edge-next")
     assert ("reported", "cancelled") not in for_clerk  # cancelling is a supervisor's step
     assert ("reported", "cancelled") in for_supervisor
 
 
-def test_a_step_that_can_never_apply_is_neither_offered_nor_drawn_as_next(
-    client, clerk, office
-):
+def test_a_step_that_can_never_apply_is_neither_offered_nor_drawn_as_next(client, clerk, office):
     case = register_case(clerk=clerk, office=office, lost_items="ss_card")
     page = page_of(client, clerk, case)
     svg = render_workflow_svg(case, user=clerk)
