@@ -31,6 +31,8 @@ FIELD_ENCRYPTION_KEYS = fernet_keys("FIELD_ENCRYPTION_KEYS", require_env("FIELD_
 ID_NUMBER_HASH_KEY = require_secret("ID_NUMBER_HASH_KEY", 32)
 # Its own key, so that rotating SECRET_KEY never makes the audit chain look broken.
 AUDIT_CHAIN_KEY = require_secret("AUDIT_CHAIN_KEY", 32)
+# Outside the database's reach (another host's mount, append-only), so a cut chain shows.
+AUDIT_CHECKPOINT_FILE = require_env("AUDIT_CHECKPOINT_FILE")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
