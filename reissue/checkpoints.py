@@ -37,7 +37,8 @@ class Checkpoint:
         return hmac.new(chain_key(), message.encode(), hashlib.sha256).hexdigest()
 
     def line(self) -> str:
-        return f"{self.at} {self.chain} {self.sequence} {self.last_hash} {self.mac()}"
+        # "-" for the empty hash of a chain never written to, so every line has five words.
+        return f"{self.at} {self.chain} {self.sequence} {self.last_hash or '-'} {self.mac()}"
 
     def __str__(self) -> str:
         return f"{self.at} #{self.sequence}"
@@ -82,7 +83,8 @@ def parse_line(line: str) -> Checkpoint | None:
     parts = line.split()
     if len(parts) != 5 or not parts[2].isdigit():
         return None
-    checkpoint = Checkpoint(parts[0], parts[1], int(parts[2]), parts[3])
+    last_hash = "" if parts[3] == "-" else parts[3]
+    checkpoint = Checkpoint(parts[0], parts[1], int(parts[2]), last_hash)
     return checkpoint if hmac.compare_digest(parts[4], checkpoint.mac()) else None
 
 
