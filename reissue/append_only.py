@@ -1,7 +1,7 @@
 """The database's own refusal to change the audit trail and the access log.
 
-Installed by migration `reissue/0019_rechain_with_actor_names_and_refuse_truncate` (and, for PostgreSQL's
-row triggers, `0008`). Change these only together with a new migration.
+Installed by the migrations `reissue/0019_rechain_with_actor_names_and_refuse_truncate` and,
+for PostgreSQL's row triggers, `0008`. Change these only together with a new migration.
 """
 
 APPEND_ONLY_TABLES = ["reissue_auditentry", "reissue_personaldataaccess"]
@@ -61,3 +61,25 @@ def flush_sql(vendor: str) -> tuple[list[str], list[str]]:
             sql for _, sql in triggers
         ]
     return [], []
+
+
+def app_role_sql(*, role: str, owner: str, database: str) -> list[str]:
+    """Return the GRANTs of the application's role: rows only, never TRUNCATE or ALTER.
+
+    The owner (who runs `migrate`) keeps the tables; the application role may read and write
+    rows, but on the audit trail and the access log only read and add, and never delete a head.
+    Run again after each `migrate` (it is idempotent); later tables get the defaults meanwhile.
+    """
+    audit = ", ".join(APPEND_ONLY_TABLES)
+    return [
+        f'GRANT CONNECT ON DATABASE "{database}" TO {role}',
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {audit} FROM {role}",
+        f"REVOKE DELETE, TRUNCATE ON {HEAD_TABLE} FROM {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
+        f"GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+    ]

@@ -38,15 +38,15 @@ class ChainHead(models.Model):
     def __str__(self) -> str:
         return f"{self.name} #{self.sequence}"
 
-    def compute_mac(self) -> str:
-        return head_mac(self.name, self.sequence, self.last_hash)
-
     def save(self, *args, **kwargs) -> None:
         # Signed whenever it moves, whoever moves it (chain_append, the legacy import).
         self.mac = self.compute_mac()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "mac"}
         super().save(*args, **kwargs)
+
+    def compute_mac(self) -> str:
+        return head_mac(self.name, self.sequence, self.last_hash)
 
 
 def head_mac(name: str, sequence: int, last_hash: str) -> str:

@@ -4,20 +4,25 @@ their heads; then the database refuses TRUNCATE (PostgreSQL) and UPDATE and DELE
 No deployment held data yet, so the chains are recomputed in place, in sequence order.
 """
 
+from types import SimpleNamespace
+
 from django.db import migrations
 
 from reissue.append_only import APPEND_ONLY_TABLES, postgresql_triggers, sqlite_triggers
 from reissue.chain import ChainedRecord, head_mac
 from reissue.models import access_content, audit_entry_content
 
-CHAINS = {"audit": ("AuditEntry", audit_entry_content), "access": ("PersonalDataAccess", access_content)}
+CHAINS = {
+    "audit": ("AuditEntry", audit_entry_content),
+    "access": ("PersonalDataAccess", access_content),
+}
 
 
-class _Link(ChainedRecord):
-    """Only for its hash: the historical models have none of the app's methods."""
-
-    class Meta:
-        abstract = True
+def _hash(chain: str, sequence: int, previous_hash: str, content: dict) -> str:
+    # The historical models have none of the app's methods: borrow ChainedRecord's.
+    link = SimpleNamespace(CHAIN=chain, sequence=sequence, previous_hash=previous_hash)
+    link.chained_content = lambda: content
+    return ChainedRecord.compute_hash(link)
 
 
 def _rechain(model, chain: str, content) -> tuple[int, str]:
@@ -25,16 +30,14 @@ def _rechain(model, chain: str, content) -> tuple[int, str]:
     for record in model.objects.select_related("actor").order_by("sequence").iterator(2000):
         sequence += 1
         record.actor_name = record.actor.username if record.actor_id else ""
-        link = _Link(sequence=sequence, previous_hash=previous)
-        link.CHAIN = chain
-        link.chained_content = lambda record=record: content(record)
-        previous = link.compute_hash()
+        entry_hash = _hash(chain, sequence, previous, content(record))
         model.objects.filter(pk=record.pk).update(
             actor_name=record.actor_name,
             sequence=sequence,
-            previous_hash=link.previous_hash,
-            entry_hash=previous,
+            previous_hash=previous,
+            entry_hash=entry_hash,
         )
+        previous = entry_hash
     return sequence, previous
 
 

@@ -9,7 +9,7 @@ from reissue import services
 from reissue.append_only import flush_sql
 from reissue.chain import ChainHead, head_mac, verify_chain
 from reissue.checkpoints import Checkpoint
-from reissue.models import AuditEntry, PersonalDataAccess
+from reissue.models import AuditEntry
 from tests.factories import register_case
 
 
@@ -215,15 +215,21 @@ def test_the_database_refuses_to_change_audit_records(trail, supervisor, table, 
         acting_user=supervisor,
         reason="checking",
     )
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql.format(table=table))
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql.format(table=table))
 
 
 def test_the_database_refuses_to_delete_a_chain_head(trail):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM reissue_chainhead")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM reissue_chainhead")
 
 
 @pytest.mark.postgres
@@ -231,10 +237,13 @@ def test_the_database_refuses_to_delete_a_chain_head(trail):
     "table", ["reissue_auditentry", "reissue_personaldataaccess", "reissue_chainhead"]
 )
 def test_postgresql_refuses_to_truncate_the_audit_tables(trail, table):
-    with pytest.raises(DatabaseError, match="append-only: TRUNCATE"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the trail's own checks first
-            cursor.execute(f"TRUNCATE {table} CASCADE")
+    with (
+        pytest.raises(DatabaseError, match="append-only: TRUNCATE"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the trail's own checks first
+        cursor.execute(f"TRUNCATE {table} CASCADE")
 
 
 # Who acted, by the name they had then ------------------------------------------------------
