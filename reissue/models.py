@@ -541,6 +541,7 @@ AUDIT_ACTION_LABELS = {
     "receipt_added": _("receipt added"),
     "receipt_changed": _("receipt changed"),
     "receipt_removed": _("receipt removed"),
+    "password_changed": _("password changed"),
 }
 
 
