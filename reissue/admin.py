@@ -7,9 +7,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,7 +23,7 @@ from import_export.admin import ExportMixin
 
 from reports.admin_filters import OverdueListFilter
 
-from . import selectors, services
+from . import selectors, services, staff_services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin
 from .admin_imports import CaseImportMixin
@@ -112,18 +114,79 @@ class OfficeMembershipInline(admin.TabularInline):
     verbose_name_plural = gettext_lazy("offices worked in")
 
 
+class StaffChangesAuditedMixin:
+    """Write every add, change and delete made on this screen to the audit trail, old -> new.
+
+    `snapshot` reads the object from the database: before the save, and after its relations
+    (groups, permissions, offices, staff) were saved too.
+    """
+
+    snapshot = None  # a staff_services.*_snapshot function
+
+    def save_model(self, request, obj, form, change):
+        request._staff_before = self.snapshot(obj) if change else {}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        staff_services.staff_change_audited(
+            obj=form.instance,
+            before=request._staff_before,
+            after=self.snapshot(form.instance),
+            acting_user=request.user,
+            action="edited" if change else "added",
+        )
+
+    def delete_model(self, request, obj):
+        self._audit_deleted(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._audit_deleted(request, obj)
+        super().delete_queryset(request, queryset)
+
+    def _audit_deleted(self, request, obj):
+        staff_services.staff_change_audited(
+            obj=obj,
+            before=self.snapshot(obj),
+            after={},
+            acting_user=request.user,
+            action="deleted",
+        )
+
+
 admin.site.unregister(User)
+admin.site.unregister(Group)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
-    """Django's user admin, with the offices each user works in."""
+class StaffUserAdmin(StaffChangesAuditedMixin, UserAdmin):
+    """Django's user admin, with the offices each user works in; every change audited."""
 
     inlines = [*UserAdmin.inlines, OfficeMembershipInline]
+    snapshot = staticmethod(staff_services.user_snapshot)
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            hashes = User.objects.filter(pk=id).values_list("password", flat=True)
+            before = hashes.first()
+            response = super().user_change_password(request, id, form_url)
+            if before is not None and hashes.first() != before:
+                staff_services.user_password_change_audited(
+                    user=User.objects.get(pk=id), acting_user=request.user
+                )
+        return response
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(StaffChangesAuditedMixin, GroupAdmin):
+    snapshot = staticmethod(staff_services.group_snapshot)
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(StaffChangesAuditedMixin, admin.ModelAdmin):
+    snapshot = staticmethod(staff_services.office_snapshot)
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
     filter_horizontal = ["staff"]
@@ -513,11 +576,15 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
-    list_display = ["at", "case", "action", "source_state", "target_state", "actor", "comment"]
+    list_display = ["at", "case", "action", "source_state", "target_state", "by", "comment"]
     list_filter = ["action"]
     search_fields = ["case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("by"), ordering="actor_name")
+    def by(self, obj):
+        return obj.actor_display()  # the name they had then
 
     def get_queryset(self, request):
         return selectors.audit_entries_visible_to(user=request.user)
@@ -535,7 +602,7 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
 class PersonalDataAccessResource(resources.ModelResource):
     """The access log as auditors export it: who looked at which record, when and why."""
 
-    actor = fields.Field(attribute="actor__username", column_name=gettext_lazy("by"))
+    actor = fields.Field(attribute="actor_name", column_name=gettext_lazy("by"))
     case = fields.Field(attribute="case__reference", column_name=gettext_lazy("case"))
     record = fields.Field(column_name=gettext_lazy("record"))
 
@@ -551,11 +618,15 @@ class PersonalDataAccessResource(resources.ModelResource):
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(ExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
-    list_display = ["at", "actor", "case", "record", "field", "reason"]
+    list_display = ["at", "by", "case", "record", "field", "reason"]
     list_filter = ["field"]
     search_fields = ["case__reference", "actor__username", "reason"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("by"), ordering="actor_name")
+    def by(self, obj):
+        return obj.actor_display()  # the name they had then
 
     @admin.display(description=gettext_lazy("record"))
     def record(self, obj):

@@ -4,7 +4,9 @@ Each record carries its place in the chain (`sequence`), the hash of the record 
 its own hash, an HMAC over its content, the previous hash and its place. Changing, removing or
 inserting a record breaks the chain at that point, and without the key nobody can forge a
 record that fits. Appends are serialized by a row lock on the chain's head, so clerks writing
-at the same moment never fork the chain.
+at the same moment never fork the chain. The head carries an HMAC too, so moving it back over a
+cut tail needs the key; checkpoints kept outside the database (`checkpoints.py`) catch a head
+put back from an old copy.
 """
 
 import hashlib
@@ -27,12 +29,30 @@ class ChainHead(models.Model):
     name = models.CharField(max_length=20, primary_key=True)
     sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, blank=True)
+    # HMAC of name, sequence and last hash: without the key, nobody moves the head back.
+    mac = models.CharField(max_length=64, blank=True)
 
     class Meta:
         app_label = "reissue"
 
     def __str__(self) -> str:
         return f"{self.name} #{self.sequence}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Signed whenever it moves, whoever moves it (chain_append, the legacy import).
+        self.mac = self.compute_mac()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "mac"}
+        super().save(*args, **kwargs)
+
+    def compute_mac(self) -> str:
+        return head_mac(self.name, self.sequence, self.last_hash)
+
+
+def head_mac(name: str, sequence: int, last_hash: str) -> str:
+    """Return the HMAC of a chain head (also used by the migration that signed the heads)."""
+    message = f"head|{name}|{sequence}|{last_hash}".encode()
+    return hmac.new(chain_key(), message, hashlib.sha256).hexdigest()
 
 
 class ChainedRecord(models.Model):
@@ -49,6 +69,9 @@ class ChainedRecord(models.Model):
     def chained_content(self) -> dict:
         """Return the fields the hash covers, as JSON-ready values."""
         raise NotImplementedError
+
+    def prepare_for_chain(self) -> None:
+        """Fill what the hash covers but the writer need not give (the actor's name)."""
 
     def compute_hash(self) -> str:
         message = json.dumps(
@@ -72,6 +95,7 @@ def chain_extend(head: ChainHead, records: Iterable[ChainedRecord]) -> list[Chai
     """
     linked = []
     for record in records:
+        record.prepare_for_chain()
         record.sequence = head.sequence + 1
         record.previous_hash = head.last_hash
         record.entry_hash = record.compute_hash()
@@ -116,8 +140,17 @@ def verify_chain(model: type[ChainedRecord]) -> ChainBreak | None:
         if record.entry_hash != record.compute_hash():
             return ChainBreak(record.sequence, record.pk, "changed after it was written")
         expected_sequence, expected_previous = expected_sequence + 1, record.entry_hash
-    head = ChainHead.objects.filter(name=model.CHAIN).first()
-    last = expected_sequence - 1
-    if head is not None and (head.sequence != last or head.last_hash != expected_previous):
+    return _head_break(model.CHAIN, expected_sequence - 1, expected_previous)
+
+
+def _head_break(name: str, last: int, last_hash: str) -> ChainBreak | None:
+    head = ChainHead.objects.filter(name=name).first()
+    if head is None:
+        return ChainBreak(last, None, "the chain's head is missing") if last else None
+    if not head.mac and not head.sequence and not last:
+        return None  # a chain never written to, whose head was made before heads were signed
+    if not hmac.compare_digest(head.mac, head.compute_mac()):
+        return ChainBreak(head.sequence, None, "the chain's head was changed (its MAC is wrong)")
+    if head.sequence != last or head.last_hash != last_hash:
         return ChainBreak(last + 1, None, f"removed (the chain should end at #{head.sequence})")
     return None

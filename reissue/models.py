@@ -508,8 +508,8 @@ class CaseSequence(models.Model):
 
 
 def audit_entry_content(entry) -> dict:
-    """Return what an audit entry's hash covers (also used by the migration that chained
-    the entries written before the chain existed)."""
+    """Return what an audit entry's hash covers (also used by the migration that re-chained
+    the entries when the actor's name joined the hash)."""
     return {
         "case": entry.case_id,
         "content_type": entry.content_type_id,
@@ -518,6 +518,7 @@ def audit_entry_content(entry) -> dict:
         "source_state": entry.source_state,
         "target_state": entry.target_state,
         "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
         "at": entry.at.isoformat(),
         "comment": entry.comment,
         "changes": entry.changes,
@@ -549,6 +550,7 @@ AUDIT_ACTION_LABELS = {
     "receipt_added": _("receipt added"),
     "receipt_changed": _("receipt changed"),
     "receipt_removed": _("receipt removed"),
+    "password_changed": _("password changed"),
 }
 
 
@@ -578,6 +580,8 @@ class AuditEntry(ChainedRecord):
         related_name="+",
         verbose_name=_("by"),
     )
+    # The user name at the time, in the hash: renaming users never changes who did what.
+    actor_name = models.CharField(_("user name then"), max_length=150, blank=True, editable=False)
     at = models.DateTimeField(_("at"), default=timezone.now)
     comment = models.TextField(_("comment"), blank=True)
     changes = models.JSONField(_("changed fields"), default=dict, blank=True)
@@ -606,6 +610,12 @@ class AuditEntry(ChainedRecord):
 
     def chained_content(self) -> dict:
         return audit_entry_content(self)
+
+    def prepare_for_chain(self) -> None:
+        fill_actor_name(self)
+
+    def actor_display(self) -> str:
+        return actor_display(self)
 
     def action_display(self) -> str:
         """Return the action as a person reads it: the transition's label where there is one."""
@@ -666,6 +676,7 @@ class PersonalDataAccess(ChainedRecord):
         related_name="+",
         verbose_name=_("by"),
     )
+    actor_name = models.CharField(_("user name then"), max_length=150, blank=True, editable=False)
     at = models.DateTimeField(_("at"), default=timezone.now)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
@@ -698,16 +709,45 @@ class PersonalDataAccess(ChainedRecord):
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Access records cannot be deleted."))
 
+    def prepare_for_chain(self) -> None:
+        fill_actor_name(self)
+
+    def actor_display(self) -> str:
+        return actor_display(self)
+
     def chained_content(self) -> dict:
-        return {
-            "actor": self.actor_id,
-            "at": self.at.isoformat(),
-            "content_type": self.content_type_id,
-            "object_id": self.object_id,
-            "case": self.case_id,
-            "field": self.field,
-            "reason": self.reason,
-        }
+        return access_content(self)
+
+
+def access_content(access) -> dict:
+    """Return what an access record's hash covers (also used by the migration that re-chained
+    the records when the actor's name joined the hash)."""
+    return {
+        "actor": access.actor_id,
+        "actor_name": access.actor_name,
+        "at": access.at.isoformat(),
+        "content_type": access.content_type_id,
+        "object_id": access.object_id,
+        "case": access.case_id,
+        "field": access.field,
+        "reason": access.reason,
+    }
+
+
+def fill_actor_name(record) -> None:
+    """Keep the acting user's name as it is now, so a later rename changes no trail."""
+    if record.actor_id is not None and not record.actor_name:
+        record.actor_name = record.actor.get_username()
+
+
+def actor_display(record) -> str:
+    """Return who acted, by the name they had then, and their name now if it changed."""
+    if record.actor_id is None:
+        return ""
+    now = record.actor.get_username()
+    if not record.actor_name or record.actor_name == now:
+        return now
+    return _("%(then)s (now %(now)s)") % {"then": record.actor_name, "now": now}
 
 
 class ImportUpload(models.Model):

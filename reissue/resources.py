@@ -158,7 +158,7 @@ AUDIT_COLUMNS = Columns(
         _label_column("action", _("action"), AuditEntry.action_display),
         _label_column("source_state", _("from state"), AuditEntry.source_state_display),
         _label_column("target_state", _("to state"), AuditEntry.target_state_display),
-        Column("actor", "actor__username"),
+        Column("actor", "actor_name", header=_("by")),  # the name they had then
         Column("comment"),
         Column(
             "changes",

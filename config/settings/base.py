@@ -192,6 +192,11 @@ FIELD_ENCRYPTION_KEYS = fernet_keys(
 ID_NUMBER_HASH_KEY = os.environ.get("ID_NUMBER_HASH_KEY", "")
 # The audit trail's HMAC chain; without it SECRET_KEY is used, and rotating that breaks the chain.
 AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+# Signed checkpoints of the audit chains (manage.py audit_checkpoint, daily), kept where the
+# database's roles cannot write; empty turns them off.
+AUDIT_CHECKPOINT_FILE = os.environ.get(
+    "AUDIT_CHECKPOINT_FILE", str(BASE_DIR / "var" / "audit-checkpoints.log")
+)
 
 # Backups (django-dbbackup): `manage.py dbbackup --encrypt` writes GnuPG-encrypted files for
 # BACKUP_GPG_RECIPIENT (ideally a key fingerprint) into BACKUP_DIR. gpg finds its keyring

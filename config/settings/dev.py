@@ -2,15 +2,19 @@
 
 import os
 
+from config.key_checks import (
+    DEVELOPMENT_FERNET_KEYS,
+    DEVELOPMENT_ID_NUMBER_HASH_KEY,
+    DEVELOPMENT_SECRET_KEY,
+)
+
 from .base import *  # noqa: F403
 from .base import FIELD_ENCRYPTION_KEYS, ID_NUMBER_HASH_KEY, env_bool
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-never-use-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 
 # DEVELOPMENT ONLY, public in the repository: they protect nothing. Production requires its own.
-FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [
-    "tqYYG_Vt3ujfj9dOeTzfD8rucOQkZneL5edDw07vH0o=",  # dev-only primary
-    "GDkyJaghvu1nWpq41cCRhn7OaAATF4-yX9-_z05kGYk=",  # dev-only older key, for rotation
-]
-ID_NUMBER_HASH_KEY = ID_NUMBER_HASH_KEY or "dev-only-id-number-hash-key-never-use-in-production"
+# (config/key_checks.py lists them, so production refuses them.)
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or list(DEVELOPMENT_FERNET_KEYS)
+ID_NUMBER_HASH_KEY = ID_NUMBER_HASH_KEY or DEVELOPMENT_ID_NUMBER_HASH_KEY

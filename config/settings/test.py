@@ -15,3 +15,6 @@ AUTHENTICATION_BACKENDS = [
 
 # The backup tests make a throwaway key for this address in a temporary GNUPGHOME.
 DBBACKUP_GPG_RECIPIENT = "backup-test@reissue-desk.invalid"
+
+# Off by default: the checkpoint tests give each test a file of its own.
+AUDIT_CHECKPOINT_FILE = ""

@@ -3,7 +3,22 @@
 from django.db import migrations
 
 from reissue.chain import ChainedRecord
-from reissue.models import audit_entry_content
+
+
+def audit_entry_content(entry) -> dict:
+    """What an entry's hash covered then (0019 re-chained them with the actor's name)."""
+    return {
+        "case": entry.case_id,
+        "content_type": entry.content_type_id,
+        "object_id": entry.object_id,
+        "action": entry.action,
+        "source_state": entry.source_state,
+        "target_state": entry.target_state,
+        "actor": entry.actor_id,
+        "at": entry.at.isoformat(),
+        "comment": entry.comment,
+        "changes": entry.changes,
+    }
 
 
 class _Entry(ChainedRecord):

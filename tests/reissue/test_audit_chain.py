@@ -1,11 +1,15 @@
-"""Tamper evidence: verify_audit finds a changed, removed or inserted entry."""
+"""Tamper evidence: verify_audit finds a changed, removed or inserted entry, a cut tail, an
+emptied table or a wiped head; the database refuses changes; names are kept as they were."""
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 
 from reissue import services
-from reissue.chain import verify_chain
+from reissue.append_only import flush_sql
+from reissue.chain import ChainHead, head_mac, verify_chain
+from reissue.checkpoints import Checkpoint
 from reissue.models import AuditEntry
 from tests.factories import register_case
 
@@ -19,10 +23,15 @@ def trail(clerk, supervisor, office):
 
 
 def raw(sql, params=()):
-    """Run SQL as someone with database access would, bypassing the application."""
+    """Run SQL as the tables' owner could, past the application and the triggers.
+
+    (PostgreSQL: what DISABLE TRIGGER would do; SQLite: the triggers dropped, for this test's
+    transaction only.) Call it inside `transaction.atomic()`.
+    """
+    before, _after = flush_sql(connection.vendor)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")  # skip the trigger
+        for statement in before:
+            cursor.execute(statement)
         cursor.execute(sql, params)
 
 
@@ -64,9 +73,10 @@ def test_an_inserted_entry_is_named(trail):
         )
         raw(
             "INSERT INTO reissue_auditentry (case_id, content_type_id, object_id, action,"
-            " source_state, target_state, actor_id, at, comment, changes, sequence,"
+            " source_state, target_state, actor_id, actor_name, at, comment, changes, sequence,"
             " previous_hash, entry_hash) SELECT case_id, content_type_id, object_id, 'close',"
-            " 'reported', 'closed', actor_id, at, '', '{}', %s, entry_hash, entry_hash"
+            " 'reported', 'closed', actor_id, actor_name, at, '', '{}', %s, entry_hash,"
+            " entry_hash"
             " FROM reissue_auditentry WHERE id = %s",
             [forged.sequence + 1, forged.pk],
         )
@@ -87,3 +97,175 @@ def test_the_application_role_cannot_update_or_delete_audit_rows(trail):
         ):
             cursor.execute(sql, [trail[0].pk])
     call_command("verify_audit")
+
+
+# The head is signed ------------------------------------------------------------------------
+
+
+def move_head_back(entries: int, *, with_key: bool = False):
+    """Cut the newest `entries` and move the head back over them, as a table owner could."""
+    with transaction.atomic():
+        tail = list(AuditEntry.objects.order_by("-sequence")[:entries])
+        raw("DELETE FROM reissue_auditentry WHERE sequence >= %s", [tail[-1].sequence])
+        last = AuditEntry.objects.order_by("-sequence").first()
+        mac = head_mac("audit", last.sequence, last.entry_hash) if with_key else ""
+        raw(
+            "UPDATE reissue_chainhead SET sequence = %s, last_hash = %s, mac = %s"
+            " WHERE name = 'audit'",
+            [last.sequence, last.entry_hash, mac],
+        )
+
+
+def test_the_head_is_signed_whenever_it_moves(trail):
+    head = ChainHead.objects.get(name="audit")
+    assert head.sequence == trail[-1].sequence
+    assert head.mac == head_mac("audit", head.sequence, trail[-1].entry_hash)
+
+
+def test_a_cut_tail_with_the_head_moved_back_is_found_without_the_key(trail):
+    move_head_back(2)
+    with pytest.raises(CommandError, match="head was changed"):
+        call_command("verify_audit")
+
+
+def test_a_wiped_head_is_found_while_entries_exist(trail):
+    with transaction.atomic():
+        raw("DELETE FROM reissue_chainhead WHERE name = 'audit'")
+    with pytest.raises(CommandError, match="head is missing"):
+        call_command("verify_audit")
+
+
+# Checkpoints outside the database ----------------------------------------------------------
+
+
+@pytest.fixture
+def checkpoints(settings, tmp_path, trail):
+    """A checkpoint file holding one checkpoint of the trail as it stands."""
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit-checkpoints.log")
+    call_command("audit_checkpoint")
+    return tmp_path / "audit-checkpoints.log"
+
+
+def test_audit_checkpoint_appends_a_signed_line_per_chain(checkpoints, trail):
+    call_command("audit_checkpoint")  # a second run the same day only adds lines
+    lines = checkpoints.read_text().splitlines()
+    assert [line.split()[1:3] for line in lines] == [
+        ["audit", str(trail[-1].sequence)],
+        ["access", "0"],
+    ] * 2
+
+
+def test_an_intact_chain_passes_its_checkpoint_and_the_report_shows_it(checkpoints, capsys):
+    call_command("verify_audit")
+    out = capsys.readouterr().out
+    at = checkpoints.read_text().split()[0]
+    assert f"latest checkpoint: {at} #{AuditEntry.objects.count()}" in out
+
+
+def test_a_cut_tail_with_a_head_signed_anew_fails_the_checkpoint(checkpoints):
+    move_head_back(2, with_key=True)  # or a head copied from an old backup
+    assert verify_chain(AuditEntry) is None  # the chain alone cannot tell
+    with pytest.raises(CommandError, match="newest entries were removed"):
+        call_command("verify_audit")
+
+
+def test_a_cut_and_rewritten_tail_fails_the_checkpoint(checkpoints, trail, supervisor):
+    move_head_back(2, with_key=True)
+    for _ in range(3):  # new entries where the cut ones were
+        services.audit_record(obj=trail[0].case, case=None, action="edited", actor=supervisor)
+    with pytest.raises(CommandError, match=f"entry #{trail[-1].sequence} is not the one"):
+        call_command("verify_audit")
+
+
+def test_emptied_tables_and_a_wiped_head_fail_the_checkpoint(checkpoints):
+    with transaction.atomic():
+        raw("DELETE FROM reissue_auditentry")
+        raw("DELETE FROM reissue_chainhead")
+    with pytest.raises(CommandError, match="chain ends at #0.*the table emptied"):
+        call_command("verify_audit")
+
+
+def test_a_forged_checkpoint_line_is_reported(checkpoints):
+    forged = Checkpoint("2030-01-01T00:00:00Z", "audit", 1, "0" * 64).line()
+    with checkpoints.open("a") as file:
+        file.write(forged[:-1] + ("1" if forged[-1] != "1" else "2") + "\n")
+    with pytest.raises(CommandError, match="line\\(s\\) 3 malformed or not signed"):
+        call_command("verify_audit")
+
+
+def test_no_checkpoint_is_written_for_a_broken_chain(checkpoints, trail):
+    with transaction.atomic():
+        raw("UPDATE reissue_auditentry SET comment = 'x' WHERE id = %s", [trail[0].pk])
+    with pytest.raises(CommandError, match="no checkpoint written"):
+        call_command("audit_checkpoint")
+    assert len(checkpoints.read_text().splitlines()) == 2
+
+
+# The database refuses changes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", ["reissue_auditentry", "reissue_personaldataaccess"])
+@pytest.mark.parametrize(
+    "sql", ["UPDATE {table} SET at = at", "DELETE FROM {table}"], ids=["update", "delete"]
+)
+def test_the_database_refuses_to_change_audit_records(trail, supervisor, table, sql):
+    services.personal_data_reveal(
+        record=trail[0].case.applicant,
+        case=trail[0].case,
+        field="id_number",
+        acting_user=supervisor,
+        reason="checking",
+    )
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql.format(table=table))
+
+
+def test_the_database_refuses_to_delete_a_chain_head(trail):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM reissue_chainhead")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "table", ["reissue_auditentry", "reissue_personaldataaccess", "reissue_chainhead"]
+)
+def test_postgresql_refuses_to_truncate_the_audit_tables(trail, table):
+    with (
+        pytest.raises(DatabaseError, match="append-only: TRUNCATE"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the trail's own checks first
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+
+
+# Who acted, by the name they had then ------------------------------------------------------
+
+
+def test_renaming_users_changes_nobody_s_past_actions(trail, clerk, supervisor, client):
+    clerk.username, supervisor.username = "supervisor.tmp", "clerk.tmp"
+    clerk.save(), supervisor.save()
+    clerk.username, supervisor.username = "supervisor", "clerk"
+    clerk.save(), supervisor.save()  # the two names swapped
+
+    entry = AuditEntry.objects.get(pk=trail[0].pk)
+    assert entry.actor_name == "clerk"
+    call_command("verify_audit")
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:reissue_reissuecase_change", args=[entry.case_id]))
+    assert "<td>clerk (now supervisor)</td>" in page.content.decode()
+
+
+def test_changing_the_recorded_name_breaks_the_chain(trail):
+    with transaction.atomic():
+        raw("UPDATE reissue_auditentry SET actor_name = 'supervisor' WHERE id = %s", [trail[0].pk])
+    with pytest.raises(CommandError, match=f"entry #{trail[0].sequence} .*changed"):
+        call_command("verify_audit")

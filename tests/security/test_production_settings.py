@@ -1,5 +1,6 @@
 """Production settings: `check --deploy` is clean, and a missing or weak secret stops start-up."""
 
+import base64
 import secrets
 import subprocess
 import sys
@@ -7,6 +8,10 @@ import sys
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from config.key_checks import DEVELOPMENT_FERNET_KEYS, DEVELOPMENT_SECRET_KEY, is_repetitive
 
 GOOD = {
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -15,6 +20,7 @@ GOOD = {
     "FIELD_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
     "ID_NUMBER_HASH_KEY": secrets.token_urlsafe(32),
     "AUDIT_CHAIN_KEY": secrets.token_urlsafe(32),
+    "AUDIT_CHECKPOINT_FILE": "/var/lib/reissue-checkpoints/audit.log",
 }
 
 
@@ -52,6 +58,7 @@ def test_check_deploy_finds_no_issue():
         "FIELD_ENCRYPTION_KEYS",
         "ID_NUMBER_HASH_KEY",
         "AUDIT_CHAIN_KEY",
+        "AUDIT_CHECKPOINT_FILE",
     ],
 )
 def test_start_up_fails_naming_a_missing_variable(name):
@@ -68,8 +75,27 @@ def test_start_up_fails_naming_a_missing_variable(name):
         ("SECRET_KEY", "a" * 60),
         ("ID_NUMBER_HASH_KEY", "dev-only-id-number-hash-key-never-use-in-production"),
         ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key"),
+        # The reviewer's example: 36 characters, 7 distinct ones.
+        ("ID_NUMBER_HASH_KEY", "aaaaabbbbbcccccdddddeeeeefffffgggggg"),
+        ("AUDIT_CHAIN_KEY", "Xk3_q9Lm2Z" * 4),  # a repeated block of 10 distinct characters
+        ("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        ("FIELD_ENCRYPTION_KEYS", DEVELOPMENT_FERNET_KEYS[0]),
+        ("FIELD_ENCRYPTION_KEYS", ",".join(DEVELOPMENT_FERNET_KEYS)),
+        ("FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(b"\x00" * 32).decode()),
     ],
-    ids=["short-key", "django-sample-key", "repetitive-key", "dev-hash-key", "bad-fernet-key"],
+    ids=[
+        "short-key",
+        "django-sample-key",
+        "repetitive-key",
+        "dev-hash-key",
+        "bad-fernet-key",
+        "few-distinct-characters",
+        "repeated-block",
+        "dev-secret-key",
+        "dev-fernet-key",
+        "dev-fernet-keys",
+        "zero-fernet-key",
+    ],
 )
 def test_start_up_fails_on_a_weak_secret(name, value):
     result = check_deploy(**{**GOOD, name: value})
@@ -81,3 +107,38 @@ def test_start_up_fails_on_a_weak_secret(name, value):
 
 def test_start_up_refuses_debug_in_production():
     assert "DEBUG must not be on in production" in error(check_deploy(**GOOD, DEBUG="on"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("SECRET_KEY", "AUDIT_CHAIN_KEY"),
+        ("SECRET_KEY", "ID_NUMBER_HASH_KEY"),
+        ("ID_NUMBER_HASH_KEY", "AUDIT_CHAIN_KEY"),
+    ],
+)
+def test_start_up_refuses_one_key_for_two_purposes(first, second):
+    result = check_deploy(**{**GOOD, second: GOOD[first]})
+    assert error(result) == (
+        "django.core.exceptions.ImproperlyConfigured: The environment variables "
+        f"{first} and {second} hold the same key; give each its own random value."
+    )
+    assert GOOD[first] not in result.stderr
+
+
+def test_random_keys_are_not_called_repetitive():
+    assert not [key for _ in range(200) if is_repetitive(key := secrets.token_urlsafe(32))]
+
+
+def test_check_deploy_reports_the_development_keys_in_any_settings(settings):
+    settings.AUDIT_CHAIN_KEY = settings.SECRET_KEY
+    with pytest.raises(SystemCheckError) as raised:
+        call_command("check", "--deploy", "--tag", "security")
+    report = str(raised.value)
+    for expected in [
+        "(reissue.E102) SECRET_KEY is a public development or sample value.",
+        "(reissue.E102) ID_NUMBER_HASH_KEY is a public development or sample value.",
+        "(reissue.E103) FIELD_ENCRYPTION_KEYS (key 1) holds a public development key.",
+        "(reissue.E104) SECRET_KEY and AUDIT_CHAIN_KEY hold the same key",
+    ]:
+        assert expected in report
