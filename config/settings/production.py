@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env_bool, env_list, fernet_keys, require_env
+from .base import OTP_REQUIRED, STORAGES, env_bool, env_list, fernet_keys, require_env
 
 
 def require_secret(name: str, min_length: int) -> str:
@@ -24,6 +24,11 @@ def require_secret(name: str, min_length: int) -> str:
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("The environment variable DEBUG must not be on in production.")
 DEBUG = False
+if not OTP_REQUIRED:
+    raise ImproperlyConfigured(
+        "The environment variable OTP_REQUIRED must not be off in production: supervisors, "
+        "auditors and administrators log in with a second factor."
+    )
 SECRET_KEY = require_secret("SECRET_KEY", 50)
 require_env("DATABASE_URL")  # no silent fallback to a SQLite file in production
 FIELD_ENCRYPTION_KEYS = fernet_keys("FIELD_ENCRYPTION_KEYS", require_env("FIELD_ENCRYPTION_KEYS"))
