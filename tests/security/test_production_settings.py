@@ -81,3 +81,12 @@ def test_start_up_fails_on_a_weak_secret(name, value):
 
 def test_start_up_refuses_debug_in_production():
     assert "DEBUG must not be on in production" in error(check_deploy(**GOOD, DEBUG="on"))
+
+
+@pytest.mark.parametrize("value", ["0", "off", "false"])
+def test_start_up_fails_with_the_second_factor_off(value):
+    assert error(check_deploy(**GOOD, OTP_REQUIRED=value)) == (
+        "django.core.exceptions.ImproperlyConfigured: The environment variable OTP_REQUIRED "
+        "must not be off in production: supervisors, auditors and administrators log in with "
+        "a second factor."
+    )
