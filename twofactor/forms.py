@@ -19,5 +19,7 @@ class ResetForm(forms.Form):
         label=_("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("For example: phone lost, identity checked in person. Recorded in the audit trail."),
+        help_text=_(
+            "For example: phone lost, identity checked in person. Recorded in the audit trail."
+        ),
     )

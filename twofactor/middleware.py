@@ -31,9 +31,9 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest):
         user = request.user
-        if user.is_authenticated and not user.is_verified() and otp_required(user):
-            if not self._open_before_the_code(request):
-                return self._redirect(request, user)
+        waiting = user.is_authenticated and not user.is_verified() and otp_required(user)
+        if waiting and not self._open_before_the_code(request):
+            return self._redirect(request, user)
         return self.get_response(request)
 
     @staticmethod

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -29,6 +29,10 @@ from .services import (
     otp_recovery_codes_generate,
     otp_token_verify,
     secret_for_typing,
+)
+
+WRONG_NEW_CODE = gettext_lazy(
+    "This code is not right. Check that the phone's clock is right and try the next code."
 )
 
 
@@ -85,9 +89,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     _warn_recovery_code_used(request, recovery_codes_left(user=user))
                 return HttpResponseRedirect(_next_url(request))
             form.add_error("code", _("This code is not right, or it has been used already."))
-    return _render(
-        request, "verify.html", _("One-time code"), form=form, next=_next_url(request)
-    )
+    return _render(request, "verify.html", _("One-time code"), form=form, next=_next_url(request))
 
 
 def _warn_recovery_code_used(request: HttpRequest, left: int) -> None:
@@ -126,7 +128,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                     return _recovery_codes_page(request, codes)
                 messages.success(request, _("The authenticator app is set up."))
                 return HttpResponseRedirect(_next_url(request))
-            form.add_error("code", _("This code is not right. Check the phone's clock and try the next code."))
+            form.add_error("code", WRONG_NEW_CODE)
     qr = segno.make(device.config_url, error="m", micro=False)
     return _render(
         request,

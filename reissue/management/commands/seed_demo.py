@@ -71,7 +71,7 @@ class Command(BaseCommand):
             if otp_required(user):
                 device = devices[username]
                 secret = demo_secret(device) if device else "(their own authenticator app)"
-                line += f"  then a one-time code, TOTP secret: {secret}"
+                line += f"  + one-time code, TOTP secret {secret}"
             self.stdout.write(line)
         if settings.OTP_REQUIRED:
             self.stdout.write(
