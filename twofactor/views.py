@@ -138,6 +138,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         qr_data_uri=qr.svg_data_uri(scale=5, border=4),
         secret=secret_for_typing(device),
         next=_next_url(request),
+        is_nav_sidebar_enabled=user.is_verified(),
     )
 
 

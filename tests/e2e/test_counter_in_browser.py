@@ -214,7 +214,7 @@ def test_a_supervisor_sets_up_two_factor_log_in_at_the_first_log_in(
     expect(qr).to_be_visible()
     assert qr.evaluate("image => image.naturalWidth") > 100  # the data: image passed the CSP
     secret = page.locator(".two-factor-secret").inner_text()
-    boss.screenshot("08-two-factor-enrolment")
+    boss.screenshot("11-two-factor-enrolment")
     boss.give_code(base64.b32decode(secret.replace(" ", "")), button="Confirm")
     expect(page.get_by_role("heading", name=boss.text("Recovery codes"))).to_be_visible()
     codes = page.locator(".recovery-codes code").all_inner_texts()
