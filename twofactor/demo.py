@@ -6,6 +6,7 @@ they protect nothing, exactly like the demo password. Never on a production data
 
 import hashlib
 
+from django.contrib.auth.models import AbstractUser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .services import AUTHENTICATOR_NAME, secret_for_typing
@@ -16,7 +17,7 @@ def demo_key(username: str) -> str:
     return hashlib.sha1(f"reissue-desk-demo-totp:{username}".encode()).hexdigest()
 
 
-def demo_device_give(*, user) -> TOTPDevice | None:
+def demo_device_give(*, user: AbstractUser) -> TOTPDevice | None:
     """Give the demo user a confirmed authenticator with the demo secret, unless they have one.
 
     Return the demo device, or None when the user set up their own.

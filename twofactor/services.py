@@ -8,6 +8,7 @@ import datetime
 from base64 import b32encode
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -49,7 +50,7 @@ def secret_for_typing(device: TOTPDevice) -> str:
     return " ".join(secret[start : start + 4] for start in range(0, len(secret), 4))
 
 
-def otp_device_enrol(*, user) -> TOTPDevice:
+def otp_device_enrol(*, user: AbstractUser) -> TOTPDevice:
     """Return the user's authenticator awaiting its first code, creating one with a new secret."""
     with transaction.atomic():
         device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
@@ -58,7 +59,7 @@ def otp_device_enrol(*, user) -> TOTPDevice:
         return device
 
 
-def _user_record(user):
+def _user_record(user: AbstractUser) -> AbstractUser:
     # request.user is a lazy proxy (twice, with django-otp's middleware); the audit trail
     # records the type of the object it is given.
     return get_user_model().objects.get(pk=user.pk)
@@ -82,7 +83,7 @@ def otp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
             locked.confirmed = True
             locked.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user_id=locked.user_id).exclude(pk=locked.pk).delete()
-            owner = _user_record(locked.user)
+            owner = get_user_model().objects.get(pk=locked.user_id)
             audit_record(obj=owner, case=None, action=AuditAction.ENROLLED, actor=owner)
             device.refresh_from_db()
             return True
@@ -91,7 +92,7 @@ def otp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
     return False
 
 
-def otp_recovery_codes_generate(*, user) -> list[str]:
+def otp_recovery_codes_generate(*, user: AbstractUser) -> list[str]:
     """Replace the user's recovery codes with new ones and return them (shown once)."""
     owner = _user_record(user)
     with transaction.atomic():
@@ -105,7 +106,7 @@ def otp_recovery_codes_generate(*, user) -> list[str]:
     return codes
 
 
-def otp_token_verify(*, user, token: str) -> Device | None:
+def otp_token_verify(*, user: AbstractUser, token: str) -> Device | None:
     """Return the user's device that accepts `token` (a TOTP or a recovery code), else None.
 
     Raise SecondFactorThrottled when the devices that could take it wait after wrong codes.
@@ -127,7 +128,7 @@ def otp_token_verify(*, user, token: str) -> Device | None:
     return None
 
 
-def otp_devices_reset(*, user, acting_user, reason: str) -> int:
+def otp_devices_reset(*, user: AbstractUser, acting_user: AbstractUser, reason: str) -> int:
     """Remove all of the user's second factors (lost phone); they enrol again at next log-in.
 
     Return the number of devices removed. Recorded in the audit trail with the reason.
