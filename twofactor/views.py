@@ -1,5 +1,6 @@
 """The second factor at log-in, the user's own two-factor page and the administrator's reset."""
 
+import logging
 import math
 
 import segno
@@ -30,6 +31,8 @@ from .services import (
     otp_token_verify,
     secret_for_typing,
 )
+
+logger = logging.getLogger(__name__)
 
 WRONG_NEW_CODE = gettext_lazy(
     "This code is not right. Check that the phone's clock is right and try the next code."
@@ -88,6 +91,8 @@ def verify(request: HttpRequest) -> HttpResponse:
                 if isinstance(device, StaticDevice):
                     _warn_recovery_code_used(request, recovery_codes_left(user=user))
                 return HttpResponseRedirect(_next_url(request))
+            # For the operators' log, beside axes' records of wrong passwords.
+            logger.warning("Wrong one-time code for user %s", user.get_username())
             form.add_error("code", _("This code is not right, or it has been used already."))
     return _render(request, "verify.html", _("One-time code"), form=form, next=_next_url(request))
 

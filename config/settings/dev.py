@@ -14,3 +14,5 @@ FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [
     "GDkyJaghvu1nWpq41cCRhn7OaAATF4-yX9-_z05kGYk=",  # dev-only older key, for rotation
 ]
 ID_NUMBER_HASH_KEY = ID_NUMBER_HASH_KEY or "dev-only-id-number-hash-key-never-use-in-production"
+# Two-factor log-in stays on here too (demo secrets: seed_demo); OTP_REQUIRED=0 in the
+# environment turns it off for development only: production refuses to start so.

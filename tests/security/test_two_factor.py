@@ -253,6 +253,11 @@ def test_an_administrator_reset_removes_the_devices_and_is_audited(
     call_command("verify_audit", stdout=StringIO())  # the chain holds (exit status 1 if not)
 
 
+def test_no_admin_page_shows_the_secrets_of_the_devices(administrator):
+    for model in ("otp_totp/totpdevice", "otp_static/staticdevice"):
+        assert administrator.get(f"/admin/{model}/").status_code == 404
+
+
 def test_a_reset_sends_a_logged_in_user_to_set_up_again(client, supervisor, app):
     log_in(client, "supervisor")
     give_code(client, code(app))
