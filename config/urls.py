@@ -9,6 +9,7 @@ admin.site.site_url = None  # the admin is the whole site
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/two-factor/", include("twofactor.urls")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -551,6 +551,10 @@ AUDIT_ACTION_LABELS = {
     "receipt_changed": _("receipt changed"),
     "receipt_removed": _("receipt removed"),
     "password_changed": _("password changed"),
+    # twofactor/services.py
+    "two_factor_enrolled": _("two-factor log-in set up"),
+    "recovery_codes_generated": _("recovery codes made"),
+    "two_factor_reset": _("two-factor log-in reset"),
 }
 
 

@@ -1,7 +1,10 @@
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.utils import translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reissue.append_only import flush_sql
 from tests.factories import OfficeFactory, UserFactory
@@ -42,6 +45,36 @@ def flush_past_the_append_only_triggers():
     ops.sql_flush = sql_flush
     yield
     ops.sql_flush = original
+
+
+@pytest.fixture(autouse=True)
+def _test_client_logins_give_the_second_factor(request, monkeypatch):
+    """Let `client.login()`/`force_login()` users count as having given their one-time code.
+
+    Only the test client's shortcut: a user who must use two-factor log-in gets a confirmed
+    authenticator and its id in the session, as django_otp.login() puts it, so django-otp's
+    middleware checks the device as for any log-in. Tests marked `real_second_factor` (and
+    the browser tests) go through the real code page instead.
+    """
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    log_in = Client._login
+
+    def _login(self, user, backend=None):
+        log_in(self, user, backend)
+        from twofactor.policy import otp_required
+
+        required = otp_required(user)
+        user.__dict__.pop("_otp_required", None)  # the test may change the user's groups next
+        if required:
+            device, _created = TOTPDevice.objects.get_or_create(
+                user=user, name="test client", defaults={"confirmed": True}
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
 
 
 @pytest.fixture

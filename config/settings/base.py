@@ -64,10 +64,14 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "dbbackup",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "reissue",
     "claims",
     "incidents",
     "reports",
+    "twofactor",  # after django-otp's plugins: its admin.py unregisters their device admins
 ]
 
 MIDDLEWARE = [
@@ -79,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then everyone who must give a one-time code is sent to it.
+    "django_otp.middleware.OTPMiddleware",
+    "twofactor.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: it turns a lock-out found during log-in into the lock-out page.
@@ -164,6 +171,17 @@ AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 # Proxies (load balancers) in front of the app that append to X-Forwarded-For; 0: none, the
 # client's address is REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Two-factor log-in (django-otp, twofactor/policy.py): superusers, supervisors and auditors give
+# a one-time code (TOTP) after the password; with OTP_REQUIRED_FOR_ALL_STAFF every staff user.
+# Production refuses to start with OTP_REQUIRED off.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_REQUIRED_FOR_ALL_STAFF = env_bool("OTP_REQUIRED_FOR_ALL_STAFF", False)
+OTP_TOTP_ISSUER = "Reissue Desk"
+# Throttling per device: after n wrong codes in a row the next is taken only 2**(n-1) seconds
+# later (1, 2, 4 ... s). Wrong codes count toward nothing else (not the password lock-out).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # Content-Security-Policy in every mode, so a page that needs more shows up in development.
 # Checked in Chromium: the admin and our pages need no inline script or style; import-export's

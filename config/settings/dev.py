@@ -18,3 +18,5 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 # (config/key_checks.py lists them, so production refuses them.)
 FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or list(DEVELOPMENT_FERNET_KEYS)
 ID_NUMBER_HASH_KEY = ID_NUMBER_HASH_KEY or DEVELOPMENT_ID_NUMBER_HASH_KEY
+# Two-factor log-in stays on here too (demo secrets: seed_demo); OTP_REQUIRED=0 in the
+# environment turns it off for development only: production refuses to start so.

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.key_checks import fernet_key_problem, secret_problem, shared_keys
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env_bool, env_list, fernet_keys, require_env
+from .base import OTP_REQUIRED, STORAGES, env_bool, env_list, fernet_keys, require_env
 
 
 def require_secret(name: str, min_length: int) -> str:
@@ -46,6 +46,11 @@ def refuse_shared_keys(keys: dict[str, list[str]]) -> None:
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("The environment variable DEBUG must not be on in production.")
 DEBUG = False
+if not OTP_REQUIRED:
+    raise ImproperlyConfigured(
+        "The environment variable OTP_REQUIRED must not be off in production: supervisors, "
+        "auditors and administrators log in with a second factor."
+    )
 SECRET_KEY = require_secret("SECRET_KEY", 50)
 require_env("DATABASE_URL")  # no silent fallback to a SQLite file in production
 FIELD_ENCRYPTION_KEYS = require_fernet_keys("FIELD_ENCRYPTION_KEYS")

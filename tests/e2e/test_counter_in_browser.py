@@ -5,6 +5,7 @@ language), so a screen that shows English to a Chinese browser fails here; a few
 Chinese texts make sure the catalogue really was used.
 """
 
+import base64
 import csv
 import datetime
 import io
@@ -13,6 +14,8 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from reissue.id_numbers import mask_id_number
@@ -96,16 +99,22 @@ def open_claim_from_list(counter, reference: str, *, queue: str = "") -> None:
     page.get_by_role("link", name=reference, exact=True).click()
 
 
+def authenticator(user) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_case_goes_from_the_counter_to_payment_and_export(
-    open_counter, office, clerk, reviewer, supervisor, language
+    open_counter, office, clerk, reviewer, supervisor, language, settings
 ):
+    # This bureau asks a one-time code of every staff user, not only of supervisors.
+    settings.OTP_REQUIRED_FOR_ALL_STAFF = True
     PolicyFactory(office=office)
     today = timezone.localdate()
     id_number = valid_id_number(4242)
 
     desk = open_counter(language, "clerk")
-    desk.log_in("clerk")
+    desk.log_in("clerk", authenticator=authenticator(clerk))
     case = register_case(desk, id_number=id_number, loss_date=today - datetime.timedelta(days=10))
     if language == "zh-hans":
         expect(desk.page.get_by_role("heading", name=CHINESE_STATES["reported"])).to_be_visible()
@@ -125,14 +134,14 @@ def test_a_case_goes_from_the_counter_to_payment_and_export(
     desk.screenshot("05-claim-submitted")
 
     examiner = open_counter(language, "reviewer")
-    examiner.log_in("reviewer")
+    examiner.log_in("reviewer", authenticator=authenticator(reviewer))
     open_claim_from_list(examiner, case.reference, queue="Waiting for my examination")
     take_step(examiner, "Approve")
     expect_state(examiner, "approved")
     examiner.screenshot("06-claim-approved")
 
     boss = open_counter(language, "supervisor")
-    boss.log_in("supervisor")
+    boss.log_in("supervisor", authenticator=authenticator(supervisor))
     open_claim_from_list(boss, case.reference)
     take_step(boss, "Pay", **{"Payment reference": "PAY-2026-0001"})
     expect_state(boss, "paid")
@@ -191,3 +200,27 @@ def test_a_clerk_sees_no_export_button_and_switches_language(open_counter, offic
     page.get_by_label("语言").select_option(value="en")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("link", name="Add reissue case")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_supervisor_sets_up_two_factor_log_in_at_the_first_log_in(
+    open_counter, office, supervisor, language
+):
+    boss = open_counter(language, "supervisor")
+    boss.log_in("supervisor")
+    page = boss.page
+    page.wait_for_url(lambda url: "/two-factor/enrol/" in url)
+    qr = page.get_by_role("img", name=boss.text("QR code of the secret"))
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.naturalWidth") > 100  # the data: image passed the CSP
+    secret = page.locator(".two-factor-secret").inner_text()
+    boss.screenshot("11-two-factor-enrolment")
+    boss.give_code(base64.b32decode(secret.replace(" ", "")), button="Confirm")
+    expect(page.get_by_role("heading", name=boss.text("Recovery codes"))).to_be_visible()
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    assert {code.replace("-", "") for code in codes} == set(
+        StaticToken.objects.filter(device__user=supervisor).values_list("token", flat=True)
+    )
+    page.get_by_role("link", name=boss.text("Continue")).click()
+    expect(page.get_by_role("link", name=boss.text("Two-factor log-in"))).to_be_visible()

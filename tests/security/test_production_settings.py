@@ -142,3 +142,12 @@ def test_check_deploy_reports_the_development_keys_in_any_settings(settings):
         "(reissue.E104) SECRET_KEY and AUDIT_CHAIN_KEY hold the same key",
     ]:
         assert expected in report
+
+
+@pytest.mark.parametrize("value", ["0", "off", "false"])
+def test_start_up_fails_with_the_second_factor_off(value):
+    assert error(check_deploy(**GOOD, OTP_REQUIRED=value)) == (
+        "django.core.exceptions.ImproperlyConfigured: The environment variable OTP_REQUIRED "
+        "must not be off in production: supervisors, auditors and administrators log in with "
+        "a second factor."
+    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import time_machine
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -28,6 +29,8 @@ from claims.models import ExpenseCategory, ReimbursementPolicy
 from reissue import services
 from reissue.id_numbers import compose_id_number
 from reissue.models import LossKind, LostItems, Office, ReissueCase
+from twofactor.demo import demo_device_give, demo_secret
+from twofactor.policy import otp_required
 
 DEMO_PASSWORD = "demo-Reissue-2026"
 OFFICES = [("DC", "东城区社保经办处", "110101"), ("PD", "浦东新区社保中心", "310115")]
@@ -106,9 +109,24 @@ class Command(BaseCommand):
                     self._policy(office)
                     histories.append(OfficeHistory(office, region, staff))
             play(histories)
+            # Every demo user, so that OTP_REQUIRED_FOR_ALL_STAFF works in the demo too.
+            devices = {name: demo_device_give(user=user) for name, user in logins.items()}
         self.stdout.write(self.style.SUCCESS("Demo logins (demo only, never in production):"))
-        for username in logins:
-            self.stdout.write(f"  {username:<16} password: {DEMO_PASSWORD}")
+        for username, user in logins.items():
+            line = f"  {username:<16} password: {DEMO_PASSWORD}"
+            if otp_required(user):
+                device = devices[username]
+                secret = demo_secret(device) if device else "(their own authenticator app)"
+                line += f"  + one-time code, TOTP secret {secret}"
+            self.stdout.write(line)
+        if settings.OTP_REQUIRED:
+            self.stdout.write(
+                "One-time codes: add the secret to an authenticator app, or print the current "
+                "code with `python manage.py demo_otp_code supervisor.dc` (demo secrets, public "
+                "like the password)."
+            )
+        else:
+            self.stdout.write("Two-factor log-in is off (OTP_REQUIRED=0, development only).")
 
     def _office(self, code, name):
         office, _created = Office.objects.get_or_create(code=code, defaults={"name": name})
