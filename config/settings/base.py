@@ -52,7 +52,7 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.ReissueAdminConfig",  # django.contrib.admin, with our app order
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
