@@ -295,7 +295,9 @@ class ClaimItem(models.Model):
     # name as typed ("（和平里店）"), matched by its folded key (reissue.text), so blanks,
     # letter case, fullwidth forms or invisible characters never let one through twice.
     provider = PlainCharField(_("hospital or pharmacy"), max_length=100)
-    provider_key = models.CharField(max_length=100, editable=False, default="")
+    provider_key = models.CharField(
+        _("hospital or pharmacy, as matched"), max_length=100, editable=False, default=""
+    )
     visit_date = models.DateField(_("visit date"))
     receipt_number = PlainCharField(_("receipt number"), max_length=40, upper=True)
     category = models.CharField(_("category"), max_length=12, choices=ExpenseCategory.choices)

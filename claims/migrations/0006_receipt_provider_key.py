@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='claimitem',
             name='provider_key',
-            field=models.CharField(default='', editable=False, max_length=100),
+            field=models.CharField(default='', editable=False, max_length=100, verbose_name='hospital or pharmacy, as matched'),
         ),
     ]
