@@ -12,7 +12,7 @@ import tracemalloc
 
 import pytest
 
-from reissue.legacy_import import clean_file_name
+from reissue import legacy_import
 from reissue.models import AuditEntry, ImportUpload, ReissueCase
 
 from .conftest import UTF8_HEADER, file_bytes, handmade_xlsx
@@ -220,4 +220,4 @@ def test_audit_trail_names_the_uploaded_file_not_the_name_the_confirmation_posts
     ],
 )
 def test_clean_file_name(name, cleaned):
-    assert clean_file_name(name) == cleaned
+    assert legacy_import.clean_file_name(name) == cleaned
