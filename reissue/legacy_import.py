@@ -283,8 +283,13 @@ def read_csv(data: bytes, *, limits: ReadLimits | None = None) -> tuple[list[str
     try:
         return reader.read(csv_rows)
     except csv.Error as exc:
-        # The csv module's own limit on a cell (128 KB): a longer cell than ours, surely.
-        raise reader.long_cell(csv_rows.line_num, None) from exc
+        if "field larger than field limit" in str(exc):
+            # The csv module's own limit on a cell (128 KB, for the whole process): a cell
+            # far longer than ours, spread over lines.
+            raise reader.long_cell(csv_rows.line_num, None) from exc
+        raise UnreadableFile(
+            _("This file cannot be read as CSV: %(error)s") % {"error": exc}
+        ) from exc
 
 
 def _bounded_lines(text: io.TextIOBase, limits: ReadLimits, reader: _TableReader):

@@ -20,7 +20,9 @@ from .test_admin_import import IMPORT, PROCESS, upload
 
 MB = 1 << 20
 PEAK_LIMIT = 50 * MB
-GOOD_ROW = "DC,张伟,110101198005171233,13800138000,北京市东城区幸福路1号,东城派出所,both,lost,2024-03-05,1"
+GOOD_ROW = (
+    "DC,张伟,110101198005171233,13800138000,北京市东城区幸福路1号,东城派出所,both,lost,2024-03-05,1"
+)
 
 
 @contextlib.contextmanager
@@ -194,10 +196,10 @@ def test_audit_trail_names_the_uploaded_file_not_the_name_the_confirmation_posts
     client, supervisor
 ):
     client.force_login(supervisor)
-    initial = upload(client, "\u202e旧案件.csv", file_bytes("utf8.csv")).context[
-        "confirm_form"
-    ].initial
-    forged = "\u202e=HYPERLINK(\"http://x\")" + "x" * 5000
+    initial = (
+        upload(client, "\u202e旧案件.csv", file_bytes("utf8.csv")).context["confirm_form"].initial
+    )
+    forged = '\u202e=HYPERLINK("http://x")' + "x" * 5000
     response = client.post(PROCESS, {**initial, "original_file_name": forged})
     assert response.status_code == 302
     comments = set(AuditEntry.objects.values_list("comment", flat=True))
