@@ -36,15 +36,12 @@ from .legacy_import import (
     LegacyCSV,
     LegacyXLSX,
     clean_file_name,
+    megabytes,
 )
 from .models import ImportUpload
 
 UPLOAD_KEPT = datetime.timedelta(days=1)
 IMPORT_FORMATS = [LegacyCSV, LegacyXLSX]
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1 << 20):,.1f}".removesuffix(".0")
 
 
 class LegacyImportForm(ImportForm):
@@ -56,7 +53,7 @@ class LegacyImportForm(ImportForm):
             "A .csv or .xlsx file of at most %(size)s MB and %(rows)s rows. Larger files "
             "are imported with “manage.py import_cases”."
         ) % {
-            "size": _megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
+            "size": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
             "rows": f"{settings.IMPORT_MAX_BROWSER_ROWS:,}",
         }
 
@@ -70,8 +67,8 @@ class LegacyImportForm(ImportForm):
                     "“manage.py import_cases”."
                 )
                 % {
-                    "size": _megabytes(upload.size),
-                    "most": _megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
+                    "size": megabytes(upload.size),
+                    "most": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
                 },
                 code="too_large",
             )
@@ -232,7 +229,15 @@ class CaseImportMixin(ImportMixin):
                 # Confirmed already, a day old, or another user's upload.
                 messages.error(request, _("This file is no longer waiting to be imported."))
                 return self._back_to_import()
-            return super().process_import(request, file_name=storage.stored_file_name(), **kwargs)
+            try:
+                return super().process_import(
+                    request, file_name=storage.stored_file_name(), **kwargs
+                )
+            except ImportRefused as exc:
+                # The file is read again as the posted format says: another valid format
+                # than the preview's cannot read it. Nothing has been written yet.
+                messages.error(request, str(exc))
+                return self._back_to_import()
         finally:
             _current_request.reset(token)
 

@@ -18,6 +18,11 @@ GBK and GB2312). A file that decodes in neither, or whose text holds control cha
 or private-use characters (what Latin-1, UTF-16 or binary files turn into), is refused whole.
 This is a heuristic: a Latin-1 file can happen to decode as GB18030; then the names look wrong
 in the preview, which is why the preview is there.
+
+Limits (`ReadLimits`): a web request must not take an app server's memory or minutes, so the
+admin reads at most `IMPORT_MAX_BROWSER_ROWS` rows, checks a workbook's unpacked sizes before
+openpyxl opens it, and refuses any cell over `IMPORT_MAX_CELL_CHARS` (the command too). Files
+are read row by row and refused at the first row past a limit.
 """
 
 import codecs
@@ -169,8 +174,9 @@ XLSX_RATIO_FROM_BYTES = 1 << 20
 DECODE_CHUNK = 1 << 20
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1 << 20):,.0f}"
+def megabytes(size: int) -> str:
+    """Return `size` in MB for a message: "20", "1.6"."""
+    return f"{size / (1 << 20):,.1f}".removesuffix(".0")
 
 
 def decode_text(data: bytes) -> str:
@@ -334,7 +340,7 @@ def check_xlsx_archive(data: bytes, limits: ReadLimits) -> None:
                 "%(most)s MB in all and %(strings)s MB of text). Split it, or ask an "
                 "administrator to import it with “manage.py import_cases”."
             )
-            % {"most": _megabytes(most or total), "strings": _megabytes(most_strings or strings)}
+            % {"most": megabytes(most or total), "strings": megabytes(most_strings or strings)}
         )
     if most is not None and packed_too_tightly:
         raise ImportRefused(

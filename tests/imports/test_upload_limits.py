@@ -192,6 +192,15 @@ def test_confirmation_with_a_forged_format_is_refused_not_a_server_error(
     assert not ReissueCase.objects.exists()
 
 
+def test_confirmation_with_the_other_format_is_refused_not_a_server_error(client, supervisor):
+    client.force_login(supervisor)
+    initial = upload(client, "utf8.csv").context["confirm_form"].initial
+    response = client.post(PROCESS, {**initial, "format": "1"}, follow=True)
+    assert response.redirect_chain == [(IMPORT, 302)]
+    assert "not an Excel .xlsx workbook" in response.content.decode()
+    assert not ReissueCase.objects.exists()
+
+
 def test_audit_trail_names_the_uploaded_file_not_the_name_the_confirmation_posts(
     client, supervisor
 ):
