@@ -11,6 +11,7 @@ import contextlib
 import tracemalloc
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from reissue import legacy_import
 from reissue.models import AuditEntry, ImportUpload, ReissueCase
@@ -232,3 +233,21 @@ def test_audit_trail_names_the_uploaded_file_not_the_name_the_confirmation_posts
 )
 def test_clean_file_name(name, cleaned):
     assert legacy_import.clean_file_name(name) == cleaned
+
+
+def test_limits_and_the_uncounted_rows_read_in_chinese(client, supervisor, settings):
+    settings.IMPORT_MAX_ERRORS_LISTED = 1
+    client.force_login(supervisor)
+    page = client.get(IMPORT, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "请上传不超过 20 MB、不超过 20,000 行的 .csv 或 .xlsx 文件。" in page
+    bad = GOOD_ROW.replace("DC,", "ZZ,")
+    response = upload_in_chinese(client, csv_of([bad] * 3))
+    assert "……另有 2 行有误，未在此列出。" in response.content.decode()
+
+
+def upload_in_chinese(client, data: bytes):
+    return client.post(
+        IMPORT,
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("bad.csv", data)},
+        HTTP_ACCEPT_LANGUAGE="zh-CN",
+    )
