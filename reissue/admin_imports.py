@@ -17,6 +17,8 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -24,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import BaseStorage
 
 from .legacy_import import (
@@ -32,10 +35,57 @@ from .legacy_import import (
     LegacyCaseResource,
     LegacyCSV,
     LegacyXLSX,
+    clean_file_name,
+    megabytes,
 )
 from .models import ImportUpload
 
 UPLOAD_KEPT = datetime.timedelta(days=1)
+IMPORT_FORMATS = [LegacyCSV, LegacyXLSX]
+
+
+class LegacyImportForm(ImportForm):
+    """import-export's upload form, refusing a file larger than the browser imports."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["import_file"].help_text = _(
+            "A .csv or .xlsx file of at most %(size)s MB and %(rows)s rows. Larger files "
+            "are imported with “manage.py import_cases”."
+        ) % {
+            "size": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
+            "rows": f"{settings.IMPORT_MAX_BROWSER_ROWS:,}",
+        }
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "This file is %(size)s MB; the browser imports files of at most %(most)s "
+                    "MB. Split it, or ask an administrator to import it with "
+                    "“manage.py import_cases”."
+                )
+                % {
+                    "size": megabytes(upload.size),
+                    "most": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
+                },
+                code="too_large",
+            )
+        return upload
+
+
+class LegacyConfirmImportForm(ConfirmImportForm):
+    """import-export's confirmation, its format one of ours (a forged one is a form error).
+
+    The file's name is not taken from it: the audit trail names the stored upload's.
+    """
+
+    format = forms.ChoiceField(
+        choices=[(str(index), str(index)) for index in range(len(IMPORT_FORMATS))],
+        widget=forms.HiddenInput(),
+    )
+    original_file_name = forms.CharField(widget=forms.HiddenInput(), required=False)
 
 
 @dataclass
@@ -54,9 +104,10 @@ _current_request: contextvars.ContextVar[_ImportRequest | None] = contextvars.Co
 class ImportUploadStorage(BaseStorage):
     """import-export's temporary storage: an encrypted `ImportUpload` row of its owner."""
 
-    def __init__(self, *, owner=None, **kwargs) -> None:
+    def __init__(self, *, owner=None, file_name: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self.owner = owner
+        self.file_name = file_name
 
     def save(self, data: bytes | str) -> None:
         if self.owner is None:
@@ -66,9 +117,15 @@ class ImportUploadStorage(BaseStorage):
         # Previews nobody confirmed: their files go when the next one comes.
         ImportUpload.objects.filter(created_at__lt=timezone.now() - UPLOAD_KEPT).delete()
         upload = ImportUpload.objects.create(
-            owner=self.owner, content=base64.b64encode(data).decode("ascii")
+            owner=self.owner,
+            content=base64.b64encode(data).decode("ascii"),
+            file_name=clean_file_name(self.file_name),
         )
         self.name = upload.name.hex
+
+    def stored_file_name(self) -> str:
+        """Return the name the file was uploaded under, as it was stored (cleaned)."""
+        return self._uploads().values_list("file_name", flat=True).first() or ""
 
     def read(self) -> bytes | str:
         upload = self._uploads().first()
@@ -106,7 +163,13 @@ class CaseImportMixin(ImportMixin):
         return user.is_active and user.has_perm(IMPORT_PERMISSION)
 
     def get_import_formats(self):
-        return [LegacyCSV, LegacyXLSX]
+        return IMPORT_FORMATS
+
+    def get_import_form_class(self, request):
+        return LegacyImportForm
+
+    def get_confirm_form_class(self, request):
+        return LegacyConfirmImportForm
 
     def get_import_resource_classes(self, request):
         return [LegacyCaseResource]
@@ -122,7 +185,14 @@ class CaseImportMixin(ImportMixin):
         return {"owner": current.user if current else None}
 
     def write_to_tmp_storage(self, import_file, input_format):
-        storage = super().write_to_tmp_storage(import_file, input_format)
+        # import-export's own joins the chunks with `data += chunk`, quadratic in the size.
+        storage = self.get_tmp_storage_class()(
+            encoding=None if input_format.is_binary() else self.from_encoding,
+            read_mode=input_format.get_read_mode(),
+            file_name=import_file.name,
+            **self.get_tmp_storage_class_kwargs(),
+        )
+        storage.save(b"".join(import_file.chunks()))
         _current_request.get().saved.append(storage.name)
         return storage
 
@@ -148,17 +218,32 @@ class CaseImportMixin(ImportMixin):
         token = _current_request.set(_ImportRequest(request.user))
         try:
             confirm_form = self.create_confirm_form(request)
+            if not confirm_form.is_valid():
+                # Not a form our preview made (a forged format, a missing field).
+                messages.error(request, _("This confirmation is not valid. Upload the file again."))
+                return self._back_to_import()
             storage = ImportUploadStorage(
-                owner=request.user, name=confirm_form.data.get("import_file_name", "")
+                owner=request.user, name=confirm_form.cleaned_data["import_file_name"]
             )
             if not storage.exists():
                 # Confirmed already, a day old, or another user's upload.
                 messages.error(request, _("This file is no longer waiting to be imported."))
-                info = self.opts.app_label, self.opts.model_name
-                return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
-            return super().process_import(request, **kwargs)
+                return self._back_to_import()
+            try:
+                return super().process_import(
+                    request, file_name=storage.stored_file_name(), **kwargs
+                )
+            except ImportRefused as exc:
+                # The file is read again as the posted format says: another valid format
+                # than the preview's cannot read it. Nothing has been written yet.
+                messages.error(request, str(exc))
+                return self._back_to_import()
         finally:
             _current_request.reset(token)
+
+    def _back_to_import(self) -> HttpResponseRedirect:
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
@@ -172,10 +257,9 @@ class CaseImportMixin(ImportMixin):
                         "Nothing was imported: %(count)d rows no longer pass the checks. "
                         "Import the file again to see them."
                     )
-                    % {"count": len(result.invalid_rows)},
+                    % {"count": len(result.invalid_rows) + result.unlisted_problems},
                 )
-            info = self.opts.app_label, self.opts.model_name
-            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+            return self._back_to_import()
         return super().process_result(result, request)
 
     def add_success_message(self, result, request) -> None:

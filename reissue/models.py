@@ -768,6 +768,9 @@ class ImportUpload(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     # The file's bytes in base64, encrypted by the field.
     content = EncryptedCharField(editable=False)
+    # The name it was uploaded under, cleaned (`legacy_import.clean_file_name`): the audit
+    # comment of each imported case names it, never the name a confirmation posts.
+    file_name = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("import upload")

@@ -153,6 +153,20 @@ SERVICE_DEADLINE_WORKING_DAYS = int(os.environ.get("SERVICE_DEADLINE_WORKING_DAY
 # XLSX and JSON exports are built in memory: above this many rows, the user is sent to CSV.
 EXPORT_IN_MEMORY_MAX_ROWS = int(os.environ.get("EXPORT_IN_MEMORY_MAX_ROWS", "100000"))
 
+# Legacy import in the browser (README, "Import limits"); `manage.py import_cases` applies
+# only the cell and the listed-errors limits. Django's own limits stay at their defaults: an
+# upload over 2.5 MB is streamed to a temporary file, never held in memory whole.
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_BROWSER_ROWS = int(os.environ.get("IMPORT_MAX_BROWSER_ROWS", "20000"))
+IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "1000"))
+IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", str(50 * 1024 * 1024))
+)
+IMPORT_MAX_XLSX_SHARED_STRINGS_BYTES = int(
+    os.environ.get("IMPORT_MAX_XLSX_SHARED_STRINGS_BYTES", str(10 * 1024 * 1024))
+)
+IMPORT_MAX_ERRORS_LISTED = int(os.environ.get("IMPORT_MAX_ERRORS_LISTED", "100"))
+
 # Counter computers are shared: a session ends after 30 idle minutes.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True

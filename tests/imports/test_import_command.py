@@ -69,3 +69,29 @@ def test_verify_audit_passes_after_an_import(supervisor):
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
     assert "audit trail: 3 entries, chain intact" in out.getvalue()
+
+
+def test_command_takes_more_rows_and_bigger_workbooks_than_the_browser(supervisor, settings):
+    settings.IMPORT_MAX_BROWSER_ROWS = 1
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10
+    out, _err = run("utf8.csv")
+    assert "Imported 2 cases" in out
+
+
+def test_command_refuses_a_cell_over_the_limit_naming_its_row(supervisor, tmp_path):
+    path = tmp_path / "long.csv"
+    text = (FILES / "utf8.csv").read_text(encoding="utf-8")
+    path.write_text(text.replace("李娜", "李" * 1001), encoding="utf-8")
+    with pytest.raises(CommandError, match="row 3, name: a cell holds more than 1,000"):
+        call_command("import_cases", str(path), "--user", "supervisor", stderr=io.StringIO())
+    assert not ReissueCase.objects.exists()
+
+
+def test_command_lists_at_most_the_configured_number_of_bad_rows(supervisor, settings):
+    settings.IMPORT_MAX_ERRORS_LISTED = 0
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_cases", str(FILES / "good_then_bad.csv"), "--user", "supervisor", stderr=err
+        )
+    assert "row 3" not in err.getvalue() and "... and 1 more rows with errors." in err.getvalue()

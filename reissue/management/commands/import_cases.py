@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
@@ -21,10 +22,9 @@ from reissue.legacy_import import (
     WRITING,
     ImportRefused,
     LegacyCaseImport,
+    command_limits,
     read_table,
 )
-
-SHOWN_PROBLEMS = 100
 
 
 class ProgressBar:
@@ -75,7 +75,9 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(_("No user is called “%(name)s”.") % {"name": options["user"]})
         try:
-            headers, rows = read_table(path.read_bytes(), file_name=path.name)
+            headers, rows = read_table(
+                path.read_bytes(), file_name=path.name, limits=command_limits()
+            )
             importer = LegacyCaseImport(
                 acting_user=user, office_code=options["office"], source_name=path.name
             )
@@ -105,15 +107,15 @@ class Command(BaseCommand):
         self.stderr.flush()  # no newline until the end: flush each redraw
 
     def _report_problems(self, problems) -> None:
-        for problem in problems[:SHOWN_PROBLEMS]:
+        shown = settings.IMPORT_MAX_ERRORS_LISTED
+        for problem in problems[:shown]:
             for column, messages in problem.errors.items():
                 for message in messages:
                     self.stderr.write(
                         _("row %(row)d, %(column)s: %(message)s")
                         % {"row": problem.number, "column": column, "message": message}
                     )
-        if len(problems) > SHOWN_PROBLEMS:
+        if len(problems) > shown:
             self.stderr.write(
-                _("... and %(count)d more rows with errors.")
-                % {"count": len(problems) - SHOWN_PROBLEMS}
+                _("... and %(count)d more rows with errors.") % {"count": len(problems) - shown}
             )
