@@ -36,6 +36,7 @@ from .legacy_import import (
     LegacyCSV,
     LegacyXLSX,
     clean_file_name,
+    import_columns,
     megabytes,
 )
 from .models import ImportUpload
@@ -173,6 +174,10 @@ class CaseImportMixin(ImportMixin):
 
     def get_import_resource_classes(self, request):
         return [LegacyCaseResource]
+
+    def get_import_context_data(self, **kwargs):
+        # The columns a file may hold, named in the user's language beside the file's name.
+        return {**super().get_import_context_data(**kwargs), "import_columns": import_columns()}
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ImportRefused):

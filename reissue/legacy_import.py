@@ -42,8 +42,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from import_export import fields as ie_fields
 from import_export import resources
 from import_export.formats import base_formats
@@ -395,7 +396,7 @@ def clean_file_name(name: str) -> str:
     """
     name = re.split(r"[\\/]", name or "")[-1]
     name = "".join(c for c in name if c not in BIDI_CONTROLS and unicodedata.category(c) != "Cc")
-    name = normalize_text(name).lstrip("=+-@ ")
+    name = normalize_text(name, fold=True).lstrip("=+-@ ")
     return _shown(name, FILE_NAME_CHARS)
 
 
@@ -472,6 +473,26 @@ def header_aliases() -> dict[str, str]:
     aliases.update({_normal_header(column): column for column in [*COLUMNS, *WORKFLOW_COLUMNS]})
     aliases[_normal_header(_("office code"))] = "office"
     return aliases
+
+
+def column_label(column: str) -> str:
+    """Return a column's label in the user's language, with its name as the file has it."""
+    model = Applicant if column in APPLICANT_COLUMNS else ReissueCase
+    label = capfirst(model._meta.get_field(column).verbose_name)
+    return _("%(label)s (%(column)s)") % {"label": label, "column": column}
+
+
+def import_columns() -> list[tuple[str, str, bool]]:
+    """Return (column, label, required) for each column a legacy file may hold."""
+    return [(column, column_label(column), column in REQUIRED_COLUMNS) for column in COLUMNS]
+
+
+def labelled_errors(errors: dict) -> dict:
+    """Return a row's errors keyed by the column's label, as the import page shows them."""
+    return {
+        (column_label(column) if column in COLUMNS else column): messages
+        for column, messages in errors.items()
+    }
 
 
 def choice_lookup(choices) -> dict[str, str]:
@@ -684,9 +705,10 @@ class LegacyCaseImport:
         if kind in (LostItems, LossKind):
             text = _text(value)
             if text and text.lower() not in self.choices[column]:
+                labels = pgettext("list", ", ").join(str(label) for label in kind.labels)
                 raise ValidationError(
                     _("“%(value)s” is not one of: %(choices)s.")
-                    % {"value": _shown(text, SHOWN_CHARS), "choices": ", ".join(kind.values)}
+                    % {"value": _shown(text, SHOWN_CHARS), "choices": labels}
                 )
             return self.choices[column].get(text.lower(), "")
         return _text(value)
@@ -1032,7 +1054,7 @@ class LegacyCaseResource(resources.Resource):
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs) -> Result:
         result = Result()
-        result.diff_headers = list(COLUMNS)
+        result.diff_headers = [column_label(column) for column in COLUMNS]
         result.total_rows = len(dataset)
         result.unlisted_problems = 0  # bad rows past IMPORT_MAX_ERRORS_LISTED
         importer = LegacyCaseImport(
@@ -1047,7 +1069,7 @@ class LegacyCaseResource(resources.Resource):
         listed = settings.IMPORT_MAX_ERRORS_LISTED
         for problem in outcome.problems[:listed]:
             result.append_invalid_row(
-                problem.number, problem.values, ValidationError(problem.errors)
+                problem.number, problem.values, ValidationError(labelled_errors(problem.errors))
             )
         result.unlisted_problems = max(len(outcome.problems) - listed, 0)
         if outcome.ok:

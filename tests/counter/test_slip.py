@@ -169,7 +169,7 @@ def test_slip_links_the_a5_print_stylesheet_and_script_only(client, clerk, case)
 
     with open(finders.find("reissue/print.css"), encoding="utf-8") as stylesheet:
         css = stylesheet.read()
-    assert "@page { size: A5" in css and "@media print" in css
+    assert "@page {\n  size: A5" in css and "@media print" in css
 
 
 def test_slip_is_not_cached(client, clerk, case):

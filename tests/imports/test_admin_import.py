@@ -63,7 +63,7 @@ def test_preview_lists_the_bad_row_and_why_and_offers_no_confirmation(
     client.force_login(supervisor)
     response = upload(client, name)
     page = response.content.decode()
-    assert "Some rows failed to validate" in page
+    assert "Some rows cannot be imported" in page
     assert message in page
     assert "confirm_form" not in response.context or not response.context["confirm_form"]
     assert not Applicant.objects.exists()
@@ -139,3 +139,29 @@ def test_confirmation_after_the_cases_changed_imports_nothing(client, supervisor
     response = confirm(client, preview)
     assert response.status_code == 302 and response.url == IMPORT
     assert ReissueCase.objects.count() == 1
+
+
+def test_the_import_page_speaks_chinese_names_columns_by_label_and_writes_problems_out(
+    client, supervisor, office
+):
+    client.force_login(supervisor)
+    page = client.get(IMPORT, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "居民身份证号码（id_number）" in page and "某些行验数据证失败" not in page
+    good = file_bytes("utf8.csv").decode("utf-8")
+    header, row = good.splitlines()[:2]
+    bad = "\n".join([header, row.replace(",lost,", ",丢了,")]) + "\n"
+    response = client.post(
+        IMPORT,
+        {
+            "resource": "0",
+            "format": FORMATS["csv"],
+            "import_file": SimpleUploadedFile("bad.csv", bad.encode()),
+        },
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    page = response.content.decode()
+    assert "部分行无法导入" in page and 'id="import-problems"' in page
+    # The problem is written out beside the column's label, and the choices are labels.
+    assert "遗失方式（loss_kind）" in page
+    assert "“丢了”不是以下值之一：遗失、被盗、损坏。" in page
+    assert "lost, stolen, damaged" not in page and "validation-error-count" not in page
