@@ -8,9 +8,9 @@ from django.contrib.admin import widgets
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -412,21 +412,6 @@ class ReissueCaseAdmin(
         if request.GET.get(SEARCH_VAR, "").strip():
             paginator.cap = self.searched_count_cap
         return paginator
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # The form's checks passed, then the save lost a race to another clerk (the same
-            # person registered a moment ago). Their row is committed now, so one more pass
-            # shows it as a form error; should it not, say so and keep nothing half-written.
-            if request.method != "POST":
-                raise
-            if not getattr(request, "_reissue_second_pass", False):
-                request._reissue_second_pass = True
-                return self.changeform_view(request, object_id, form_url, extra_context)
-            messages.error(request, " ".join(error.messages))
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -137,6 +137,7 @@ class RecordIdReissuedForm(IssuedOnMixin, CaseStepForm):
 class ReissueSsCardForm(IssuedOnMixin, CaseStepForm):
     card_number = forms.CharField(label=_("New SS card number"), validators=[card_number_validator])
     field_order = ["card_number", "issued_on", "comment"]
+    service_fields = {"ss_card_number": "card_number"}  # the model's errors shown on the input
 
 
 class CancelCaseForm(CaseStepForm):
