@@ -75,7 +75,7 @@ def winner_then_loser(winner, loser, timeout: float = 20):
         deadline = time.monotonic() + timeout
         while thread.is_alive() and not _waiting_on_a_lock() and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert thread.is_alive(), f"the loser did not wait for the winner: {outcome}"
+        assert thread.is_alive(), f"the loser did not wait for the winner: {first} {outcome}"
     thread.join(timeout=timeout)
     return first, outcome.get("loser")
 
