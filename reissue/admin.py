@@ -17,13 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
-from import_export.admin import ExportMixin
 
 from reports.admin_filters import OverdueListFilter
 
 from . import selectors, services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
-from .admin_exports import AuditExportMixin, CaseExportMixin
+from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
 from .admin_imports import CaseImportMixin
 from .admin_workflow import WorkflowAdminMixin
 from .fields import EncryptedCharField
@@ -534,7 +533,7 @@ class PersonalDataAccessResource(resources.ModelResource):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ExportMixin, admin.ModelAdmin):
+class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
     list_display = ["at", "actor", "case", "record", "field", "reason"]
     list_filter = ["field"]
