@@ -23,6 +23,7 @@ from reports.admin_filters import OverdueListFilter
 from . import selectors, services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
+from .admin_filters import SupportedDateFieldListFilter
 from .admin_imports import CaseImportMixin
 from .admin_workflow import WorkflowAdminMixin
 from .fields import EncryptedCharField
@@ -238,7 +239,7 @@ class ReissueCaseAdmin(
         ("office", OfficeScopedFilter),
         "lost_items",
         "loss_kind",
-        "reported_at",
+        ("reported_at", SupportedDateFieldListFilter),
         OverdueListFilter,
     ]
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
