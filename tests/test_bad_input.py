@@ -915,6 +915,11 @@ def test_a_dashboard_period_outside_the_supported_range_is_a_form_error(supervis
         "reported_at__gte=0001-01-01+00:00:00",
         "reported_at__lt=9999-12-31",
         "reported_at__gte=2026-01-01&reported_at__lt=9999-12-31",
+        "reported_at__lte=0001-01-01",
+        "reported_at__date__gte=0001-01-01",
+        "reported_at__year=0",
+        "reported_at__range=0001-01-01,0001-01-02",
+        "reported_at__in=9999-12-31",
     ],
 )
 def test_a_case_list_date_filter_outside_the_supported_range_is_refused_with_a_message(
