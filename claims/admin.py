@@ -1,11 +1,14 @@
 """Claims screens: receipts inline, the review table, decisions and payment as workflow steps."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from reissue.admin import OfficeScopedFilter
-from reissue.admin_workflow import WorkflowAdminMixin
+from reissue.admin_workflow import ServiceRefusalAdminMixin, WorkflowAdminMixin
 from reissue.display import format_yuan
 from reissue.models import OPEN_STATES, ReissueCase
 from reissue.permissions import can_act_in_office, offices_worked_in, scope_cases
@@ -156,6 +159,19 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
     def get_actions(self, request):
         return {}
 
+    def service_refused(self, request, error, *, back_url):
+        if isinstance(error, services.ClaimAlreadyOpened):
+            # Two clerks opened the claim of one case at once: take the loser to the claim.
+            messages.warning(
+                request,
+                _("A claim was opened for case %(reference)s a moment ago; here it is.")
+                % {"reference": error.claim.case.reference},
+            )
+            return HttpResponseRedirect(
+                reverse("admin:claims_expenseclaim_change", args=[error.claim.pk])
+            )
+        return super().service_refused(request, error, back_url=back_url)
+
     def save_model(self, request, obj, form, change):
         if not change:
             claim = services.claim_start(case=obj.case, acting_user=request.user)
@@ -190,7 +206,7 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
 
 
 @admin.register(ReimbursementPolicy)
-class ReimbursementPolicyAdmin(admin.ModelAdmin):
+class ReimbursementPolicyAdmin(ServiceRefusalAdminMixin, admin.ModelAdmin):
     list_display = [
         "office",
         "effective_from",

@@ -32,6 +32,14 @@ def _lock_claim_for(*, claim: ExpenseClaim, acting_user) -> tuple[ReissueCase, E
     return case, ExpenseClaim.objects.select_for_update().get(pk=claim.pk)
 
 
+class ClaimAlreadyOpened(WorkflowError):
+    """The case got its claim from someone else a moment ago; `claim` is that claim."""
+
+    def __init__(self, claim: ExpenseClaim) -> None:
+        super().__init__(_("This case already has an expense claim."))
+        self.claim = claim
+
+
 def _require(acting_user, permission: str, message: str) -> None:
     if not acting_user.has_perm(permission):
         raise PermissionDenied(message)
@@ -44,8 +52,9 @@ def claim_start(*, case: ReissueCase, acting_user) -> ExpenseClaim:
     case = lock_case_for(case=case, acting_user=acting_user)
     if not case.is_open:
         raise WorkflowError(_("The case is finished or cancelled: no claim can be opened."))
-    if ExpenseClaim.objects.filter(case=case).exists():
-        raise WorkflowError(_("This case already has an expense claim."))
+    existing = ExpenseClaim.objects.filter(case=case).first()
+    if existing is not None:
+        raise ClaimAlreadyOpened(existing)
     claim = ExpenseClaim(case=case, entered_by=acting_user)
     claim.full_clean()
     claim.save()
@@ -64,8 +73,10 @@ def _save_item(item: ClaimItem, acting_user) -> None:
         with transaction.atomic():
             item.save()
     except IntegrityError as exc:  # the same receipt entered elsewhere at this very moment
+        # The other claim is committed now: name its case, as when the two had not crossed.
+        message = duplicate_receipt_message(item=item, user=acting_user)
         raise ValidationError(
-            {"receipt_number": _("This receipt has already been claimed.")}
+            {"receipt_number": message or _("This receipt has already been claimed.")}
         ) from exc
 
 

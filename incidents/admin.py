@@ -135,5 +135,5 @@ class IncidentAdmin(WorkflowAdminMixin, admin.ModelAdmin):
             visible = list(selectors.affected_cases_visible_to(incident=obj, user=request.user))
             context["affected_cases"] = visible
             context["hidden_affected_case_count"] = obj.affected_cases.count() - len(visible)
-            context["audit_trail"] = selectors.incident_audit_trail(incident=obj)
+            context["audit_trail"] = selectors.incident_audit_trail(incident=obj, user=request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from reissue.dates import validate_supported_date
 from reissue.forms import CaseStepForm
 
 
@@ -11,6 +12,7 @@ def moment_field(label, help_text="") -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label,
         help_text=help_text,
+        validators=[validate_supported_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from reissue.dates import validate_supported_date
 from reissue.models import ReissueCase, condition
 
 MANAGE_PERMISSION = "incidents.manage_incident"
@@ -55,9 +56,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         ),
     )
     occurred_at = models.DateTimeField(
-        _("happened at"), null=True, blank=True, help_text=_("Leave empty if not known.")
+        _("happened at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty if not known."),
+        validators=[validate_supported_date],
     )
-    discovered_at = models.DateTimeField(_("discovered at"))
+    discovered_at = models.DateTimeField(_("discovered at"), validators=[validate_supported_date])
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -75,10 +80,15 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     )
     containment_steps = models.TextField(_("containment steps"), blank=True)
     persons_notified_at = models.DateTimeField(
-        _("affected persons notified at"), null=True, blank=True
+        _("affected persons notified at"),
+        null=True,
+        blank=True,
+        validators=[validate_supported_date],
     )
     notification_method = models.CharField(_("notified by"), max_length=100, blank=True)
-    authority_informed_at = models.DateTimeField(_("authority informed at"), null=True, blank=True)
+    authority_informed_at = models.DateTimeField(
+        _("authority informed at"), null=True, blank=True, validators=[validate_supported_date]
+    )
     authority_name = models.CharField(_("authority informed"), max_length=100, blank=True)
     closing_summary = models.TextField(_("closing summary"), blank=True)
 

@@ -1,6 +1,7 @@
 """Reads on the incident register: scoped lists, the affected cases and the audit trail."""
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import ngettext
 
 from reissue.models import AuditEntry, ReissueCase
 from reissue.permissions import scope_cases
@@ -30,6 +31,46 @@ def affected_cases_visible_to(*, incident: Incident, user) -> QuerySet[ReissueCa
     )
 
 
-def incident_audit_trail(*, incident: Incident) -> QuerySet[AuditEntry]:
-    """Return the incident's audit entries in time order."""
-    return object_audit_trail(obj=incident)
+def incident_audit_trail(*, incident: Incident, user) -> list[AuditEntry]:
+    """Return the incident's audit entries in time order, naming only cases `user` may see.
+
+    A change of the affected cases is recorded with every reference; those of cases the user
+    may not see are told as a count, as the affected-cases table tells them. The entries are
+    for showing only: their `changes` are narrowed in memory, never saved.
+    """
+    entries = list(object_audit_trail(obj=incident))
+    named = {ref for entry in entries for text in _case_changes(entry) for ref in _refs(text)}
+    visible = set(
+        scope_cases(ReissueCase.objects.filter(reference__in=named), user).values_list(
+            "reference", flat=True
+        )
+    )
+    for entry in entries:
+        if _case_changes(entry):
+            shown = [_only_visible(text, visible) for text in _case_changes(entry)]
+            entry.changes = {**entry.changes, "affected_cases": shown}
+    return entries
+
+
+def _case_changes(entry: AuditEntry) -> list[str]:
+    return entry.changes.get("affected_cases") or []
+
+
+def _refs(text: str) -> list[str]:
+    return [ref for ref in (part.strip() for part in text.split(",")) if ref]
+
+
+def _only_visible(text: str, visible: set[str]) -> str:
+    refs = _refs(text)
+    shown = [ref for ref in refs if ref in visible]
+    hidden = len(refs) - len(shown)
+    if hidden:
+        shown.append(
+            ngettext(
+                "%(count)s case of an office you do not work with",
+                "%(count)s cases of offices you do not work with",
+                hidden,
+            )
+            % {"count": hidden}
+        )
+    return ", ".join(shown)

@@ -9,23 +9,23 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
-from import_export.admin import ExportMixin
 
 from reports.admin_filters import OverdueListFilter
 
 from . import selectors, services, staff_services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
-from .admin_exports import AuditExportMixin, CaseExportMixin
+from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
+from .admin_filters import SupportedDateFieldListFilter
 from .admin_imports import CaseImportMixin
 from .admin_workflow import WorkflowAdminMixin
 from .fields import EncryptedCharField
@@ -302,7 +302,7 @@ class ReissueCaseAdmin(
         ("office", OfficeScopedFilter),
         "lost_items",
         "loss_kind",
-        "reported_at",
+        ("reported_at", SupportedDateFieldListFilter),
         OverdueListFilter,
     ]
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
@@ -476,21 +476,6 @@ class ReissueCaseAdmin(
             paginator.cap = self.searched_count_cap
         return paginator
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # The form's checks passed, then the save lost a race to another clerk (the same
-            # person registered a moment ago). Their row is committed now, so one more pass
-            # shows it as a form error; should it not, say so and keep nothing half-written.
-            if request.method != "POST":
-                raise
-            if not getattr(request, "_reissue_second_pass", False):
-                request._reissue_second_pass = True
-                return self.changeform_view(request, object_id, form_url, extra_context)
-            messages.error(request, " ".join(error.messages))
-            return HttpResponseRedirect(request.get_full_path())
-
     def save_model(self, request, obj, form, change):
         if not change:
             services.case_register(
@@ -616,7 +601,7 @@ class PersonalDataAccessResource(resources.ModelResource):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ExportMixin, admin.ModelAdmin):
+class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
     list_display = ["at", "by", "case", "record", "field", "reason"]
     list_filter = ["field"]

@@ -61,6 +61,18 @@ class SpreadsheetXLSX(base_formats.XLSX):
         return output.getvalue()
 
 
+#: The only formats any export offers: the two spreadsheets escape formulae, JSON is data.
+#: TSV, HTML, ODS and the rest of import-export's defaults are not offered.
+EXPORT_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX, base_formats.JSON]
+
+
+class SafeExportMixin(ExportMixin):
+    """Import-export's export, offering only EXPORT_FORMATS (every export admin uses this)."""
+
+    def get_export_formats(self):
+        return list(EXPORT_FORMATS)
+
+
 class ExportForm(SelectableFieldsExportForm):
     """Import-export's form, with each column offered by its translated header."""
 
@@ -68,7 +80,7 @@ class ExportForm(SelectableFieldsExportForm):
         return resource.fields[field_name].column_name
 
 
-class ColumnExportMixin(ExportMixin):
+class ColumnExportMixin(SafeExportMixin):
     """Export a list through one `ColumnResource`, to users with `export_permission`."""
 
     export_resource_class = CaseResource
@@ -80,9 +92,6 @@ class ColumnExportMixin(ExportMixin):
     def has_export_permission(self, request) -> bool:
         user = request.user
         return user.is_active and user.has_perm(self.export_permission)
-
-    def get_export_formats(self):
-        return [SpreadsheetCSV, SpreadsheetXLSX, base_formats.JSON]
 
     def get_export_resource_classes(self, request):
         return [self.export_resource_class]

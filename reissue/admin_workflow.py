@@ -7,7 +7,7 @@ FSMAdminMixin is not used: its POST path checks no transition permission.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -17,15 +17,67 @@ from .workflow import transition_label, transition_named, transition_options
 
 
 def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: by field where the form has the field."""
+    """Show a service's ValidationError on the form: by field where the form has the field.
+
+    A form may name the model field its input sets (`service_fields`, e.g. the step's
+    `card_number` sets `ss_card_number`), so the model's error lands on that input.
+    """
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
+    aliases = getattr(form, "service_fields", {})
     for field, errors in error.error_dict.items():
+        field = aliases.get(field, field)
         form.add_error(field if field in form.fields else None, errors)
 
 
-class WorkflowAdminMixin:
+def refusal_message(error: Exception) -> str | None:
+    """Return what a clerk should read for a service's refusal, or None if it is no refusal.
+
+    A bare PermissionDenied is the admin's own "403"; a service's carries a sentence.
+    """
+    if isinstance(error, WorkflowError):
+        return error.message
+    if isinstance(error, PermissionDenied):
+        return " ".join(str(arg) for arg in error.args) or None
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return None
+
+
+class ServiceRefusalAdminMixin:
+    """Turn a service's refusal on a change page into a message on the page, never a 500.
+
+    Two clerks at once: the forms of the loser passed, then its service found the case
+    finished, the claim submitted, or the row taken. The admin's transaction is rolled back;
+    the loser reads why, on the page it came from (or, once more rendered, beside the field).
+    """
+
+    def service_refused(self, request, error: Exception, *, back_url: str) -> HttpResponse:
+        """Tell the user why the service refused and send them back to `back_url`."""
+        messages.error(request, refusal_message(error))
+        return HttpResponseRedirect(back_url)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # The form's checks passed, then the save lost a race to another clerk (the same
+            # person registered, the same receipt claimed a moment ago). Their row is committed
+            # now, so one more pass shows it as a form error; should it not, say so.
+            if request.method != "POST":
+                raise
+            if not getattr(request, "_service_second_pass", False):
+                request._service_second_pass = True
+                return self.changeform_view(request, object_id, form_url, extra_context)
+            return self.service_refused(request, error, back_url=request.get_full_path())
+        except (WorkflowError, PermissionDenied) as error:
+            if request.method != "POST" or refusal_message(error) is None:
+                raise
+            return self.service_refused(request, error, back_url=request.get_full_path())
+
+
+class WorkflowAdminMixin(ServiceRefusalAdminMixin):
     step_forms: dict = {}  # transition name -> form class (takes `instance=` in __init__)
     step_services: dict = {}  # transition name -> service(instance kw, acting_user, ...)
     step_instance_argument = "case"  # the keyword under which services take the object
@@ -82,11 +134,12 @@ class WorkflowAdminMixin:
                     expected_state=request.POST.get("expected_state") or None,
                     **form.step_arguments(),
                 )
-            except WorkflowError as error:
-                messages.error(request, error.message)
-                return HttpResponseRedirect(change_url)
             except ValidationError as error:
                 add_service_errors(form, error)
+            except (WorkflowError, PermissionDenied) as error:
+                if refusal_message(error) is None:
+                    raise
+                return self.service_refused(request, error, back_url=change_url)
             else:
                 messages.success(request, _("Done: %(step)s.") % {"step": transition_label(step)})
                 return HttpResponseRedirect(change_url)

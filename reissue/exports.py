@@ -6,7 +6,8 @@ CSV (written as they are read, never held in memory) and the cells of the resour
 the XLSX and JSON downloads, so both always hold the same columns, masked the same way.
 
 Spreadsheets run a cell that starts with = + - @, a tab or a carriage return as a formula
-(CSV injection); in CSV and XLSX such text is prefixed with ' so that it stays text.
+(CSV injection), and a Chinese spreadsheet the full-width ＝ ＋ － ＠ too; in CSV and XLSX
+such text is prefixed with ' so that it stays text.
 """
 
 import csv
@@ -34,7 +35,10 @@ from .chain import chain_append
 from .id_numbers import mask_id_number
 from .models import PersonalDataAccess
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = (
+    *("=", "+", "-", "@", "\t", "\r"),
+    *("\uff1d", "\uff0b", "\uff0d", "\uff20"),  # ＝ ＋ － ＠, as a Chinese IME types them
+)
 UTF8_BOM = "\ufeff"
 CHUNK_SIZE = 2000  # rows fetched from the database at a time
 DEFAULT_IN_MEMORY_MAX_ROWS = 100_000

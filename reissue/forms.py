@@ -143,6 +143,7 @@ class ReissueSsCardForm(CaseStepForm):
     card_number = forms.CharField(label=_("New SS card number"), validators=[card_number_validator])
     issued_on = issued_on_field("ss_card_issued_on")
     field_order = ["card_number", "issued_on", "comment"]
+    service_fields = {"ss_card_number": "card_number"}  # the model's errors shown on the input
 
 
 class CancelCaseForm(CaseStepForm):

@@ -326,6 +326,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(ss_card_number=""),
                 name="case_unique_ss_card_number",
                 violation_error_message=_("This SS card number was already given to another case."),
+                violation_error_code="unique",  # Django then reports it on the field
             ),
             models.CheckConstraint(
                 condition=~Q(state__in=SS_CARD_DONE_STATES) | ~Q(ss_card_number=""),

@@ -120,6 +120,28 @@ def _apply_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str,
     return changes
 
 
+def save_within_constraints(instance: models.Model) -> None:
+    """Save a validated instance; a constraint broken meanwhile becomes full_clean()'s error.
+
+    `full_clean()` checks the constraints, but another clerk may commit the same SS card
+    number between that check and this save. The save then fails in the database; by then
+    the other row is committed, so checking again gives the clerk the same field error as
+    when the two had not crossed.
+    """
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        try:
+            instance.validate_unique()
+            instance.validate_constraints()
+        except ValidationError as error:
+            raise error from exc
+        raise ValidationError(
+            _("Someone else saved the same details at this very moment; please look again.")
+        ) from exc
+
+
 # Registration -------------------------------------------------------------------------------
 
 
@@ -285,7 +307,7 @@ def run_transition(
     source, before = locked.state, field_snapshot(locked)
     getattr(locked, name)(**arguments)
     locked.full_clean()
-    locked.save()
+    save_within_constraints(locked)
     audit_record(
         obj=locked,
         case=case,

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reissue.dates import validate_supported_date
 from reissue.permissions import offices_visible_to
 
 DEFAULT_WEEKS = 12
@@ -27,8 +28,12 @@ class DateInput(forms.DateInput):
 
 
 class DashboardForm(forms.Form):
-    date_from = forms.DateField(label=_("from"), widget=DateInput())
-    date_to = forms.DateField(label=_("to"), widget=DateInput())
+    date_from = forms.DateField(
+        label=_("from"), widget=DateInput(), validators=[validate_supported_date]
+    )
+    date_to = forms.DateField(
+        label=_("to"), widget=DateInput(), validators=[validate_supported_date]
+    )
     office = forms.ModelChoiceField(
         label=_("office"), queryset=None, required=False, empty_label=_("all my offices")
     )

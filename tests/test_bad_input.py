@@ -834,3 +834,102 @@ def test_text_tidied_once_stays_as_it_is(value, multiline, fold, upper):
     # Saving a record again must not change its text (nor write a change to the audit trail).
     tidied = normalize_text(value, multiline=multiline, fold=fold, upper=upper)
     assert normalize_text(tidied, multiline=multiline, fold=fold, upper=upper) == tidied
+
+
+# Dates outside the supported range (1984-01-01 .. 2100-12-31) ----------------------------------
+# A year-1 or year-9999 moment cannot be converted to UTC: each was an OverflowError (a 500).
+
+OUT_OF_RANGE_DAYS = ["0001-01-01", "1983-12-31", "2101-01-01", "9999-12-31"]
+RANGE_ERROR = "Give a date between 1984-01-01 and 2100-12-31."
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DAYS)
+@pytest.mark.parametrize("field", ["discovered_at", "occurred_at"])
+def test_an_incident_dated_outside_the_supported_range_is_a_form_error(
+    supervisor, office, field, day
+):
+    from incidents.models import Incident
+
+    client = logged_in(supervisor)
+    response = client.post(
+        reverse("admin:incidents_incident_add"),
+        {
+            "title": "Letters sent to the wrong addresses",
+            "description": "Twelve decision letters went to the neighbours.",
+            "discovered_at_0": TODAY.isoformat(),
+            "discovered_at_1": "08:00:00",
+            f"{field}_0": day,
+            f"{field}_1": "00:00:00",
+        },
+    )
+    errors = assert_refused_on_the_form(response, field)
+    assert RANGE_ERROR in errors[field]
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE_DAYS)
+def test_an_incident_step_dated_outside_the_supported_range_is_a_form_error(
+    supervisor, office, day
+):
+    from tests.incidents.conftest import report_incident, take_steps
+
+    incident = take_steps(
+        report_incident(user=supervisor), user=supervisor, until="record_notifications"
+    )
+    client = logged_in(supervisor)
+    before = row(incident)
+    response = client.post(
+        step_url(incident, "record_notifications"),
+        {
+            "persons_notified_at": f"{day}T08:00",
+            "notification_method": "SMS",
+            "authority_informed_at": f"{TODAY.isoformat()}T08:00",
+            "authority_name": "市网信办",
+            "expected_state": incident.state,
+        },
+    )
+    errors = assert_refused_on_the_form(response, "persons_notified_at")
+    assert RANGE_ERROR in errors["persons_notified_at"]
+    assert row(incident) == before
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"date_from": "0001-01-01", "date_to": "0001-01-02"},
+        {"date_from": "9999-12-30", "date_to": "9999-12-31"},
+        {"date_from": "2026-01-01", "date_to": "9999-12-31"},
+        {"date_from": "0001-01-01"},
+    ],
+)
+def test_a_dashboard_period_outside_the_supported_range_is_a_form_error(supervisor, period):
+    client = logged_in(supervisor)
+    for view in ("changelist", "csv", "xlsx"):
+        response = client.get(reverse(f"admin:reports_supervisordashboard_{view}"), period)
+        assert response.status_code == 200, view  # was an OverflowError
+    page = client.get(reverse("admin:reports_supervisordashboard_changelist"), period)
+    assert RANGE_ERROR in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "reported_at__gte=0001-01-01",
+        "reported_at__gte=0001-01-01+00:00:00",
+        "reported_at__lt=9999-12-31",
+        "reported_at__gte=2026-01-01&reported_at__lt=9999-12-31",
+        "reported_at__lte=0001-01-01",
+        "reported_at__date__gte=0001-01-01",
+        "reported_at__year=0",
+        "reported_at__range=0001-01-01,0001-01-02",
+        "reported_at__in=9999-12-31",
+    ],
+)
+def test_a_case_list_date_filter_outside_the_supported_range_is_refused_with_a_message(
+    clerk_client, case, query
+):
+    changelist = reverse("admin:reissue_reissuecase_changelist")
+    response = clerk_client.get(f"{changelist}?{query}")
+    assert response.status_code == 302  # Django's "invalid filter" redirect, was a 500
+    page = clerk_client.get(response.url)
+    assert page.status_code == 200 and RANGE_ERROR in page.content.decode()

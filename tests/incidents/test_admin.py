@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import services
 from incidents.models import Incident
 from tests.factories import UserFactory
 from tests.incidents.conftest import audit_of, hours_ago, report_incident, take_steps
@@ -219,3 +220,21 @@ def test_a_closed_incident_is_read_only_for_everyone(client, role, supervisor, i
         page = client.get(change_url(incident)).content.decode()
         assert 'name="title"' not in page
         assert "Stick reported to police" in page
+
+
+def test_the_audit_trail_names_only_the_cases_the_reader_may_see(
+    client, supervisor, other_supervisor, case, other_case
+):
+    incident = report_incident(user=other_supervisor, cases=[other_case])
+    services.incident_update(
+        incident=incident, acting_user=supervisor, data={}, affected_cases=[case]
+    )
+    client.force_login(supervisor)
+    page = client.get(change_url(incident)).content.decode()
+    trail = page[page.index('id="audit-trail"') :]
+    assert other_case.reference not in page
+    assert case.reference in trail
+    assert "1 case of an office you do not work with" in trail
+    client.force_login(other_supervisor)
+    theirs = client.get(change_url(incident)).content.decode()
+    assert other_case.reference in theirs[theirs.index('id="audit-trail"') :]

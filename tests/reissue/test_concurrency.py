@@ -1,10 +1,11 @@
 """Two clerks at the same moment, on PostgreSQL with two real connections (threads)."""
 
 import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from reissue import services
@@ -37,6 +38,46 @@ def run_together(*actions):
     for thread in threads:
         thread.join(timeout=30)
     return outcomes
+
+
+def _waiting_on_a_lock() -> int:
+    """Return how many other connections to this database wait for a lock now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the view is read once per txn
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def winner_then_loser(winner, loser, timeout: float = 20):
+    """Let `winner` act and hold its locks; let `loser` run into them; then commit the winner.
+
+    The order of two clerks acting at once, made certain: the loser has passed its forms'
+    checks on the data as they were, and meets the winner's change only inside its service.
+    Return (winner's outcome, loser's outcome); an exception is returned, not raised.
+    """
+    outcome = {}
+
+    def worker():
+        try:
+            outcome["loser"] = loser()
+        except Exception as error:  # recorded for the test to inspect
+            outcome["loser"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    with transaction.atomic():
+        first = winner()
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while thread.is_alive() and not _waiting_on_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert thread.is_alive(), f"the loser did not wait for the winner: {first} {outcome}"
+    thread.join(timeout=timeout)
+    return first, outcome.get("loser")
 
 
 def test_the_same_step_twice_at_once_happens_once(clerk, supervisor, office):
@@ -132,3 +173,25 @@ def test_two_clerks_registering_the_same_new_person_at_once_make_one_case(
     message = " ".join(refusals[0].messages)
     assert "just registered this person" in message or "already has an open case" in message
     assert Applicant.objects.count() == 1 and ReissueCase.objects.count() == 1
+
+
+def test_the_same_new_ss_card_number_on_two_cases_at_once_is_a_field_error(clerk, office):
+    first, second = (
+        register_case(clerk=clerk, office=office, lost_items="ss_card", presented_id_card=True)
+        for _ in range(2)
+    )
+
+    def reissue(case):
+        return lambda: services.case_reissue_ss_card(
+            case=case, acting_user=clerk, card_number="SS-RACE-1", issued_on=timezone.localdate()
+        )
+
+    won, lost = winner_then_loser(reissue(first), reissue(second))
+
+    assert isinstance(won, ReissueCase)
+    assert isinstance(lost, ValidationError), lost  # was an IntegrityError
+    assert lost.message_dict == {
+        "ss_card_number": ["This SS card number was already given to another case."]
+    }
+    assert ReissueCase.objects.get(pk=second.pk).state == "reported"
+    assert AuditEntry.objects.filter(action="reissue_ss_card").count() == 1

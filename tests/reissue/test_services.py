@@ -213,6 +213,32 @@ def test_an_ss_card_number_is_given_once(clerk, office):
     assert ReissueCase.objects.get(pk=numbers[1].pk).state == "reported"
 
 
+def test_an_ss_card_number_taken_between_the_check_and_the_save_is_a_field_error(
+    clerk, office, monkeypatch
+):
+    # As when another clerk commits the number after this step's full_clean() passed.
+    first, second = (
+        register_case(clerk=clerk, office=office, lost_items=LostItems.SS_CARD) for _ in range(2)
+    )
+    services.case_reissue_ss_card(
+        case=first, acting_user=clerk, card_number="SS-LATE-1", issued_on=TODAY()
+    )
+    checked = ReissueCase.full_clean
+    monkeypatch.setattr(
+        ReissueCase,
+        "full_clean",
+        lambda self, *args, **kwargs: checked(self, validate_constraints=False),
+    )
+    with pytest.raises(ValidationError) as refused:  # was an IntegrityError
+        services.case_reissue_ss_card(
+            case=second, acting_user=clerk, card_number="SS-LATE-1", issued_on=TODAY()
+        )
+    assert refused.value.message_dict == {
+        "ss_card_number": ["This SS card number was already given to another case."]
+    }
+    assert ReissueCase.objects.get(pk=second.pk).state == "reported"
+
+
 def test_update_records_changed_fields_with_agent_number_masked(clerk, office):
     case = register_case(clerk=clerk, office=office)
     agent_number = ApplicantFactory.build().id_number

@@ -1,0 +1,60 @@
+"""List filters shared by the clerks' lists."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
+
+from .dates import EARLIEST_DATE, LATEST_DATE, supported_date_error, validate_supported_date
+
+
+class SupportedDateFieldListFilter(admin.DateFieldListFilter):
+    """Django's date filter; a date typed into the URL outside the supported range is refused
+    with a message (a year-1 moment overflows on its way to the database).
+
+    Every lookup typed on the field (`__lte`, `__date__gte`, ...) passes through this filter,
+    not only the two its links use, so none reaches the database unchecked.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.typed_parameters = [key for key in params if key.startswith(f"{field_path}__")]
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+    def expected_parameters(self):
+        return list(dict.fromkeys([*super().expected_parameters(), *self.typed_parameters]))
+
+    def queryset(self, request, queryset):
+        for key, values in self.used_parameters.items():
+            for value in _flat(values):
+                if isinstance(value, str) and not _supported(key, value):
+                    messages.error(request, supported_date_error())
+                    raise IncorrectLookupParameters(supported_date_error())
+        return super().queryset(request, queryset)
+
+
+def _flat(values):
+    """Yield each typed value: `__in` comes split into a list, a `__range` as "from,to"."""
+    for value in values if isinstance(values, list | tuple) else [values]:
+        if isinstance(value, list | tuple):
+            yield from _flat(value)
+        elif isinstance(value, str):
+            yield from value.split(",")
+        else:
+            yield value
+
+
+def _supported(lookup: str, value: str) -> bool:
+    """Return False for a date, a moment or a year outside the supported range."""
+    if lookup.endswith("year"):
+        if not value.strip().lstrip("-").isdigit():
+            return True  # not a year at all: Django's filter refuses it as it always has
+        return EARLIEST_DATE.year <= int(value) <= LATEST_DATE.year
+    try:
+        moment = forms.DateTimeField().to_python(value)
+    except ValidationError:
+        return True  # not a date at all: Django's filter refuses it as it always has
+    try:
+        validate_supported_date(moment)
+    except ValidationError:
+        return False
+    return True
