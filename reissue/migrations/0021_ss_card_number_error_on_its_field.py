@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reissue', '0017_drop_duplicate_reference_index'),
+        ('reissue', '0020_import_upload_file_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
