@@ -465,19 +465,18 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
         ),
     }
     # The list masks the phone as exports do; the applicant's own page shows it, to call them.
-    list_display = ["name", "masked_id_number", "birth_date", "sex", "masked_phone"]
+    # Birth date and sex are never shown: they are digits the masked number hides.
+    list_display = ["name", "masked_id_number", "masked_phone"]
     search_fields = ["name"]
     search_help_text = gettext_lazy("Search by name or a complete ID number.")
     fields = [
         "name",
         "masked_id_number",
-        "birth_date",
-        "sex",
         "phone",
         "hukou_address",
         "hukou_police_station",
     ]
-    readonly_fields = ["masked_id_number", "birth_date", "sex"]
+    readonly_fields = ["masked_id_number"]
     show_full_result_count = False
 
     @admin.display(description=gettext_lazy("ID number"))

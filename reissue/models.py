@@ -381,8 +381,11 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             # Keep no details of an agent who does not act (data minimisation).
             self.agent_name, self.agent_id_number = "", ""
         if self.loss_date:
+            # Not against the stored birth date: on an edit, whoever may not see the full
+            # number could find the birth date by trying dates. Registration checks it
+            # against the number typed (forms.py, services.case_register).
             try:
-                validate_loss_date(self.loss_date, birth_date=self._applicant_birth_date())
+                validate_loss_date(self.loss_date, birth_date=None)
             except ValidationError as error:
                 errors["loss_date"] = error.error_list
         if self.agent_acts and not self.agent_name:
@@ -393,19 +396,6 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             )
         if errors:
             raise ValidationError(errors)
-
-    def _applicant_birth_date(self) -> datetime.date | None:
-        # Read without loading the applicant onto the case: services compare snapshots of the
-        # case before and after, and a relation loaded in between would look like a change.
-        if self.applicant_id is None:
-            return None
-        if self._meta.get_field("applicant").is_cached(self):
-            return self.applicant.birth_date
-        return (
-            Applicant.objects.filter(pk=self.applicant_id)
-            .values_list("birth_date", flat=True)
-            .first()
-        )
 
     # The workflow. Transitions change only this model's fields; services save and audit.
 

@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .chain import chain_append
-from .id_numbers import id_number_digest, mask_id_number, mask_phone, normalize_id_number
+from .id_numbers import (
+    birth_date_from_id_number,
+    id_number_digest,
+    mask_id_number,
+    mask_phone,
+    normalize_id_number,
+)
 from .models import (
     Applicant,
     AuditEntry,
@@ -20,6 +26,7 @@ from .models import (
     Office,
     PersonalDataAccess,
     ReissueCase,
+    validate_loss_date,
 )
 from .permissions import (
     access_case_for_action,
@@ -169,6 +176,19 @@ def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Ap
     return applicant
 
 
+def _check_loss_after_birth(loss_date: datetime.date | None, id_number: str) -> None:
+    # Only here, against the number the user typed: checked against a stored number (on an
+    # edit), the refusal would tell the birth date to someone who may not see it.
+    if loss_date is None:
+        return
+    try:
+        validate_loss_date(loss_date, birth_date=birth_date_from_id_number(id_number))
+    except ValidationError as error:
+        raise ValidationError({"loss_date": error.error_list}) from error
+    except ValueError:
+        return  # not a valid number: the applicant's own checks refuse it
+
+
 @transaction.atomic
 def case_register(
     *, case: ReissueCase, applicant_fields: Mapping[str, Any], acting_user
@@ -178,6 +198,7 @@ def case_register(
     `case` is an unsaved case with the report's fields filled in (office, what was lost, ...).
     """
     access_office_for_registration(acting_user, case.office)
+    _check_loss_after_birth(case.loss_date, applicant_fields["id_number"])
     case.applicant = _applicant_for_registration(fields=applicant_fields, acting_user=acting_user)
     case.handled_by = acting_user
     case.reported_at = timezone.now()

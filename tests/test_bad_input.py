@@ -9,7 +9,8 @@ Free text (names, addresses, receipts, reasons) is stored tidied (reissue.text):
 invisible format characters, in NFKC form, blanks tidied; control characters and bidirectional
 controls are refused, naming the character. Numbers with a pattern (ID numbers, phones, card
 numbers) are checked as typed. Dates are bounded: a loss not in the future, not before 1984
-(the first ID cards) nor the applicant's birth; a visit not in the future nor before the loss.
+(the first ID cards) nor (at registration, against the number typed) the applicant's birth; a
+visit not in the future nor before the loss.
 Each of these was once a server error or a silent acceptance found by these tests.
 """
 
@@ -376,6 +377,27 @@ def test_case_change_form_refuses_bad_details_and_changes_nothing(clerk_client, 
     response = clerk_client.post(change_url(case), case_details(case, **overrides))
     assert_refused_on_the_form(response, field)
     assert row(case) == before and row_counts() == counts
+
+
+@FUZZ
+@given(days_before_birth=st.integers(1, 5000))
+@example(days_before_birth=1)
+def test_case_change_form_never_tells_the_birth_date_by_refusing_a_loss_date(
+    clerk_client, office, clerk, days_before_birth
+):
+    # Refusing a date "before the birth date" on an edit would let a clerk, who sees the
+    # number masked, find the birth date by trying dates. Only 1984 and the future refuse.
+    birth_date = datetime.date(2001, 3, 4)
+    order = next(_receipt_numbers) % 1000  # one applicant per example
+    person = applicant_fields(id_number=compose_id_number("110101", birth_date, order))
+    case = register_case(clerk=clerk, office=office, applicant=Applicant(**person))
+    loss_date = max(birth_date - datetime.timedelta(days=days_before_birth), EARLIEST_LOSS_DATE)
+    response = clerk_client.post(
+        change_url(case), case_details(case, loss_date=loss_date.isoformat())
+    )
+    assert response.status_code == 302
+    assert b"2001-03-04" not in response.content
+    assert ReissueCase.objects.get(pk=case.pk).loss_date == loss_date
 
 
 def test_posting_the_change_form_of_a_case_finished_meanwhile_changes_nothing(
