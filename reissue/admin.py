@@ -25,6 +25,7 @@ from . import selectors, services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin
 from .admin_imports import CaseImportMixin
+from .admin_search import TOKEN_VAR, IdNumberSearchMixin
 from .admin_workflow import WorkflowAdminMixin
 from .fields import EncryptedCharField
 from .forms import (
@@ -34,7 +35,7 @@ from .forms import (
     CaseRegistrationForm,
     RevealForm,
 )
-from .id_numbers import id_number_digest, mask_id_number, mask_phone, normalize_id_number
+from .id_numbers import mask_id_number, mask_phone
 from .models import (
     WORKFLOW_SET_FIELDS,
     Applicant,
@@ -71,18 +72,6 @@ class CappedCountPaginator(Paginator):
     @property
     def count_is_capped(self) -> bool:
         return self.count > self.cap
-
-
-def id_number_search(queryset, search_term: str, lookup: str):
-    """Return the queryset narrowed to an exact ID number, or None if the term is not one.
-
-    Only exact numbers can be searched (by their keyed hash; the numbers are encrypted), so
-    hidden digits cannot be probed.
-    """
-    term = normalize_id_number(search_term)
-    if len(term) == 18 and term[:17].isdigit():
-        return queryset.filter(**{lookup: id_number_digest(term)})
-    return None
 
 
 def few_by_id(queryset, cap: int = 2000, **lookups):
@@ -206,10 +195,12 @@ class ReissueCaseAdmin(
     CaseImportMixin,
     CaseExportMixin,
     CaseCounterMixin,
+    IdNumberSearchMixin,
     RevealAdminMixin,
     WorkflowAdminMixin,
     admin.ModelAdmin,
 ):
+    id_number_lookup = "applicant__id_number_hash"
     change_form_template = "admin/reissue/reissuecase/change_form.html"
     revealable = {
         "applicant": (
@@ -309,15 +300,16 @@ class ReissueCaseAdmin(
     def get_search_results(self, request, queryset, search_term):
         """Search one column, chosen by the shape of the term, so an index answers it.
 
-        A whole ID number is matched by its hash; "DC-2026-00..." by the start of the
-        reference; anything else by the start of the applicant's name (a surname, a full name).
+        A whole ID number (searched through the search box, admin_search.py) is matched by its
+        hash; "DC-2026-00..." by the start of the reference; anything else by the start of the
+        applicant's name (a surname, a full name).
         """
+        exact = self.id_number_search_results(request, queryset, search_term)
+        if exact is not None:
+            return exact
         term = search_term.strip()
         if not term:
             return queryset, False
-        exact = id_number_search(queryset, term, "applicant__id_number_hash")
-        if exact is not None:
-            return exact, False
         if REFERENCE_START.match(term):
             return few_by_id(queryset, reference__startswith=term.upper()), False
         return few_by_id(queryset, applicant__name__startswith=term), False
@@ -373,6 +365,7 @@ class ReissueCaseAdmin(
         form = super().get_form(request, obj, change, **kwargs)
         if obj is None:
             form.base_fields["office"].queryset = offices_worked_in(request.user)
+            form.acting_user = request.user  # a class made for this request
         return form
 
     def get_changeform_initial_data(self, request):
@@ -409,7 +402,7 @@ class ReissueCaseAdmin(
         paginator = super().get_paginator(
             request, queryset, per_page, orphans, allow_empty_first_page
         )
-        if request.GET.get(SEARCH_VAR, "").strip():
+        if request.GET.get(SEARCH_VAR, "").strip() or request.GET.get(TOKEN_VAR):
             paginator.cap = self.searched_count_cap
         return paginator
 
@@ -456,7 +449,8 @@ class ReissueCaseAdmin(
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
+class ApplicantAdmin(IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin):
+    id_number_lookup = "id_number_hash"
     change_form_template = "admin/reissue/applicant/change_form.html"
     revealable = {
         "applicant": (
@@ -487,9 +481,9 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
         return scope_applicants(super().get_queryset(request), request.user)
 
     def get_search_results(self, request, queryset, search_term):
-        exact = id_number_search(queryset, search_term, "id_number_hash")
+        exact = self.id_number_search_results(request, queryset, search_term)
         if exact is not None:
-            return exact, False
+            return exact
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=gettext_lazy("phone"))

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from .chain import chain_append
 from .id_numbers import mask_id_number
-from .models import PersonalDataAccess
+from .models import AccessKind, PersonalDataAccess
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 UTF8_BOM = "\ufeff"
@@ -317,6 +317,7 @@ def export_record_full_numbers(
     }
     return chain_append(
         PersonalDataAccess(
+            kind=AccessKind.EXPORT,
             actor=acting_user,
             content_type=ContentType.objects.get_for_model(model),
             object_id=0,

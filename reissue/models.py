@@ -637,10 +637,20 @@ class AuditEntry(ChainedRecord):
         return str(choices.get(value, value))
 
 
+class AccessKind(models.TextChoices):
+    REVEAL = "reveal", _("full number seen")
+    SEARCH = "search", _("search by ID number")
+    EXPORT = "export", _("export with full numbers")
+
+
 class PersonalDataAccess(ChainedRecord):
-    """One look at a full ID number: who, when, which record and why. Never changed."""
+    """One look at personal data: a full number seen, a search by ID number or an export with
+    full numbers; who, when, which record and why. Never changed."""
 
     CHAIN = "access"
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=AccessKind.choices, default=AccessKind.REVEAL
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -648,8 +658,9 @@ class PersonalDataAccess(ChainedRecord):
         verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.PositiveBigIntegerField()
+    # Empty for a search: it names a number, not a record.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
     case = models.ForeignKey(
         ReissueCase,
         on_delete=models.PROTECT,
@@ -666,7 +677,11 @@ class PersonalDataAccess(ChainedRecord):
         verbose_name_plural = _("personal data accesses")
         ordering = ["-at", "-id"]
         default_permissions = ("view",)
-        indexes = [models.Index(fields=["content_type", "object_id"], name="access_object_idx")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="access_object_idx"),
+            # A user's searches in the last minutes: the search limit counts them.
+            models.Index(fields=["actor", "kind", "at"], name="access_actor_kind_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.field} {self.at:%Y-%m-%d %H:%M}"
@@ -680,7 +695,7 @@ class PersonalDataAccess(ChainedRecord):
         raise ValidationError(_("Access records cannot be deleted."))
 
     def chained_content(self) -> dict:
-        return {
+        content = {
             "actor": self.actor_id,
             "at": self.at.isoformat(),
             "content_type": self.content_type_id,
@@ -689,6 +704,11 @@ class PersonalDataAccess(ChainedRecord):
             "field": self.field,
             "reason": self.reason,
         }
+        # Records written before kinds existed hash without one: their field told it.
+        implied = AccessKind.EXPORT if self.field == "export" else AccessKind.REVEAL
+        if self.kind != implied:
+            content["kind"] = self.kind
+        return content
 
 
 class ImportUpload(models.Model):

@@ -143,6 +143,10 @@ SERVICE_DEADLINE_WORKING_DAYS = int(os.environ.get("SERVICE_DEADLINE_WORKING_DAY
 # XLSX and JSON exports are built in memory: above this many rows, the user is sent to CSV.
 EXPORT_IN_MEMORY_MAX_ROWS = int(os.environ.get("EXPORT_IN_MEMORY_MAX_ROWS", "100000"))
 
+# Searches by a whole ID number a user may make per window (seconds); each is in the access log.
+ID_NUMBER_SEARCH_LIMIT = int(os.environ.get("ID_NUMBER_SEARCH_LIMIT", "30"))
+ID_NUMBER_SEARCH_WINDOW = int(os.environ.get("ID_NUMBER_SEARCH_WINDOW", "600"))
+
 # Counter computers are shared: a session ends after 30 idle minutes.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
