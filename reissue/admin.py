@@ -531,27 +531,32 @@ class PersonalDataAccessResource(resources.ModelResource):
     actor = fields.Field(attribute="actor__username", column_name=gettext_lazy("by"))
     case = fields.Field(attribute="case__reference", column_name=gettext_lazy("case"))
     record = fields.Field(column_name=gettext_lazy("record"))
+    kind = fields.Field(attribute="get_kind_display", column_name=gettext_lazy("kind"))
 
     class Meta:
         model = PersonalDataAccess
-        fields = ["sequence", "at", "actor", "case", "record", "field", "reason"]
+        fields = ["sequence", "at", "kind", "actor", "case", "record", "field", "reason"]
         export_order = fields
 
     def dehydrate_record(self, access):
+        if access.content_type is None:
+            return ""  # a search names a number, not a record
         return f"{access.content_type.model} #{access.object_id}"
 
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(ExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
-    list_display = ["at", "actor", "case", "record", "field", "reason"]
-    list_filter = ["field"]
+    list_display = ["at", "kind", "actor", "case", "record", "field", "reason"]
+    list_filter = ["kind", "field"]
     search_fields = ["case__reference", "actor__username", "reason"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False
 
     @admin.display(description=gettext_lazy("record"))
     def record(self, obj):
+        if obj.content_type is None:
+            return "-"
         return f"{obj.content_type.name} #{obj.object_id}"
 
     def get_queryset(self, request):
