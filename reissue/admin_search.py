@@ -8,6 +8,7 @@ stays out of the browser's history on a shared counter computer and out of the s
 and a number typed into a URL by hand (`?q=`) is not searched at all.
 """
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -26,7 +27,15 @@ from .id_numbers import compact_id_number, id_number_digest, looks_like_id_numbe
 TOKEN_VAR = "qt"
 SESSION_KEY = "reissue_id_number_searches"
 TOKEN_LIFETIME = 600  # seconds
+ID_DIGITS = re.compile(r"[0-9]{8}")
+MAX_TERM_LENGTH = 100  # longer than any name, reference or number
 NOT_SEARCHED = {"csrfmiddlewaretoken", SEARCH_VAR, TOKEN_VAR}
+
+
+def holds_id_digits(term: str) -> bool:
+    """Return whether `term` holds 8 digits in a row: a number, or much of one (the region and
+    a birth date), that must not go into a URL. A reference has at most 6 (DC-2026-000042)."""
+    return ID_DIGITS.search(compact_id_number(term)) is not None
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,10 @@ class IdNumberSearchMixin:
             if key not in NOT_SEARCHED:
                 kept.setlist(key, values)
         term = request.POST.get(SEARCH_VAR, "").strip()
-        if looks_like_id_number(term):
+        refusal = self._refused_term(term)
+        if refusal is not None:
+            messages.error(request, refusal)
+        elif looks_like_id_number(term):
             number = compact_id_number(term)
             try:
                 services.id_number_search_record(
@@ -112,8 +124,8 @@ class IdNumberSearchMixin:
                     id_number=number,
                     where=str(self.opts.verbose_name_plural),
                 )
-            except services.SearchLimitReached as refusal:
-                messages.error(request, refusal.message)
+            except services.SearchLimitReached as limit:
+                messages.error(request, limit.message)
             else:
                 kept[TOKEN_VAR] = remember_search(request.session, number)
         elif term:
@@ -130,8 +142,15 @@ class IdNumberSearchMixin:
             return self._to_changelist(kept)
         return super().changelist_view(request, extra_context)
 
+    def _refused_term(self, term: str) -> str | None:
+        if len(term) > MAX_TERM_LENGTH:
+            return _("Type at most %(count)d characters to search.") % {"count": MAX_TERM_LENGTH}
+        if holds_id_digits(term) and not looks_like_id_number(term):
+            return _("An ID number is searched whole: type all 18 characters.")
+        return None
+
     def _refused_search(self, request) -> str | None:
-        if looks_like_id_number(request.GET.get(SEARCH_VAR, "")):
+        if holds_id_digits(request.GET.get(SEARCH_VAR, "")):
             return _("Search by ID number with the search box.")
         if request.GET.get(TOKEN_VAR) and searched_number(request) is None:
             return _("This search by ID number has expired; search again.")

@@ -1,6 +1,7 @@
 """Resident ID numbers (GB 11643-1999): validation, derived facts and masking."""
 
 import datetime
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -105,12 +106,19 @@ def mask_id_number(value: str) -> str:
 def looks_like_id_number(value: str) -> bool:
     """Return whether `value` (blanks inside ignored) has the shape of a whole ID number."""
     number = compact_id_number(value)
-    return len(number) == ID_NUMBER_LENGTH and number[:17].isdigit() and number[:17].isascii()
+    return (
+        len(number) == ID_NUMBER_LENGTH
+        and number[:17].isascii()
+        and number[:17].isdigit()
+        and number[17] in "0123456789X"
+    )
 
 
 def compact_id_number(value: str) -> str:
-    """Return the number as typed with blanks inside removed ("110105 19491231 002X")."""
-    return "".join(normalize_id_number(value).split())
+    """Return a number as someone may type it into a search: blanks inside removed, any
+    script's digits (full-width ones from a Chinese input method) as ASCII digits."""
+    text = "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
 
 def mask_phone(value: str) -> str:

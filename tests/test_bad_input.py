@@ -16,9 +16,10 @@ Each of these was once a server error or a silent acceptance found by these test
 
 import datetime
 import itertools
+import re
 import unicodedata
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from django.core.validators import MinValueValidator
@@ -326,6 +327,50 @@ def test_registration_refuses_a_loss_date_before_the_applicant_was_born(
     errors = assert_refused_on_the_form(response, "loss_date")
     assert "2001-03-04" in " ".join(errors["loss_date"])
     assert row_counts() == before
+
+
+# The lists' search box -------------------------------------------------------------------------
+
+ID_RUN = re.compile(r"\d{17}[\dXx]")
+
+
+def id_number_terms(number: str) -> st.SearchStrategy[str]:
+    """The number as people type it (blanks, lower-case x, full-width) and near misses."""
+    return st.one_of(
+        st.just(number),
+        st.just(f"{number[:6]} {number[6:14]} {number[14:]}"),
+        st.just(f"\t{number.lower()}  "),
+        st.just(bad.fullwidth(number)),
+        st.integers(1, 17).map(lambda n: number[:n]),  # a partial number
+        st.integers(1, 17).map(lambda n: number[-n:]),
+        bad.bad_id_numbers(number),
+        st.text(max_size=300),
+    )
+
+
+@FUZZ
+@given(data=st.data())
+@example(data=None)
+def test_the_search_box_answers_any_term_without_an_error_and_no_url_holds_a_number(
+    clerk_client, case, data
+):
+    number = case.applicant.id_number
+    term = number[:10] if data is None else data.draw(id_number_terms(number))
+    for admin_name in ("reissue_reissuecase", "reissue_applicant"):
+        redirect = clerk_client.post(reverse(f"admin:{admin_name}_search"), {"q": term})
+        assert redirect.status_code == 302
+        location = redirect["Location"]
+        assert not ID_RUN.search(unquote(location)), location
+        page = clerk_client.get(location, follow=True)
+        assert page.status_code == 200
+        found = case.applicant.name in page.content.decode()
+        typed = unicodedata.normalize("NFKC", "".join(term.split())).upper()
+        if typed == number:
+            assert "qt=" in location and found
+        elif re.search(r"[0-9]{8}", typed):  # much of a number: refused, not put in the URL
+            assert "q=" not in location and "qt=" not in location
+        elif typed[:6].isdigit():
+            assert not found  # digits never find a number by its start or its end
 
 
 # The case's change form ------------------------------------------------------------------------

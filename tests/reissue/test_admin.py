@@ -51,8 +51,9 @@ def test_search_by_exact_id_number_finds_the_case_but_shows_it_masked(client, cl
     assert case.reference in page
     assert f'<td class="field-masked_id_number">{masked}</td>' in page
     assert number not in page
-    _redirect, partial = search(client, "reissue_reissuecase", number[:10])
-    assert case.reference not in partial.content.decode()
+    redirect, partial = search(client, "reissue_reissuecase", number[:10])
+    assert "q=" not in redirect["Location"]  # not searched, and not kept in the URL
+    assert "An ID number is searched whole" in partial.content.decode()
 
 
 def test_change_page_shows_available_steps_and_reasons_for_blocked_ones(client, clerk, office):

@@ -80,8 +80,19 @@ def test_a_name_or_a_partial_number_is_searched_as_before_and_not_logged(clerk_c
         redirect["Location"].endswith(f"?q={case.applicant.name}") or "q=" in redirect["Location"]
     )
     assert case.reference in page.content.decode()
-    _redirect, partial = search(clerk_client, CASES, case.applicant.id_number[:17])
+    _redirect, partial = search(clerk_client, CASES, case.applicant.id_number[:6])
     assert case.reference not in partial.content.decode()
+    assert searches() == []
+
+
+def test_much_of_a_number_is_neither_searched_nor_put_in_the_url(clerk_client, case):
+    number = case.applicant.id_number
+    for term in (number[:17], number[:14], number[6:14], number + "0"):
+        redirect, page = search(clerk_client, CASES, term)
+        assert redirect["Location"] == CHANGELIST
+        assert "An ID number is searched whole: type all 18 characters." in page.content.decode()
+    response = clerk_client.get(CHANGELIST, {"q": number[:14]})
+    assert response.status_code == 302 and response["Location"] == CHANGELIST
     assert searches() == []
 
 
