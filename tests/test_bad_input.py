@@ -263,6 +263,26 @@ def test_registration_of_a_known_id_number_under_another_name_is_a_form_error(
     assert row_counts() == before
 
 
+@pytest.mark.parametrize("name", ["王五", "别人"])
+def test_registering_another_offices_applicant_tells_neither_name_nor_case(
+    clerk_client, office, other_clerk, other_office, name
+):
+    theirs = register_case(
+        clerk=other_clerk, office=other_office, applicant=Applicant(**applicant_fields(name="王五"))
+    )
+    before = row_counts()
+    data = registration(office, id_number=theirs.applicant.id_number, name=name)
+    response = clerk_client.post(ADD_CASE, data)
+    errors = assert_refused_on_the_form(response, "id_number")
+    assert errors["id_number"] == [
+        "This ID number cannot be registered here. Ask your supervisor, who can clear it with "
+        "the other offices."
+    ]
+    page = response.content.decode()
+    assert "another name" not in page and "open case" not in page
+    assert row_counts() == before
+
+
 def test_registration_of_a_known_id_number_under_its_name_typed_wide_is_accepted(
     clerk_client, office, known_applicant
 ):

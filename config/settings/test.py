@@ -15,3 +15,6 @@ AUTHENTICATION_BACKENDS = [
 
 # The backup tests make a throwaway key for this address in a temporary GNUPGHOME.
 DBBACKUP_GPG_RECIPIENT = "backup-test@reissue-desk.invalid"
+
+# A fuzzed form registers many people within one test; the limit's own tests set it low.
+ID_NUMBER_SEARCH_LIMIT = 1000
