@@ -76,9 +76,7 @@ def test_the_list_keeps_its_filters_and_the_token_through_pages_and_exports(cler
 
 def test_a_name_or_a_partial_number_is_searched_as_before_and_not_logged(clerk_client, case):
     redirect, page = search(clerk_client, CASES, case.applicant.name)
-    assert (
-        redirect["Location"].endswith(f"?q={case.applicant.name}") or "q=" in redirect["Location"]
-    )
+    assert "q=" in redirect["Location"] and "qt=" not in redirect["Location"]
     assert case.reference in page.content.decode()
     _redirect, partial = search(clerk_client, CASES, case.applicant.id_number[:6])
     assert case.reference not in partial.content.decode()

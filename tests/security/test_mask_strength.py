@@ -194,6 +194,8 @@ def _pages(case) -> list[str]:
         reverse("admin:reissue_reissuecase_changelist"),
         reverse("admin:reissue_reissuecase_change", args=[case.pk]),
         reverse("admin:reissue_reissuecase_slip", args=[case.pk]),
+        reverse("admin:reissue_reissuecase_history", args=[case.pk]),
+        reverse("admin:reissue_applicant_history", args=[applicant.pk]),
         reverse("admin:reissue_applicant_changelist"),
         reverse("admin:reissue_applicant_change", args=[applicant.pk]),
         reverse("admin:reissue_auditentry_changelist"),
