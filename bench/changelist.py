@@ -135,7 +135,10 @@ def main() -> None:
         # Searches matching 100 or more cases at 1,000 cases too, so both sizes show a full page.
         "changelist, search name": f"{changelist}?q={quote('申请人')}",
         "changelist, search reference": f"{changelist}?q=BN-2026-00001",
-        "changelist, search ID number": f"{changelist}?q={case.applicant.id_number}",
+        # The search box POSTs the number once; the list then opens by its token.
+        "changelist, search ID number": client.post(
+            f"{changelist}search/", {"q": case.applicant.id_number}
+        )["Location"],
         "changelist, state + search": f"{changelist}?{reported}&q={quote('申请人')}",
         # Matches reported long ago, deep in the newest-first index (the seed numbers names and
         # references in report order). Not the same page at 1,000 cases: the worst cases.

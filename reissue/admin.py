@@ -27,6 +27,7 @@ from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilt
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
 from .admin_filters import SupportedDateFieldListFilter
 from .admin_imports import CaseImportMixin
+from .admin_search import TOKEN_VAR, IdNumberSearchMixin
 from .admin_workflow import WorkflowAdminMixin
 from .fields import EncryptedCharField
 from .forms import (
@@ -36,7 +37,7 @@ from .forms import (
     CaseRegistrationForm,
     RevealForm,
 )
-from .id_numbers import id_number_digest, mask_id_number, mask_phone, normalize_id_number
+from .id_numbers import mask_id_number, mask_phone
 from .models import (
     WORKFLOW_SET_FIELDS,
     Applicant,
@@ -73,18 +74,6 @@ class CappedCountPaginator(Paginator):
     @property
     def count_is_capped(self) -> bool:
         return self.count > self.cap
-
-
-def id_number_search(queryset, search_term: str, lookup: str):
-    """Return the queryset narrowed to an exact ID number, or None if the term is not one.
-
-    Only exact numbers can be searched (by their keyed hash; the numbers are encrypted), so
-    hidden digits cannot be probed.
-    """
-    term = normalize_id_number(search_term)
-    if len(term) == 18 and term[:17].isdigit():
-        return queryset.filter(**{lookup: id_number_digest(term)})
-    return None
 
 
 def few_by_id(queryset, cap: int = 2000, **lookups):
@@ -269,10 +258,12 @@ class ReissueCaseAdmin(
     CaseImportMixin,
     CaseExportMixin,
     CaseCounterMixin,
+    IdNumberSearchMixin,
     RevealAdminMixin,
     WorkflowAdminMixin,
     admin.ModelAdmin,
 ):
+    id_number_lookup = "applicant__id_number_hash"
     change_form_template = "admin/reissue/reissuecase/change_form.html"
     revealable = {
         "applicant": (
@@ -372,15 +363,16 @@ class ReissueCaseAdmin(
     def get_search_results(self, request, queryset, search_term):
         """Search one column, chosen by the shape of the term, so an index answers it.
 
-        A whole ID number is matched by its hash; "DC-2026-00..." by the start of the
-        reference; anything else by the start of the applicant's name (a surname, a full name).
+        A whole ID number (searched through the search box, admin_search.py) is matched by its
+        hash; "DC-2026-00..." by the start of the reference; anything else by the start of the
+        applicant's name (a surname, a full name).
         """
+        exact = self.id_number_search_results(request, queryset, search_term)
+        if exact is not None:
+            return exact
         term = search_term.strip()
         if not term:
             return queryset, False
-        exact = id_number_search(queryset, term, "applicant__id_number_hash")
-        if exact is not None:
-            return exact, False
         if REFERENCE_START.match(term):
             return few_by_id(queryset, reference__startswith=term.upper()), False
         return few_by_id(queryset, applicant__name__startswith=term), False
@@ -436,6 +428,7 @@ class ReissueCaseAdmin(
         form = super().get_form(request, obj, change, **kwargs)
         if obj is None:
             form.base_fields["office"].queryset = offices_worked_in(request.user)
+            form.acting_user = request.user  # a class made for this request
         return form
 
     def get_changeform_initial_data(self, request):
@@ -472,7 +465,7 @@ class ReissueCaseAdmin(
         paginator = super().get_paginator(
             request, queryset, per_page, orphans, allow_empty_first_page
         )
-        if request.GET.get(SEARCH_VAR, "").strip():
+        if request.GET.get(SEARCH_VAR, "").strip() or request.GET.get(TOKEN_VAR):
             paginator.cap = self.searched_count_cap
         return paginator
 
@@ -504,7 +497,8 @@ class ReissueCaseAdmin(
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
+class ApplicantAdmin(IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin):
+    id_number_lookup = "id_number_hash"
     change_form_template = "admin/reissue/applicant/change_form.html"
     revealable = {
         "applicant": (
@@ -513,19 +507,18 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
         ),
     }
     # The list masks the phone as exports do; the applicant's own page shows it, to call them.
-    list_display = ["name", "masked_id_number", "birth_date", "sex", "masked_phone"]
+    # Birth date and sex are never shown: they are digits the masked number hides.
+    list_display = ["name", "masked_id_number", "masked_phone"]
     search_fields = ["name"]
     search_help_text = gettext_lazy("Search by name or a complete ID number.")
     fields = [
         "name",
         "masked_id_number",
-        "birth_date",
-        "sex",
         "phone",
         "hukou_address",
         "hukou_police_station",
     ]
-    readonly_fields = ["masked_id_number", "birth_date", "sex"]
+    readonly_fields = ["masked_id_number"]
     show_full_result_count = False
 
     @admin.display(description=gettext_lazy("ID number"))
@@ -536,9 +529,9 @@ class ApplicantAdmin(RevealAdminMixin, admin.ModelAdmin):
         return scope_applicants(super().get_queryset(request), request.user)
 
     def get_search_results(self, request, queryset, search_term):
-        exact = id_number_search(queryset, search_term, "id_number_hash")
+        exact = self.id_number_search_results(request, queryset, search_term)
         if exact is not None:
-            return exact, False
+            return exact
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=gettext_lazy("phone"))
@@ -590,21 +583,24 @@ class PersonalDataAccessResource(resources.ModelResource):
     actor = fields.Field(attribute="actor_name", column_name=gettext_lazy("by"))
     case = fields.Field(attribute="case__reference", column_name=gettext_lazy("case"))
     record = fields.Field(column_name=gettext_lazy("record"))
+    kind = fields.Field(attribute="get_kind_display", column_name=gettext_lazy("kind"))
 
     class Meta:
         model = PersonalDataAccess
-        fields = ["sequence", "at", "actor", "case", "record", "field", "reason"]
+        fields = ["sequence", "at", "kind", "actor", "case", "record", "field", "reason"]
         export_order = fields
 
     def dehydrate_record(self, access):
+        if access.content_type is None:
+            return ""  # a search names a number, not a record
         return f"{access.content_type.model} #{access.object_id}"
 
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
-    list_display = ["at", "by", "case", "record", "field", "reason"]
-    list_filter = ["field"]
+    list_display = ["at", "kind", "by", "case", "record", "field", "reason"]
+    list_filter = ["kind", "field"]
     search_fields = ["case__reference", "actor__username", "reason"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False
@@ -615,6 +611,8 @@ class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("record"))
     def record(self, obj):
+        if obj.content_type is None:
+            return "-"
         return f"{obj.content_type.name} #{obj.object_id}"
 
     def get_queryset(self, request):

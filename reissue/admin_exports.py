@@ -18,6 +18,7 @@ from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 from import_export.signals import post_export
 
+from .admin_search import searched_params
 from .exports import csv_response, describe_filters, escape_formula, export_record_full_numbers
 from .exports import in_memory_max_rows as default_in_memory_max_rows
 from .resources import AuditEntryResource, CaseResource
@@ -129,7 +130,7 @@ class ColumnExportMixin(SafeExportMixin):
                 model=self.model,
                 count=queryset.count(),
                 file_format=file_format.get_title().upper(),
-                filters=describe_filters(request.GET),
+                filters=describe_filters(searched_params(request)),
             )
         return response
 

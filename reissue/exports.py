@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from .chain import chain_append
 from .id_numbers import mask_id_number
-from .models import PersonalDataAccess
+from .models import AccessKind, PersonalDataAccess
 
 FORMULA_TRIGGERS = (
     *("=", "+", "-", "@", "\t", "\r"),
@@ -321,6 +321,7 @@ def export_record_full_numbers(
     }
     return chain_append(
         PersonalDataAccess(
+            kind=AccessKind.EXPORT,
             actor=acting_user,
             content_type=ContentType.objects.get_for_model(model),
             object_id=0,

@@ -6,15 +6,15 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .id_numbers import (
     birth_date_from_id_number,
-    id_number_digest,
     id_number_warnings,
     mask_id_number,
     normalize_id_number,
     validate_id_number,
 )
-from .models import OPEN_STATES, Applicant, ReissueCase, phone_validator, validate_loss_date
+from .models import Applicant, ReissueCase, phone_validator, validate_loss_date
 from .text import PlainTextField
 
 card_number_validator = RegexValidator(
@@ -25,7 +25,12 @@ APPLICANT_FIELDS = ["name", "id_number", "phone", "hukou_address", "hukou_police
 
 
 class CaseRegistrationForm(forms.ModelForm):
-    """The report of a loss: who the applicant is, what was lost, and what they brought."""
+    """The report of a loss: who the applicant is, what was lost, and what they brought.
+
+    `acting_user` (set by the admin) is who registers: the number's checks are theirs.
+    """
+
+    acting_user = None
 
     name = Applicant._meta.get_field("name").formfield()
     # A plain form field: the model's validators do not run on a field of another model.
@@ -65,20 +70,19 @@ class CaseRegistrationForm(forms.ModelForm):
         return cleaned
 
     def _check_against_known_applicant(self, id_number: str, name: str | None) -> None:
-        digest = id_number_digest(id_number)
-        if ReissueCase.objects.filter(
-            applicant__id_number_hash=digest, state__in=OPEN_STATES
-        ).exists():
-            self.add_error(
-                "id_number",
-                _("This applicant already has an open case; continue that case instead."),
+        # Looking a number up is a search by it: counted and logged like the lists' searches.
+        try:
+            services.id_number_search_record(
+                acting_user=self.acting_user, id_number=id_number, where=_("registration")
             )
-        known = Applicant.objects.filter(id_number_hash=digest).first()
-        if known is not None and name:
-            try:
-                known.validate_name(name)
-            except forms.ValidationError as error:
-                self.add_error(None, error)
+        except services.SearchLimitReached as refusal:
+            self.add_error("id_number", refusal.message)
+            return
+        refusals = services.registration_refusals(
+            id_number=id_number, name=name, acting_user=self.acting_user
+        )
+        for field, message in refusals.items():
+            self.add_error(field, message)
 
     def _check_loss_after_birth(self, loss_date, birth_date) -> None:
         # The model checks the other bounds of the date (it does not know the applicant yet).

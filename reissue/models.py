@@ -391,8 +391,11 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             # Keep no details of an agent who does not act (data minimisation).
             self.agent_name, self.agent_id_number = "", ""
         if self.loss_date:
+            # Not against the stored birth date: on an edit, whoever may not see the full
+            # number could find the birth date by trying dates. Registration checks it
+            # against the number typed (forms.py, services.case_register).
             try:
-                validate_loss_date(self.loss_date, birth_date=self._applicant_birth_date())
+                validate_loss_date(self.loss_date, birth_date=None)
             except ValidationError as error:
                 errors["loss_date"] = error.error_list
         if self.agent_acts and not self.agent_name:
@@ -403,19 +406,6 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             )
         if errors:
             raise ValidationError(errors)
-
-    def _applicant_birth_date(self) -> datetime.date | None:
-        # Read without loading the applicant onto the case: services compare snapshots of the
-        # case before and after, and a relation loaded in between would look like a change.
-        if self.applicant_id is None:
-            return None
-        if self._meta.get_field("applicant").is_cached(self):
-            return self.applicant.birth_date
-        return (
-            Applicant.objects.filter(pk=self.applicant_id)
-            .values_list("birth_date", flat=True)
-            .first()
-        )
 
     # The workflow. Transitions change only this model's fields; services save and audit.
 
@@ -671,10 +661,20 @@ class AuditEntry(ChainedRecord):
         return str(choices.get(value, value))
 
 
+class AccessKind(models.TextChoices):
+    REVEAL = "reveal", _("full number seen")
+    SEARCH = "search", _("search by ID number")
+    EXPORT = "export", _("export with full numbers")
+
+
 class PersonalDataAccess(ChainedRecord):
-    """One look at a full ID number: who, when, which record and why. Never changed."""
+    """One look at personal data: a full number seen, a search by ID number or an export with
+    full numbers; who, when, which record and why. Never changed."""
 
     CHAIN = "access"
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=AccessKind.choices, default=AccessKind.REVEAL
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -683,8 +683,9 @@ class PersonalDataAccess(ChainedRecord):
     )
     actor_name = models.CharField(_("user name then"), max_length=150, blank=True, editable=False)
     at = models.DateTimeField(_("at"), default=timezone.now)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.PositiveBigIntegerField()
+    # Empty for a search: it names a number, not a record.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
     case = models.ForeignKey(
         ReissueCase,
         on_delete=models.PROTECT,
@@ -701,7 +702,11 @@ class PersonalDataAccess(ChainedRecord):
         verbose_name_plural = _("personal data accesses")
         ordering = ["-at", "-id"]
         default_permissions = ("view",)
-        indexes = [models.Index(fields=["content_type", "object_id"], name="access_object_idx")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="access_object_idx"),
+            # A user's searches in the last minutes: the search limit counts them.
+            models.Index(fields=["actor", "kind", "at"], name="access_actor_kind_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.field} {self.at:%Y-%m-%d %H:%M}"
@@ -727,7 +732,7 @@ class PersonalDataAccess(ChainedRecord):
 def access_content(access) -> dict:
     """Return what an access record's hash covers (also used by the migration that re-chained
     the records when the actor's name joined the hash)."""
-    return {
+    content = {
         "actor": access.actor_id,
         "actor_name": access.actor_name,
         "at": access.at.isoformat(),
@@ -737,6 +742,13 @@ def access_content(access) -> dict:
         "field": access.field,
         "reason": access.reason,
     }
+    # Records written before kinds existed (and the migrations before 0022, whose model has
+    # no kind) hash without one: their field told it. Any other kind is hashed.
+    kind = getattr(access, "kind", "")
+    implied = AccessKind.EXPORT if access.field == "export" else AccessKind.REVEAL
+    if kind and kind != implied:
+        content["kind"] = kind
+    return content
 
 
 def fill_actor_name(record) -> None:

@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -11,15 +12,24 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .chain import chain_append
-from .id_numbers import id_number_digest, mask_id_number, mask_phone, normalize_id_number
+from .chain import chain_append, lock_chain_head
+from .id_numbers import (
+    birth_date_from_id_number,
+    id_number_digest,
+    mask_id_number,
+    mask_phone,
+    normalize_id_number,
+)
 from .models import (
+    OPEN_STATES,
+    AccessKind,
     Applicant,
     AuditEntry,
     CaseSequence,
     Office,
     PersonalDataAccess,
     ReissueCase,
+    validate_loss_date,
 )
 from .permissions import (
     access_case_for_action,
@@ -28,12 +38,20 @@ from .permissions import (
     scope_applicants,
     scope_cases,
 )
-from .text import required_text
+from .text import normalize_text, required_text
 from .workflow import blocking_reasons, transition_label, transition_named
 
 # Fields whose values the audit trail keeps masked: the trail is read by more people than
 # may see a full ID number.
 MASKED_IN_AUDIT = {"id_number", "agent_id_number"}
+
+
+class SearchLimitReached(Exception):
+    """The user made as many searches by ID number as the window allows; the message says so."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class WorkflowError(Exception):
@@ -161,6 +179,37 @@ def _next_reference(office: Office) -> str:
     return format_case_reference(office.code, year, sequence.last_number)
 
 
+def registration_refusals(*, id_number: str, name: str | None, acting_user) -> dict:
+    """Return {field: message} of what refuses registering this number now.
+
+    Precise about what the user may know (an open case, an applicant of their own offices);
+    about another office's applicant one answer whatever the reason, so that the number's
+    existence elsewhere, the name it is registered under or its open case there do not leak.
+    """
+    known = Applicant.objects.filter(id_number_hash=id_number_digest(id_number)).first()
+    if known is None:
+        return {}
+    open_cases = ReissueCase.objects.filter(applicant=known, state__in=OPEN_STATES)
+    other_name = bool(name) and normalize_text(known.name) != normalize_text(name)
+    known_here = scope_applicants(Applicant.objects.filter(pk=known.pk), acting_user).exists()
+    open_here = scope_cases(open_cases, acting_user).exists()
+    if (other_name and not known_here) or (not open_here and open_cases.exists()):
+        return {
+            "id_number": _(
+                "This ID number cannot be registered here. Ask your supervisor, who can "
+                "clear it with the other offices."
+            )
+        }
+    refusals = {}
+    if open_here:
+        refusals["id_number"] = _(
+            "This applicant already has an open case; continue that case instead."
+        )
+    if other_name:
+        refusals["name"] = _("This ID number is registered under another name. Check the card.")
+    return refusals
+
+
 def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Applicant:
     """Return the applicant with this ID number: created, or with contact details updated."""
     id_number = normalize_id_number(fields["id_number"])
@@ -191,6 +240,19 @@ def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Ap
     return applicant
 
 
+def _check_loss_after_birth(loss_date: datetime.date | None, id_number: str) -> None:
+    # Only here, against the number the user typed: checked against a stored number (on an
+    # edit), the refusal would tell the birth date to someone who may not see it.
+    if loss_date is None:
+        return
+    try:
+        validate_loss_date(loss_date, birth_date=birth_date_from_id_number(id_number))
+    except ValidationError as error:
+        raise ValidationError({"loss_date": error.error_list}) from error
+    except ValueError:
+        return  # not a valid number: the applicant's own checks refuse it
+
+
 @transaction.atomic
 def case_register(
     *, case: ReissueCase, applicant_fields: Mapping[str, Any], acting_user
@@ -200,6 +262,14 @@ def case_register(
     `case` is an unsaved case with the report's fields filled in (office, what was lost, ...).
     """
     access_office_for_registration(acting_user, case.office)
+    refusals = registration_refusals(
+        id_number=applicant_fields["id_number"],
+        name=applicant_fields["name"],
+        acting_user=acting_user,
+    )
+    if refusals:
+        raise ValidationError({field: [message] for field, message in refusals.items()})
+    _check_loss_after_birth(case.loss_date, applicant_fields["id_number"])
     case.applicant = _applicant_for_registration(fields=applicant_fields, acting_user=acting_user)
     case.handled_by = acting_user
     case.reported_at = timezone.now()
@@ -427,6 +497,7 @@ def personal_data_reveal(
         raise Http404(_("Not found."))
     chain_append(
         PersonalDataAccess(
+            kind=AccessKind.REVEAL,
             actor=acting_user,
             content_type=ContentType.objects.get_for_model(type(record)),
             object_id=record.pk,
@@ -436,3 +507,37 @@ def personal_data_reveal(
         )
     )
     return getattr(record, field)
+
+
+@transaction.atomic
+def id_number_search_record(*, acting_user, id_number: str, where: str) -> PersonalDataAccess:
+    """Log a search by a whole ID number in the access log, within the user's search budget.
+
+    Raise SearchLimitReached, logging nothing, once the user made ID_NUMBER_SEARCH_LIMIT
+    searches in the last ID_NUMBER_SEARCH_WINDOW seconds: guessing a hidden number one try
+    at a time then takes days, in plain sight. The budget is counted from the log itself, so
+    it holds across app servers; the chain's lock makes the count and the append one step.
+    """
+    lock_chain_head(PersonalDataAccess.CHAIN)
+    limit, window = settings.ID_NUMBER_SEARCH_LIMIT, settings.ID_NUMBER_SEARCH_WINDOW
+    since = timezone.now() - datetime.timedelta(seconds=window)
+    made = PersonalDataAccess.objects.filter(
+        actor=acting_user, kind=AccessKind.SEARCH, at__gte=since
+    ).count()
+    if made >= limit:
+        raise SearchLimitReached(
+            _(
+                "You have searched by ID number %(limit)d times in the last %(minutes)d minutes, "
+                "the most allowed. Search by name or reference, or try again later."
+            )
+            % {"limit": limit, "minutes": max(window // 60, 1)}
+        )
+    return chain_append(
+        PersonalDataAccess(
+            kind=AccessKind.SEARCH,
+            actor=acting_user,
+            field="id_number",
+            reason=_("search by ID number %(number)s (%(where)s)")
+            % {"number": mask_id_number(id_number), "where": where},
+        )
+    )

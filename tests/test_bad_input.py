@@ -9,15 +9,17 @@ Free text (names, addresses, receipts, reasons) is stored tidied (reissue.text):
 invisible format characters, in NFKC form, blanks tidied; control characters and bidirectional
 controls are refused, naming the character. Numbers with a pattern (ID numbers, phones, card
 numbers) are checked as typed. Dates are bounded: a loss not in the future, not before 1984
-(the first ID cards) nor the applicant's birth; a visit not in the future nor before the loss.
+(the first ID cards) nor (at registration, against the number typed) the applicant's birth; a
+visit not in the future nor before the loss.
 Each of these was once a server error or a silent acceptance found by these tests.
 """
 
 import datetime
 import itertools
+import re
 import unicodedata
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from django.core.validators import MinValueValidator
@@ -262,6 +264,26 @@ def test_registration_of_a_known_id_number_under_another_name_is_a_form_error(
     assert row_counts() == before
 
 
+@pytest.mark.parametrize("name", ["王五", "别人"])
+def test_registering_another_offices_applicant_tells_neither_name_nor_case(
+    clerk_client, office, other_clerk, other_office, name
+):
+    theirs = register_case(
+        clerk=other_clerk, office=other_office, applicant=Applicant(**applicant_fields(name="王五"))
+    )
+    before = row_counts()
+    data = registration(office, id_number=theirs.applicant.id_number, name=name)
+    response = clerk_client.post(ADD_CASE, data)
+    errors = assert_refused_on_the_form(response, "id_number")
+    assert errors["id_number"] == [
+        "This ID number cannot be registered here. Ask your supervisor, who can clear it with "
+        "the other offices."
+    ]
+    page = response.content.decode()
+    assert "another name" not in page and "open case" not in page
+    assert row_counts() == before
+
+
 def test_registration_of_a_known_id_number_under_its_name_typed_wide_is_accepted(
     clerk_client, office, known_applicant
 ):
@@ -328,6 +350,50 @@ def test_registration_refuses_a_loss_date_before_the_applicant_was_born(
     assert row_counts() == before
 
 
+# The lists' search box -------------------------------------------------------------------------
+
+ID_RUN = re.compile(r"\d{17}[\dXx]")
+
+
+def id_number_terms(number: str) -> st.SearchStrategy[str]:
+    """The number as people type it (blanks, lower-case x, full-width) and near misses."""
+    return st.one_of(
+        st.just(number),
+        st.just(f"{number[:6]} {number[6:14]} {number[14:]}"),
+        st.just(f"\t{number.lower()}  "),
+        st.just(bad.fullwidth(number)),
+        st.integers(1, 17).map(lambda n: number[:n]),  # a partial number
+        st.integers(1, 17).map(lambda n: number[-n:]),
+        bad.bad_id_numbers(number),
+        st.text(max_size=300),
+    )
+
+
+@FUZZ
+@given(data=st.data())
+@example(data=None)
+def test_the_search_box_answers_any_term_without_an_error_and_no_url_holds_a_number(
+    clerk_client, case, data
+):
+    number = case.applicant.id_number
+    term = number[:10] if data is None else data.draw(id_number_terms(number))
+    for admin_name in ("reissue_reissuecase", "reissue_applicant"):
+        redirect = clerk_client.post(reverse(f"admin:{admin_name}_search"), {"q": term})
+        assert redirect.status_code == 302
+        location = redirect["Location"]
+        assert not ID_RUN.search(unquote(location)), location
+        page = clerk_client.get(location, follow=True)
+        assert page.status_code == 200
+        found = case.applicant.name in page.content.decode()
+        typed = unicodedata.normalize("NFKC", "".join(term.split())).upper()
+        if re.fullmatch(r"[0-9]{17}[0-9X]", typed):  # a whole number's shape: by token
+            assert "qt=" in location and found == (typed == number)
+        elif re.search(r"[0-9]{8}", typed):  # much of a number: refused, not put in the URL
+            assert "q=" not in location and "qt=" not in location
+        elif len(typed) >= 6 and typed[:6].isdigit():
+            assert not found  # digits never find a number by its start or its end
+
+
 # The case's change form ------------------------------------------------------------------------
 
 
@@ -377,6 +443,27 @@ def test_case_change_form_refuses_bad_details_and_changes_nothing(clerk_client, 
     response = clerk_client.post(change_url(case), case_details(case, **overrides))
     assert_refused_on_the_form(response, field)
     assert row(case) == before and row_counts() == counts
+
+
+@FUZZ
+@given(days_before_birth=st.integers(1, 5000))
+@example(days_before_birth=1)
+def test_case_change_form_never_tells_the_birth_date_by_refusing_a_loss_date(
+    clerk_client, office, clerk, days_before_birth
+):
+    # Refusing a date "before the birth date" on an edit would let a clerk, who sees the
+    # number masked, find the birth date by trying dates. Only 1984 and the future refuse.
+    birth_date = datetime.date(2001, 3, 4)
+    order = next(_receipt_numbers) % 1000  # one applicant per example
+    person = applicant_fields(id_number=compose_id_number("110101", birth_date, order))
+    case = register_case(clerk=clerk, office=office, applicant=Applicant(**person))
+    loss_date = max(birth_date - datetime.timedelta(days=days_before_birth), EARLIEST_LOSS_DATE)
+    response = clerk_client.post(
+        change_url(case), case_details(case, loss_date=loss_date.isoformat())
+    )
+    assert response.status_code == 302
+    assert b"2001-03-04" not in response.content
+    assert ReissueCase.objects.get(pk=case.pk).loss_date == loss_date
 
 
 def test_posting_the_change_form_of_a_case_finished_meanwhile_changes_nothing(

@@ -167,6 +167,10 @@ IMPORT_MAX_XLSX_SHARED_STRINGS_BYTES = int(
 )
 IMPORT_MAX_ERRORS_LISTED = int(os.environ.get("IMPORT_MAX_ERRORS_LISTED", "100"))
 
+# Searches by a whole ID number a user may make per window (seconds); each is in the access log.
+ID_NUMBER_SEARCH_LIMIT = int(os.environ.get("ID_NUMBER_SEARCH_LIMIT", "30"))
+ID_NUMBER_SEARCH_WINDOW = int(os.environ.get("ID_NUMBER_SEARCH_WINDOW", "600"))
+
 # Counter computers are shared: a session ends after 30 idle minutes.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True

@@ -18,3 +18,6 @@ DBBACKUP_GPG_RECIPIENT = "backup-test@reissue-desk.invalid"
 
 # Off by default: the checkpoint tests give each test a file of its own.
 AUDIT_CHECKPOINT_FILE = ""
+
+# A fuzzed form registers many people within one test; the limit's own tests set it low.
+ID_NUMBER_SEARCH_LIMIT = 1000

@@ -122,7 +122,7 @@ def test_notice_shows_the_id_number_masked_even_to_a_supervisor(
     claim = services.claim_approve(claim=submitted, acting_user=reviewer)
     page = notice_of(client, supervisor, claim)
     number = claim.case.applicant.id_number
-    assert f"{number[:6]}********{number[-4:]}" in page and number not in page
+    assert f"{number[:6]}***********{number[-1:]}" in page and number not in page
     assert "/static/reissue/print.css" in page and "style=" not in page
 
 

@@ -42,7 +42,7 @@ def test_case_page_links_to_its_slip(client, clerk, case):
 def test_slip_shows_the_id_number_masked_whatever_the_users_rights(client, case, role, request):
     page = slip_of(client, request.getfixturevalue(role), case)
     number = case.applicant.id_number
-    assert f'id="slip-id-number">{number[:6]}********{number[-4:]}<' in page
+    assert f'id="slip-id-number">{number[:6]}***********{number[-1]}<' in page
     assert number not in page
 
 

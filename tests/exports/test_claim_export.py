@@ -26,7 +26,7 @@ ADMIN = "claims_expenseclaim"
 
 
 def masked(number: str) -> str:
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:6] + "*" * (len(number) - 7) + number[-1:]
 
 
 def export_claims(exporter, user, fmt="csv", query=""):

@@ -13,6 +13,7 @@ from reissue import services
 from reissue.id_numbers import id_number_digest
 from reissue.models import AuditEntry, LostItems, ReissueCase
 from tests.factories import applicant_fields, register_case
+from tests.searching import search
 
 TODAY = timezone.localdate
 CHANGELIST = reverse("admin:reissue_reissuecase_changelist")
@@ -35,7 +36,7 @@ def case(clerk, office):
 def test_everyone_sees_masked_id_numbers_in_list_and_page(client, role, case, request):
     client.force_login(request.getfixturevalue(role))
     number = case.applicant.id_number
-    masked = number[:6] + "********" + number[-4:]
+    masked = number[:6] + "*" * 11 + number[-1:]
     for url in (CHANGELIST, change_url(case)):
         page = client.get(url).content.decode()
         assert masked in page and number not in page
@@ -44,12 +45,15 @@ def test_everyone_sees_masked_id_numbers_in_list_and_page(client, role, case, re
 def test_search_by_exact_id_number_finds_the_case_but_shows_it_masked(client, clerk, case):
     client.force_login(clerk)
     number = case.applicant.id_number
-    page = client.get(CHANGELIST, {"q": number.lower()}).content.decode()
-    masked = number[:6] + "********" + number[-4:]
+    _redirect, response = search(client, "reissue_reissuecase", number.lower())
+    page = response.content.decode()
+    masked = number[:6] + "*" * 11 + number[-1:]
     assert case.reference in page
     assert f'<td class="field-masked_id_number">{masked}</td>' in page
-    partial = client.get(CHANGELIST, {"q": number[:10]}).content.decode()
-    assert case.reference not in partial
+    assert number not in page
+    redirect, partial = search(client, "reissue_reissuecase", number[:10])
+    assert "q=" not in redirect["Location"]  # not searched, and not kept in the URL
+    assert "An ID number is searched whole" in partial.content.decode()
 
 
 def test_change_page_shows_available_steps_and_reasons_for_blocked_ones(client, clerk, office):

@@ -78,5 +78,5 @@ def test_unknown_county_is_a_warning_not_a_refusal():
     assert id_number_warnings(compose_id_number("110101", datetime.date(1980, 5, 5), 12)) == []
 
 
-def test_mask_keeps_region_and_last_four():
-    assert mask_id_number("11010519491231002x") == "110105********002X"
+def test_mask_keeps_region_and_check_character_only():
+    assert mask_id_number("11010519491231002x") == "110105***********X"

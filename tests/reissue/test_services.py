@@ -183,8 +183,10 @@ def test_a_new_case_may_follow_a_finished_one(clerk, supervisor, office):
     assert second.applicant == first.applicant
 
 
-def test_registering_a_known_id_number_under_another_name_is_refused(clerk, office):
-    applicant = ApplicantFactory(name="王五")
+def test_registering_a_known_id_number_under_another_name_is_refused(clerk, supervisor, office):
+    first = register_case(clerk=clerk, office=office, applicant=ApplicantFactory.build(name="王五"))
+    services.case_cancel(case=first, acting_user=supervisor, reason="found")
+    applicant = first.applicant
     with pytest.raises(ValidationError, match="another name"):
         services.case_register(
             case=ReissueCase(office=office, lost_items="both", loss_kind="lost", loss_date=TODAY()),
@@ -249,7 +251,7 @@ def test_update_records_changed_fields_with_agent_number_masked(clerk, office):
     )
     entry = case.audit_entries.last()
     assert entry.action == "edited"
-    assert entry.changes["agent_id_number"][1] == agent_number[:6] + "********" + agent_number[-4:]
+    assert entry.changes["agent_id_number"][1] == agent_number[:6] + "*" * 11 + agent_number[-1:]
 
 
 def test_a_finished_case_can_no_longer_be_edited(clerk, supervisor, office):
@@ -288,3 +290,28 @@ def test_audit_entries_cannot_be_changed_or_deleted(clerk, office):
     with pytest.raises(ValidationError):
         entry.delete()
     assert AuditEntry.objects.get(pk=entry.pk).comment == ""
+
+
+@pytest.mark.parametrize("situation", ["open case", "another name", "both"])
+def test_registering_another_offices_applicant_refused_alike_whatever_the_reason(
+    clerk, other_clerk, other_supervisor, office, other_office, situation
+):
+    # Neither the number's existence in another office, nor its name there, nor its open case.
+    first = register_case(
+        clerk=other_clerk, office=other_office, applicant=ApplicantFactory.build(name="王五")
+    )
+    if situation == "another name":
+        services.case_cancel(case=first, acting_user=other_supervisor, reason="found")
+    name = "王五" if situation == "open case" else "赵六"
+    with pytest.raises(ValidationError) as refused:
+        services.case_register(
+            case=ReissueCase(office=office, lost_items="both", loss_kind="lost", loss_date=TODAY()),
+            applicant_fields=applicant_fields(id_number=first.applicant.id_number, name=name),
+            acting_user=clerk,
+        )
+    assert refused.value.message_dict == {
+        "id_number": [
+            "This ID number cannot be registered here. Ask your supervisor, who can clear it "
+            "with the other offices."
+        ]
+    }

@@ -1,0 +1,174 @@
+"""Search a list by a whole ID number without the number in any URL, within a budget.
+
+The search box of these lists is a POST form (templates/admin/reissue/id_number_search_form.html).
+A whole ID number typed in it is counted and logged (`services.id_number_search_record`),
+kept in the session under a short random token, by its keyed hash only, for ten minutes, and
+the list opens at `?qt=<token>`; any other term opens at `?q=<term>` as before. So the number
+stays out of the browser's history on a shared counter computer and out of the server logs,
+and a number typed into a URL by hand (`?q=`) is not searched at all.
+"""
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_protect
+
+from . import services
+from .id_numbers import compact_id_number, id_number_digest, looks_like_id_number, mask_id_number
+
+TOKEN_VAR = "qt"
+SESSION_KEY = "reissue_id_number_searches"
+TOKEN_LIFETIME = 600  # seconds
+ID_DIGITS = re.compile(r"[0-9]{8}")
+MAX_TERM_LENGTH = 100  # longer than any name, reference or number
+NOT_SEARCHED = {"csrfmiddlewaretoken", SEARCH_VAR, TOKEN_VAR}
+
+
+def holds_id_digits(term: str) -> bool:
+    """Return whether `term` holds 8 digits in a row: a number, or much of one (the region and
+    a birth date), that must not go into a URL. A reference has at most 6 (DC-2026-000042)."""
+    return ID_DIGITS.search(compact_id_number(term)) is not None
+
+
+@dataclass(frozen=True)
+class SearchedNumber:
+    digest: str
+    masked: str
+
+
+def remember_search(session, id_number: str) -> str:
+    """Keep the number's hash and masked form in the session; return the token naming them."""
+    now = time.time()
+    searches = {k: v for k, v in session.get(SESSION_KEY, {}).items() if v[2] > now}
+    token = secrets.token_urlsafe(12)
+    searches[token] = [id_number_digest(id_number), mask_id_number(id_number), now + TOKEN_LIFETIME]
+    session[SESSION_KEY] = searches
+    return token
+
+
+def searched_number(request) -> SearchedNumber | None:
+    """Return the search the request's token names, or None (no token, unknown, expired)."""
+    token = request.GET.get(TOKEN_VAR)
+    kept = request.session.get(SESSION_KEY, {}).get(token) if token else None
+    if kept is None or kept[2] <= time.time():
+        return None
+    return SearchedNumber(digest=kept[0], masked=kept[1])
+
+
+def searched_params(request) -> QueryDict:
+    """Return the list's parameters with a search token replaced by the number, masked."""
+    params = request.GET.copy()
+    if TOKEN_VAR in params:
+        searched = searched_number(request)
+        del params[TOKEN_VAR]
+        params[SEARCH_VAR] = searched.masked if searched is not None else ""
+    return params
+
+
+class IdNumberSearchChangeList(ChangeList):
+    """A change list that takes the token for a parameter of its own, not a filter."""
+
+    def __init__(self, request, *args, **kwargs) -> None:
+        self.searched_number = searched_number(request)
+        super().__init__(request, *args, **kwargs)
+
+    def get_filters_params(self, params=None):
+        lookups = super().get_filters_params(params)
+        lookups.pop(TOKEN_VAR, None)
+        return lookups
+
+
+class IdNumberSearchMixin:
+    """For a ModelAdmin whose list may be searched by a whole ID number.
+
+    `id_number_lookup` is the lookup of the number's hash, e.g. "applicant__id_number_hash".
+    """
+
+    id_number_lookup = ""
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_search"
+        view = self.admin_site.admin_view(csrf_protect(self.search_view))
+        return [path("search/", view, name=name), *super().get_urls()]
+
+    def get_changelist(self, request, **kwargs):
+        return IdNumberSearchChangeList
+
+    def search_view(self, request):
+        """Turn the search box's POST into the list's URL, a whole ID number into a token."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        kept = QueryDict(mutable=True)
+        for key, values in request.POST.lists():
+            if key not in NOT_SEARCHED:
+                kept.setlist(key, values)
+        term = request.POST.get(SEARCH_VAR, "").strip()
+        refusal = self._refused_term(term)
+        if refusal is not None:
+            messages.error(request, refusal)
+        elif looks_like_id_number(term):
+            number = compact_id_number(term)
+            try:
+                services.id_number_search_record(
+                    acting_user=request.user,
+                    id_number=number,
+                    where=str(self.opts.verbose_name_plural),
+                )
+            except services.SearchLimitReached as limit:
+                messages.error(request, limit.message)
+            else:
+                kept[TOKEN_VAR] = remember_search(request.session, number)
+        elif term:
+            kept[SEARCH_VAR] = term
+        return self._to_changelist(kept)
+
+    def changelist_view(self, request, extra_context=None):
+        refusal = self._refused_search(request)
+        if refusal is not None:
+            messages.error(request, refusal)
+            kept = request.GET.copy()
+            for key in (SEARCH_VAR, TOKEN_VAR):
+                kept.pop(key, None)
+            return self._to_changelist(kept)
+        return super().changelist_view(request, extra_context)
+
+    def _refused_term(self, term: str) -> str | None:
+        if len(term) > MAX_TERM_LENGTH:
+            return _("Type at most %(count)d characters to search.") % {"count": MAX_TERM_LENGTH}
+        if holds_id_digits(term) and not looks_like_id_number(term):
+            return _("An ID number is searched whole: type all 18 characters.")
+        return None
+
+    def _refused_search(self, request) -> str | None:
+        if holds_id_digits(request.GET.get(SEARCH_VAR, "")):
+            return _("Search by ID number with the search box.")
+        if request.GET.get(TOKEN_VAR) and searched_number(request) is None:
+            return _("This search by ID number has expired; search again.")
+        return None
+
+    def _to_changelist(self, params: QueryDict) -> HttpResponseRedirect:
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        return HttpResponseRedirect(f"{url}?{params.urlencode()}" if params else url)
+
+    def id_number_search_results(self, request, queryset, search_term: str):
+        """Return (queryset, True) narrowed by the request's ID-number search, or None.
+
+        A whole ID number arriving as a plain term (a typed URL, the autocomplete) matches
+        nothing: only a counted, logged search finds a number.
+        """
+        searched = searched_number(request)
+        if searched is not None:
+            return queryset.filter(**{self.id_number_lookup: searched.digest}), False
+        if looks_like_id_number(search_term):
+            return queryset.none(), False
+        return None
