@@ -38,7 +38,7 @@ from .permissions import (
     scope_applicants,
     scope_cases,
 )
-from .text import normalize_text, required_text
+from .text import match_key, required_text
 from .workflow import blocking_reasons, transition_label, transition_named
 
 # Fields whose values the audit trail keeps masked: the trail is read by more people than
@@ -190,7 +190,7 @@ def registration_refusals(*, id_number: str, name: str | None, acting_user) -> d
     if known is None:
         return {}
     open_cases = ReissueCase.objects.filter(applicant=known, state__in=OPEN_STATES)
-    other_name = bool(name) and normalize_text(known.name) != normalize_text(name)
+    other_name = bool(name) and match_key(known.name) != match_key(name)
     known_here = scope_applicants(Applicant.objects.filter(pk=known.pk), acting_user).exists()
     open_here = scope_cases(open_cases, acting_user).exists()
     if (other_name and not known_here) or (not open_here and open_cases.exists()):
