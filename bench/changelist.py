@@ -33,6 +33,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.sessions import logged_in_client  # noqa: E402
 from reissue.id_numbers import compose_id_number, id_number_digest  # noqa: E402
 from reissue.models import Applicant, CaseState, Office, ReissueCase  # noqa: E402
 
@@ -113,8 +114,7 @@ def main() -> None:
     setup_test_environment()
     call_command("migrate", verbosity=0)
     office, clerk = seed(args.cases)
-    client = Client()
-    client.force_login(clerk)
+    client = logged_in_client(clerk)
     case = ReissueCase.objects.filter(office=office).order_by("-id").first()
     changelist, reported = "/admin/reissue/reissuecase/", "state__exact=reported"
     today = timezone.localdate()

@@ -38,6 +38,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.sessions import logged_in_client  # noqa: E402
 from claims.models import ClaimItem, ClaimState, ExpenseClaim  # noqa: E402
 from reissue.id_numbers import compose_id_number, id_number_digest  # noqa: E402
 from reissue.models import Applicant, CaseState, Office, ReissueCase  # noqa: E402
@@ -272,8 +273,7 @@ def main() -> None:
     }
     print(f"{connection.vendor}, {ReissueCase.objects.count():,} cases in 4 offices")
     for role, who in [("Supervisor", "supervisor of 1 office"), ("Auditor", "auditor, all")]:
-        client = Client()
-        client.force_login(people[role])
+        client = logged_in_client(people[role])
         for name, url in pages.items():
             median, queries = timed(client, url, args.runs)
             print(f"  {who:<22} {name:<26} median {median:7.1f} ms   {queries} queries")

@@ -45,11 +45,11 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group, Permission  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.sessions import logged_in_client  # noqa: E402
 from reissue.id_numbers import (  # noqa: E402
     birth_date_from_id_number,
     compose_id_number,
@@ -140,8 +140,7 @@ def seed(total: int) -> None:
 
 def export_ours(username: str) -> int:
     """Export every case of the office through the admin's export view; return bytes read."""
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
+    client = logged_in_client(get_user_model().objects.get(username=username))
     fields = {f"caseresource_{name}": "on" for name in CaseResource().get_export_order()}
     office = Office.objects.get(code=OFFICE)
     url = reverse("admin:reissue_reissuecase_export") + f"?office__id__exact={office.pk}"

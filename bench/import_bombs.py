@@ -72,14 +72,14 @@ def build(name: str, folder: Path) -> Path:
 
 def measure(path: Path) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.test import Client
     from django.test.utils import setup_test_environment
     from django.urls import reverse
 
+    from bench.sessions import logged_in_client
+
     setup_test_environment()
     _office, user = prepare_database()
-    client = Client()
-    client.force_login(user)
+    client = logged_in_client(user)
     data = path.read_bytes()
     fmt = "1" if path.suffix == ".xlsx" else "0"
     started = time.perf_counter()
