@@ -124,9 +124,13 @@ class ClaimReview:
     @property
     def policy_rates(self) -> list[tuple[str, str]]:
         """(category label, rate) of the policy used, in the user's language."""
-        labels = dict(ExpenseCategory.choices)
+        # In the categories' own order: PostgreSQL's JSON keeps the keys sorted.
         rates = self.policy_values.get("rates", {})
-        return [(str(labels.get(category, category)), rate) for category, rate in rates.items()]
+        return [
+            (str(label), rates[category])
+            for category, label in ExpenseCategory.choices
+            if category in rates
+        ]
 
 
 def claim_review(*, claim: ExpenseClaim) -> ClaimReview:
