@@ -5,6 +5,8 @@ from contextlib import contextmanager
 from unittest import mock
 
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,3 +37,19 @@ def test_a_session_ends_after_30_idle_minutes_but_not_while_in_use(client, clerk
     with minutes_later(start, 29 + 29 + 31):
         response = client.get(INDEX)
     assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+
+
+def _session_writes(client, moment) -> int:
+    """Return how many times one request wrote the session row, at the mocked `moment`."""
+    with moment, CaptureQueriesContext(connection) as queries:
+        assert client.get(INDEX).status_code == 200
+    writes = [q for q in queries.captured_queries if "django_session" in q["sql"]]
+    return sum(q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT")) for q in writes)
+
+
+def test_the_session_is_written_at_most_once_a_minute_not_on_every_request(client, clerk):
+    client.force_login(clerk)
+    start = timezone.now()
+    assert _session_writes(client, minutes_later(start, 0)) == 1  # renewed: its first page
+    assert _session_writes(client, minutes_later(start, 0.5)) == 0  # within the minute
+    assert _session_writes(client, minutes_later(start, 2)) == 1  # renewed again
