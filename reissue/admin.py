@@ -69,7 +69,10 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Without the list's ORDER BY: counting the first CAP + 1 rows in any order gives the
+        # same number, and PostgreSQL stops at the first index it can read (bench/changelist.py:
+        # 1,865 ms -> 3.9 ms for a name block far back in the newest-first order, at 1M).
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def count_is_capped(self) -> bool:
