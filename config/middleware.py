@@ -6,6 +6,16 @@ from django.utils import timezone
 RENEWED_KEY = "_renewed_at"
 
 
+def _now() -> int:
+    return int(timezone.now().timestamp())  # the clock sessions expire by
+
+
+def mark_session_renewed(sender, request, user, **kwargs) -> None:
+    """Note a log-in's session write as a renewal (receiver of `user_logged_in`)."""
+    if hasattr(request, "session"):
+        request.session[RENEWED_KEY] = _now()
+
+
 class SessionRenewalMiddleware:
     """Renew a logged-in session's 30 idle minutes at most once a minute.
 
@@ -23,7 +33,7 @@ class SessionRenewalMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is not None and not session.modified and not session.is_empty():
-            now = int(timezone.now().timestamp())  # the clock sessions expire by
+            now = _now()
             if now - session.get(RENEWED_KEY, 0) >= settings.SESSION_RENEW_AFTER_SECONDS:
                 session[RENEWED_KEY] = now
         return response
