@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import DecimalField, QuerySet, Sum, Value
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,9 +20,18 @@ ZERO = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
 
 def claims_visible_to(*, user) -> QuerySet[ExpenseClaim]:
     """Return the claims of cases `user` may see, with list columns joined and totalled."""
+    # A subquery per row, not a join with GROUP BY: the database sums the receipts of the
+    # rows it returns (a page of 100), not of every visible claim before the LIMIT.
+    receipts = (
+        ClaimItem.objects.filter(claim=OuterRef("pk"))
+        .order_by()
+        .values("claim")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     queryset = ExpenseClaim.objects.select_related(
         "case__applicant", "case__office", "entered_by"
-    ).annotate(claimed_total=Coalesce(Sum("items__amount"), ZERO))
+    ).annotate(claimed_total=Coalesce(Subquery(receipts), ZERO))
     return scope_to_offices(queryset, user, office_path="case__office")
 
 
