@@ -590,6 +590,8 @@ class AuditEntry(ChainedRecord):
         indexes = [
             models.Index(fields=["content_type", "object_id", "at"], name="audit_object_idx"),
             models.Index(fields=["case", "at"], name="audit_case_idx"),
+            # The audit-trail list, in time order either way (a trail of millions of entries).
+            models.Index(fields=["at", "id"], name="audit_time_idx"),
         ]
 
     def __str__(self) -> str:
@@ -704,6 +706,7 @@ class PersonalDataAccess(ChainedRecord):
         default_permissions = ("view",)
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="access_object_idx"),
+            models.Index(fields=["at", "id"], name="access_time_idx"),  # the list, newest first
             # A user's searches in the last minutes: the search limit counts them.
             models.Index(fields=["actor", "kind", "at"], name="access_actor_kind_at_idx"),
         ]
