@@ -183,7 +183,7 @@ class AuditedGroupAdmin(StaffChangesAuditedMixin, GroupAdmin):
 @admin.register(Office)
 class OfficeAdmin(StaffChangesAuditedMixin, admin.ModelAdmin):
     snapshot = staticmethod(staff_services.office_snapshot)
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "phone", "opening_hours"]
     search_fields = ["code", "name"]
     filter_horizontal = ["staff"]
 
@@ -306,7 +306,9 @@ class ReissueCaseAdmin(
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
     search_fields = ["reference", "applicant__name"]
     paginator = CappedCountPaginator
-    search_help_text = gettext_lazy("Search by reference, name, or a complete ID number.")
+    search_help_text = gettext_lazy(
+        "Search by reference or case number (26), name, or a complete ID number."
+    )
     list_per_page = 100
     show_full_result_count = False
     #: A search is for finding a case: past this many matches, counting further only costs time

@@ -40,6 +40,20 @@ class Office(models.Model):
         help_text=_("Short code used in case references, for example DC."),
     )
     name = models.CharField(pgettext_lazy("office", "name"), max_length=100)
+    # Printed on the slip and the decision notice, beside "give the case reference when you call".
+    phone = models.CharField(
+        _("phone"),
+        max_length=20,
+        blank=True,
+        validators=[phone_validator],
+        help_text=_("The number citizens call about their case; printed on slips and notices."),
+    )
+    opening_hours = models.CharField(
+        _("opening hours"),
+        max_length=100,
+        blank=True,
+        help_text=_("As citizens read it, for example: Mon–Fri 9:00–17:00."),
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="offices",
