@@ -26,7 +26,12 @@ from reports.admin_filters import OverdueListFilter
 from . import selectors, services, staff_services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
-from .admin_filters import SupportedDateFieldListFilter
+from .admin_filters import (
+    AccessedFieldListFilter,
+    AuditActionListFilter,
+    AuditTargetStateListFilter,
+    SupportedDateFieldListFilter,
+)
 from .admin_imports import CaseImportMixin
 from .admin_search import TOKEN_VAR, IdNumberSearchMixin
 from .admin_workflow import WorkflowAdminMixin
@@ -582,8 +587,17 @@ class ApplicantAdmin(IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
-    list_display = ["at", "case", "action", "source_state", "target_state", "by", "comment"]
-    list_filter = ["action"]
+    list_display = [
+        "at",
+        "case",
+        "action_label",
+        "source_state_label",
+        "target_state_label",
+        "by",
+        "comment",
+        "changed_fields",
+    ]
+    list_filter = [AuditActionListFilter, AuditTargetStateListFilter]
     search_fields = ["case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
@@ -591,6 +605,25 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("by"), ordering="actor_name")
     def by(self, obj):
         return obj.actor_display()  # the name they had then
+
+    # Labels in the reader's language, as the case page's own trail shows them.
+    @admin.display(description=gettext_lazy("action"), ordering="action")
+    def action_label(self, obj):
+        return obj.action_display()
+
+    @admin.display(description=gettext_lazy("from state"), ordering="source_state")
+    def source_state_label(self, obj):
+        return obj.source_state_display() or "-"
+
+    @admin.display(description=gettext_lazy("to state"), ordering="target_state")
+    def target_state_label(self, obj):
+        return obj.target_state_display() or "-"
+
+    @admin.display(description=gettext_lazy("changed fields"))
+    def changed_fields(self, obj):
+        return "; ".join(
+            f"{label}: {old or '—'} → {new or '—'}" for label, old, new in obj.changes_display()
+        )
 
     def get_queryset(self, request):
         return selectors.audit_entries_visible_to(user=request.user)
@@ -610,25 +643,21 @@ class PersonalDataAccessResource(resources.ModelResource):
 
     actor = fields.Field(attribute="actor_name", column_name=gettext_lazy("by"))
     case = fields.Field(attribute="case__reference", column_name=gettext_lazy("case"))
-    record = fields.Field(column_name=gettext_lazy("record"))
+    record = fields.Field(attribute="record_display", column_name=gettext_lazy("record"))
     kind = fields.Field(attribute="get_kind_display", column_name=gettext_lazy("kind"))
+    field = fields.Field(attribute="field_display", column_name=gettext_lazy("field"))
 
     class Meta:
         model = PersonalDataAccess
         fields = ["sequence", "at", "kind", "actor", "case", "record", "field", "reason"]
         export_order = fields
 
-    def dehydrate_record(self, access):
-        if access.content_type is None:
-            return ""  # a search names a number, not a record
-        return f"{access.content_type.model} #{access.object_id}"
-
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
-    list_display = ["at", "kind", "by", "case", "record", "field", "reason"]
-    list_filter = ["kind", "field"]
+    list_display = ["at", "kind", "by", "case", "record", "field_label", "reason"]
+    list_filter = ["kind", AccessedFieldListFilter]
     search_fields = ["case__reference", "actor__username", "reason"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False
@@ -639,9 +668,11 @@ class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("record"))
     def record(self, obj):
-        if obj.content_type is None:
-            return "-"
-        return f"{obj.content_type.name} #{obj.object_id}"
+        return obj.record_display() or "-"
+
+    @admin.display(description=gettext_lazy("field"), ordering="field")
+    def field_label(self, obj):
+        return obj.field_display()
 
     def get_queryset(self, request):
         return selectors.access_log_visible_to(user=request.user)
