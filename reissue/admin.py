@@ -590,6 +590,7 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
     list_display = [
         "at",
         "case",
+        "record",
         "action_label",
         "source_state_label",
         "target_state_label",
@@ -605,6 +606,10 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("by"), ordering="actor_name")
     def by(self, obj):
         return obj.actor_display()  # the name they had then
+
+    @admin.display(description=gettext_lazy("record"))
+    def record(self, obj):
+        return f"{obj.content_type.name} #{obj.object_id}"  # a staff change has no case
 
     # Labels in the reader's language, as the case page's own trail shows them.
     @admin.display(description=gettext_lazy("action"), ordering="action")

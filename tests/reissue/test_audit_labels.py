@@ -80,3 +80,15 @@ def test_the_access_log_export_names_fields_and_records_as_the_list_does(
     [row] = read_rows(response)
     assert (row["field"], row["record"]) == ("agent's ID number", case.reference)
     assert PersonalDataAccess.objects.get().field == "agent_id_number"  # stored as it was
+
+
+def test_the_audit_lists_queries_do_not_grow_with_its_entries(client, auditor, clerk, case):
+    client.force_login(auditor)
+    client.get(AUDIT_LIST)  # content types cached
+    with CaptureQueriesContext(connection) as few:
+        client.get(AUDIT_LIST)
+    for _ in range(3):
+        register_case(clerk=clerk, office=case.office)
+    with CaptureQueriesContext(connection) as more:
+        client.get(AUDIT_LIST)
+    assert len(more) == len(few)
