@@ -599,6 +599,18 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
         "changed_fields",
     ]
     list_filter = [AuditActionListFilter, AuditTargetStateListFilter]
+    # An entry's own page reads as its row does: labels, not the stored codes.
+    fields = readonly_fields = [
+        "at",
+        "case",
+        "record",
+        "action_label",
+        "source_state_label",
+        "target_state_label",
+        "by",
+        "comment",
+        "changed_fields",
+    ]
     search_fields = ["case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
@@ -663,6 +675,7 @@ class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
     list_display = ["at", "kind", "by", "case", "record", "field_label", "reason"]
     list_filter = ["kind", AccessedFieldListFilter]
+    fields = readonly_fields = ["at", "kind", "by", "case", "record", "field_label", "reason"]
     search_fields = ["case__reference", "actor__username", "reason"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False

@@ -92,3 +92,12 @@ def test_the_audit_lists_queries_do_not_grow_with_its_entries(client, auditor, c
     with CaptureQueriesContext(connection) as more:
         client.get(AUDIT_LIST)
     assert len(more) == len(few)
+
+
+def test_an_entrys_own_page_reads_as_its_row(client, auditor, case):
+    entry = case.audit_entries.get(action="issue_temp_card")
+    client.force_login(auditor)
+    url = reverse("admin:reissue_auditentry_change", args=[entry.pk])
+    page = client.get(url, **CHINESE).content.decode()
+    assert "发放临时卡" in page and "已发临时卡" in page
+    assert ">issue_temp_card<" not in page and "TMP-1" in page
