@@ -394,9 +394,27 @@ class ReissueCaseAdmin(
             lookups |= Q(reference__in=numbered)
         if REFERENCE_START.match(term):
             lookups |= Q(reference__startswith=term.upper())
+        digits = term.isascii() and term.isdigit()
+        if digits and not numbered:
+            # No case has this number, or it is too long to be one: perhaps part of an ID number.
+            self._hint_no_case_number(request, term)
+            if numbered is None:
+                return queryset.none(), False
         if numbered is None and not lookups:
             lookups = Q(applicant__name__startswith=term)
         return few_by_id(queryset, lookups), False
+
+    def _hint_no_case_number(self, request, term: str) -> None:
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "reissue_reissuecase_changelist":
+            messages.info(
+                request,
+                _(
+                    "No case of your offices has the number %(number)s. "
+                    "An ID number is searched whole: type all 18 characters."
+                )
+                % {"number": term},
+            )
 
     def _numbered_references(self, request, term: str) -> list[str] | None:
         """Return the references the case number `term` stands for, or None if it is none."""

@@ -356,7 +356,11 @@ def test_a_case_number_finds_that_number_only_and_no_name(client, clerk, office)
     client.force_login(clerk)
     page = client.get(CHANGELIST, {"q": "2"}).content.decode()
     assert f">{second.reference}</a>" in page and f">{first.reference}</a>" not in page
-    assert "0 reissue cases" in client.get(CHANGELIST, {"q": "3"}).content.decode()
+    for term in ("3", "1101052"):  # no case 3; 7 digits: no case number, part of an ID number
+        page = client.get(CHANGELIST, {"q": term}).content.decode()
+        assert "0 reissue cases" in page
+        assert f"No case of your offices has the number {term}." in page
+        assert "An ID number is searched whole: type all 18 characters." in page
 
 
 def test_an_id_number_typed_with_spaces_is_searched_and_a_partial_one_is_explained(
