@@ -16,7 +16,6 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
@@ -29,11 +28,12 @@ from .exports import (
     describe_filters,
     escape_formula,
     export_file_name,
+    export_office_label,
     export_record_full_numbers,
     sheet_title,
 )
 from .exports import in_memory_max_rows as default_in_memory_max_rows
-from .permissions import offices_visible_to, sees_all_offices
+from .permissions import offices_visible_to
 from .resources import AuditEntryResource, CaseResource
 
 #: A list filter on an office (`office__id__exact`, a claim's `case__office__id__exact`).
@@ -97,14 +97,11 @@ class SafeExportMixin(ExportMixin):
     def export_office(self, request) -> str:
         """Return whose the export is: the office the list is filtered to, the user's own
         offices, or "all offices" for a user who sees every office."""
+        office = None
         for key, value in request.GET.items():
             if OFFICE_FILTER.search(key) and value.isdigit():
-                office = offices_visible_to(request.user).filter(pk=value).first()
-                if office is not None:
-                    return office.code
-        if sees_all_offices(request.user):
-            return pgettext("export file name", "all offices")
-        return "+".join(offices_visible_to(request.user).values_list("code", flat=True))
+                office = offices_visible_to(request.user).filter(pk=value).first() or office
+        return export_office_label(user=request.user, office=office)
 
     def _export_names(self, request) -> dict:
         return {

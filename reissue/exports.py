@@ -31,10 +31,12 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .chain import chain_append
 from .id_numbers import mask_id_number
 from .models import AccessKind, PersonalDataAccess
+from .permissions import offices_visible_to, sees_all_offices
 
 FORMULA_TRIGGERS = (
     *("=", "+", "-", "@", "\t", "\r"),
@@ -304,6 +306,16 @@ NOT_IN_SHEET_TITLES = re.compile(r"[\[\]:*?/\\]")
 NOT_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
 
 
+def export_office_label(*, user, office=None) -> str:
+    """Return whose an export is: the office it is filtered to, else the user's own offices
+    (DC, DC+PD), or "all offices" for a user who sees every office."""
+    if office is not None:
+        return office.code
+    if sees_all_offices(user):
+        return pgettext("export file name", "all offices")
+    return "+".join(offices_visible_to(user).values_list("code", flat=True))
+
+
 def export_name_parts(*, office: str, subject: str, day: datetime.date) -> tuple[str, str, str]:
     """Return what names an export, cleaned for file names: the office (or "all"), what it
     holds and the day."""
@@ -321,6 +333,11 @@ def sheet_title(*, office: str, subject: str, day: datetime.date) -> str:
     office, subject, day = (NOT_IN_SHEET_TITLES.sub("_", p) for p in (office, subject, str(day)))
     room = SHEET_TITLE_MAX - len(office) - len(day) - 2
     return f"{subject[: max(room, 1)]} {office} {day}"[:SHEET_TITLE_MAX]
+
+
+def sheet_name(text: str) -> str:
+    """Return `text` as a sheet may be named: at most 31 characters, none of []:*?/\\."""
+    return NOT_IN_SHEET_TITLES.sub("_", text).strip()[:SHEET_TITLE_MAX] or "_"
 
 
 def attachment_header(filename: str, ascii_filename: str = "") -> str:
