@@ -702,7 +702,7 @@ def recorded_data(value: str):
     Kept as JSON since the trail reads it back; entries from before kept Python's repr of the
     dict ("{'deductible': '100.00'}"), read as a literal (never evaluated).
     """
-    if not isinstance(value, str) or not value.startswith(("{", "[")):
+    if not isinstance(value, str) or not value.startswith(("{", "[")) or len(value) > 20_000:
         return None
     try:
         data = json.loads(value)
