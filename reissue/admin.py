@@ -1,6 +1,7 @@
 """The clerks' screens. Declarations here; every write goes through `services`."""
 
 import re
+import unicodedata
 from functools import cached_property
 
 from django.contrib import admin, messages
@@ -394,7 +395,7 @@ class ReissueCaseAdmin(
             lookups |= Q(reference__in=numbered)
         if REFERENCE_START.match(term):
             lookups |= Q(reference__startswith=term.upper())
-        digits = term.isascii() and term.isdigit()
+        digits = unicodedata.normalize("NFKC", term).isascii() and term.isdigit()
         if digits and not numbered:
             # No case has this number, or it is too long to be one: perhaps part of an ID number.
             self._hint_no_case_number(request, term)
@@ -418,7 +419,8 @@ class ReissueCaseAdmin(
 
     def _numbered_references(self, request, term: str) -> list[str] | None:
         """Return the references the case number `term` stands for, or None if it is none."""
-        match = CASE_NUMBER.match(term.upper())
+        # Full-width digits and letters, as a Chinese input method types them, read as ASCII.
+        match = CASE_NUMBER.match(unicodedata.normalize("NFKC", term).upper())
         if match is None or int(match["number"]) == 0:
             return None
         return selectors.case_references_numbered(

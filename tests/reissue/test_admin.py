@@ -339,7 +339,9 @@ def test_search_finds_by_the_start_of_a_reference_or_a_name(client, clerk, case,
     assert (f">{case.reference}</a>" in page) is found
 
 
-@pytest.mark.parametrize("term", ["1", "000001", "2026-1", "dc-1", "dc 2026-000001", "DC-2026"])
+@pytest.mark.parametrize(
+    "term", ["1", "000001", "2026-1", "dc-1", "dc 2026-000001", "DC-2026", "\uff11", "ＤＣ－１"]
+)
 def test_search_by_the_case_number_finds_the_reference_in_the_users_offices(
     client, clerk, other_clerk, case, other_office, term
 ):
