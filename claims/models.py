@@ -9,9 +9,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from reissue.display import format_percent, format_yuan
 from reissue.models import EARLIEST_LOSS_DATE, CaseState, Office, ReissueCase, condition
 from reissue.text import PlainCharField, match_key
 
@@ -94,6 +96,26 @@ class ReimbursementPolicy(models.Model):
             "rates": {key: str(value) for key, value in self.terms().rates.items()},
             "cap_per_case": str(self.cap_per_case),
         }
+
+
+def policy_summary(values: dict) -> str:
+    """Return a policy's values (a `snapshot`) as a sentence: "DC from 2026-01-01: deductible
+    ¥100.00, outpatient 70 %, ..., cap ¥5,000.00 per case"."""
+    labels = dict(ExpenseCategory.choices)
+    separator = pgettext("list separator", ", ")
+    rates = separator.join(
+        f"{labels.get(category, category)} {format_percent(rate)}"
+        for category, rate in (values.get("rates") or {}).items()
+    )
+    return gettext(
+        "%(office)s from %(since)s: deductible %(deductible)s, %(rates)s, cap %(cap)s per case"
+    ) % {
+        "office": values.get("office", ""),
+        "since": values.get("effective_from", ""),
+        "deductible": format_yuan(values.get("deductible")),
+        "rates": rates,
+        "cap": format_yuan(values.get("cap_per_case")),
+    }
 
 
 class ClaimState(models.TextChoices):
@@ -234,6 +256,13 @@ class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
     def clean_fields(self, exclude=None) -> None:
         # As on the case: the protected state changes only by a transition.
         super().clean_fields(exclude={*(exclude or ()), "state"})
+
+    @classmethod
+    def audit_value_display(cls, name: str, data) -> str | None:
+        """Return a recorded value of the audit trail as text, where a sentence reads better."""
+        if name == "policy_snapshot" and isinstance(data, dict):
+            return policy_summary(data)
+        return None
 
     @property
     def is_editable(self) -> bool:

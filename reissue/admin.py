@@ -1,6 +1,7 @@
 """The clerks' screens. Declarations here; every write goes through `services`."""
 
 import re
+import unicodedata
 from functools import cached_property
 
 from django.contrib import admin, messages
@@ -12,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,7 +27,12 @@ from reports.admin_filters import OverdueListFilter
 from . import selectors, services, staff_services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
-from .admin_filters import SupportedDateFieldListFilter
+from .admin_filters import (
+    AccessedFieldListFilter,
+    AuditActionListFilter,
+    AuditTargetStateListFilter,
+    SupportedDateFieldListFilter,
+)
 from .admin_imports import CaseImportMixin
 from .admin_search import TOKEN_VAR, IdNumberSearchMixin
 from .admin_workflow import WorkflowAdminMixin
@@ -57,6 +64,12 @@ User = get_user_model()
 
 
 REFERENCE_START = re.compile(r"^[A-Za-z0-9]{2,8}-")
+#: A case's number as a clerk reads it off a slip or hears it on the phone: "26", "000026",
+#: "2026-26", "DC-26", "DC 2026 000026".
+CASE_NUMBER = re.compile(
+    r"^(?:(?P<office>[A-Z][A-Z0-9]{1,7})[- ]?)?(?:(?P<year>(?:19|20)[0-9]{2})[- ])?"
+    r"(?P<number>[0-9]{1,6})$"
+)
 
 
 class CappedCountPaginator(Paginator):
@@ -79,7 +92,7 @@ class CappedCountPaginator(Paginator):
         return self.count > self.cap
 
 
-def few_by_id(queryset, cap: int = 2000, **lookups):
+def few_by_id(queryset, *conditions, cap: int = 2000, **lookups):
     """Return the queryset narrowed by `lookups`, by a list of ids when at most `cap` match.
 
     Asked for the newest 100, PostgreSQL walks the newest-first index expecting matches
@@ -87,7 +100,7 @@ def few_by_id(queryset, cap: int = 2000, **lookups):
     at 1M: 850 ms with a state filter). Given the ids it sorts those few (bench/changelist.py).
     Many matches are fetched no further than `cap`: they are then usually met early.
     """
-    matches = queryset.filter(**lookups)
+    matches = queryset.filter(*conditions, **lookups)
     ids = list(matches.order_by().values_list("pk", flat=True)[: cap + 1])
     return queryset.filter(pk__in=ids) if len(ids) <= cap else matches
 
@@ -179,7 +192,7 @@ class AuditedGroupAdmin(StaffChangesAuditedMixin, GroupAdmin):
 @admin.register(Office)
 class OfficeAdmin(StaffChangesAuditedMixin, admin.ModelAdmin):
     snapshot = staticmethod(staff_services.office_snapshot)
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "phone", "opening_hours"]
     search_fields = ["code", "name"]
     filter_horizontal = ["staff"]
 
@@ -302,7 +315,9 @@ class ReissueCaseAdmin(
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
     search_fields = ["reference", "applicant__name"]
     paginator = CappedCountPaginator
-    search_help_text = gettext_lazy("Search by reference, name, or a complete ID number.")
+    search_help_text = gettext_lazy(
+        "Search by reference or case number (26), name, or a complete ID number."
+    )
     list_per_page = 100
     show_full_result_count = False
     #: A search is for finding a case: past this many matches, counting further only costs time
@@ -367,8 +382,9 @@ class ReissueCaseAdmin(
         """Search one column, chosen by the shape of the term, so an index answers it.
 
         A whole ID number (searched through the search box, admin_search.py) is matched by its
-        hash; "DC-2026-00..." by the start of the reference; anything else by the start of the
-        applicant's name (a surname, a full name).
+        hash; a case number ("26", "2026-26", "DC-26") by the references it has in the user's
+        offices; "DC-2026-00..." by the start of the reference; anything else by the start of
+        the applicant's name (a surname, a full name).
         """
         exact = self.id_number_search_results(request, queryset, search_term)
         if exact is not None:
@@ -376,9 +392,46 @@ class ReissueCaseAdmin(
         term = search_term.strip()
         if not term:
             return queryset, False
+        lookups = Q()
+        numbered = self._numbered_references(request, term)
+        if numbered is not None:
+            lookups |= Q(reference__in=numbered)
         if REFERENCE_START.match(term):
-            return few_by_id(queryset, reference__startswith=term.upper()), False
-        return few_by_id(queryset, applicant__name__startswith=term), False
+            lookups |= Q(reference__startswith=term.upper())
+        digits = unicodedata.normalize("NFKC", term).isascii() and term.isdigit()
+        if digits and not numbered:
+            # No case has this number, or it is too long to be one: perhaps part of an ID number.
+            self._hint_no_case_number(request, term)
+            if numbered is None:
+                return queryset.none(), False
+        if numbered is None and not lookups:
+            lookups = Q(applicant__name__startswith=term)
+        return few_by_id(queryset, lookups), False
+
+    def _hint_no_case_number(self, request, term: str) -> None:
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "reissue_reissuecase_changelist":
+            messages.info(
+                request,
+                _(
+                    "No case of your offices has the number %(number)s. "
+                    "An ID number is searched whole: type all 18 characters."
+                )
+                % {"number": term},
+            )
+
+    def _numbered_references(self, request, term: str) -> list[str] | None:
+        """Return the references the case number `term` stands for, or None if it is none."""
+        # Full-width digits and letters, as a Chinese input method types them, read as ASCII.
+        match = CASE_NUMBER.match(unicodedata.normalize("NFKC", term).upper())
+        if match is None or int(match["number"]) == 0:
+            return None
+        return selectors.case_references_numbered(
+            offices=offices_visible_to(request.user),
+            number=int(match["number"]),
+            office_code=match["office"] or "",
+            year=int(match["year"]) if match["year"] else None,
+        )
 
     @admin.display(description=gettext_lazy("ID number"))
     def masked_id_number(self, obj):
@@ -557,8 +610,30 @@ class ApplicantAdmin(IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
-    list_display = ["at", "case", "action", "source_state", "target_state", "by", "comment"]
-    list_filter = ["action"]
+    list_display = [
+        "at",
+        "case",
+        "record",
+        "action_label",
+        "source_state_label",
+        "target_state_label",
+        "by",
+        "comment",
+        "changed_fields",
+    ]
+    list_filter = [AuditActionListFilter, AuditTargetStateListFilter]
+    # An entry's own page reads as its row does: labels, not the stored codes.
+    fields = readonly_fields = [
+        "at",
+        "case",
+        "record",
+        "action_label",
+        "source_state_label",
+        "target_state_label",
+        "by",
+        "comment",
+        "changed_fields",
+    ]
     search_fields = ["case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
@@ -566,6 +641,29 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("by"), ordering="actor_name")
     def by(self, obj):
         return obj.actor_display()  # the name they had then
+
+    @admin.display(description=gettext_lazy("record"))
+    def record(self, obj):
+        return f"{obj.content_type.name} #{obj.object_id}"  # a staff change has no case
+
+    # Labels in the reader's language, as the case page's own trail shows them.
+    @admin.display(description=gettext_lazy("action"), ordering="action")
+    def action_label(self, obj):
+        return obj.action_display()
+
+    @admin.display(description=gettext_lazy("from state"), ordering="source_state")
+    def source_state_label(self, obj):
+        return obj.source_state_display() or "-"
+
+    @admin.display(description=gettext_lazy("to state"), ordering="target_state")
+    def target_state_label(self, obj):
+        return obj.target_state_display() or "-"
+
+    @admin.display(description=gettext_lazy("changed fields"))
+    def changed_fields(self, obj):
+        return "; ".join(
+            f"{label}: {old or '—'} → {new or '—'}" for label, old, new in obj.changes_display()
+        )
 
     def get_queryset(self, request):
         return selectors.audit_entries_visible_to(user=request.user)
@@ -585,25 +683,22 @@ class PersonalDataAccessResource(resources.ModelResource):
 
     actor = fields.Field(attribute="actor_name", column_name=gettext_lazy("by"))
     case = fields.Field(attribute="case__reference", column_name=gettext_lazy("case"))
-    record = fields.Field(column_name=gettext_lazy("record"))
+    record = fields.Field(attribute="record_display", column_name=gettext_lazy("record"))
     kind = fields.Field(attribute="get_kind_display", column_name=gettext_lazy("kind"))
+    field = fields.Field(attribute="field_display", column_name=gettext_lazy("field"))
 
     class Meta:
         model = PersonalDataAccess
         fields = ["sequence", "at", "kind", "actor", "case", "record", "field", "reason"]
         export_order = fields
 
-    def dehydrate_record(self, access):
-        if access.content_type is None:
-            return ""  # a search names a number, not a record
-        return f"{access.content_type.model} #{access.object_id}"
-
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
-    list_display = ["at", "kind", "by", "case", "record", "field", "reason"]
-    list_filter = ["kind", "field"]
+    list_display = ["at", "kind", "by", "case", "record", "field_label", "reason"]
+    list_filter = ["kind", AccessedFieldListFilter]
+    fields = readonly_fields = ["at", "kind", "by", "case", "record", "field_label", "reason"]
     search_fields = ["case__reference", "actor__username", "reason"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False
@@ -614,9 +709,11 @@ class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("record"))
     def record(self, obj):
-        if obj.content_type is None:
-            return "-"
-        return f"{obj.content_type.name} #{obj.object_id}"
+        return obj.record_display() or "-"
+
+    @admin.display(description=gettext_lazy("field"), ordering="field")
+    def field_label(self, obj):
+        return obj.field_display()
 
     def get_queryset(self, request):
         return selectors.access_log_visible_to(user=request.user)

@@ -7,11 +7,14 @@ refused above `EXPORT_IN_MEMORY_MAX_ROWS` rows. Personal numbers are masked unle
 may see them in full; an export with full numbers is written to the access log.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
@@ -19,9 +22,22 @@ from import_export.forms import SelectableFieldsExportForm
 from import_export.signals import post_export
 
 from .admin_search import searched_params
-from .exports import csv_response, describe_filters, escape_formula, export_record_full_numbers
+from .exports import (
+    attachment_header,
+    csv_response,
+    describe_filters,
+    escape_formula,
+    export_file_name,
+    export_office_label,
+    export_record_full_numbers,
+    sheet_title,
+)
 from .exports import in_memory_max_rows as default_in_memory_max_rows
+from .permissions import offices_visible_to
 from .resources import AuditEntryResource, CaseResource
+
+#: A list filter on an office (`office__id__exact`, a claim's `case__office__id__exact`).
+OFFICE_FILTER = re.compile(r"(^|__)office__id__exact$")
 
 
 def _escape_dataset_formulae(dataset) -> None:
@@ -47,13 +63,17 @@ class SpreadsheetXLSX(base_formats.XLSX):
         from openpyxl import Workbook
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+        words = {True: _("yes"), False: _("no")}  # as the CSV writes them
+
         def cell(value):
+            if isinstance(value, bool):
+                return words[value]
             if not isinstance(value, str):
                 return value
             return ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", escape_formula(value))
 
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet()
+        sheet = workbook.create_sheet(title=dataset.title or None)
         sheet.append([cell(header) for header in dataset.headers])
         for row in dataset:
             sheet.append([cell(value) for value in row])
@@ -68,10 +88,56 @@ EXPORT_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX, base_formats.JSON]
 
 
 class SafeExportMixin(ExportMixin):
-    """Import-export's export, offering only EXPORT_FORMATS (every export admin uses this)."""
+    """Import-export's export, offering only EXPORT_FORMATS (every export admin uses this),
+    its file and sheet named for people: the office, what it holds, the day."""
 
     def get_export_formats(self):
         return list(EXPORT_FORMATS)
+
+    def export_office(self, request) -> str:
+        """Return whose the export is: the office the list is filtered to, the user's own
+        offices, or "all offices" for a user who sees every office."""
+        office = None
+        for key, value in request.GET.items():
+            if OFFICE_FILTER.search(key) and value.isdigit():
+                office = offices_visible_to(request.user).filter(pk=value).first() or office
+        return export_office_label(user=request.user, office=office)
+
+    def _export_names(self, request) -> dict:
+        return {
+            "office": self.export_office(request),
+            "subject": str(self.model._meta.verbose_name_plural),
+            "day": timezone.localdate(),
+        }
+
+    def get_export_filename(self, request, queryset, file_format):
+        return export_file_name(
+            **self._export_names(request), extension=file_format.get_extension()
+        )
+
+    def get_export_ascii_filename(self, request, file_format) -> str:
+        """Return the file name for clients that read no UTF-8 names: DC-reissuecase-2026-12-01."""
+        names = self._export_names(request)
+        office = names["office"] if names["office"].isascii() else "all"
+        return export_file_name(
+            office=office,
+            subject=self.model._meta.model_name,
+            day=names["day"],
+            extension=file_format.get_extension(),
+        )
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        data.title = sheet_title(**self._export_names(request))  # the XLSX sheet's name
+        return data
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        response = super()._do_file_export(file_format, request, queryset, export_form)
+        response["Content-Disposition"] = attachment_header(
+            self.get_export_filename(request, queryset, file_format),
+            self.get_export_ascii_filename(request, file_format),
+        )
+        return response
 
 
 class ExportForm(SelectableFieldsExportForm):
@@ -118,6 +184,7 @@ class ColumnExportMixin(SafeExportMixin):
             response = csv_response(
                 resource.export_csv(queryset, fields),
                 filename=self.get_export_filename(request, queryset, file_format),
+                ascii_filename=self.get_export_ascii_filename(request, file_format),
             )
             post_export.send(sender=None, model=self.model)
         else:

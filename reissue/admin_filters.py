@@ -4,8 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from .dates import EARLIEST_DATE, LATEST_DATE, supported_date_error, validate_supported_date
+from .models import AUDIT_ACTION_LABELS, PersonalDataAccess
+from .workflow import state_labels, transition_labels
 
 
 class SupportedDateFieldListFilter(admin.DateFieldListFilter):
@@ -58,3 +61,48 @@ def _supported(lookup: str, value: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+class KnownValuesListFilter(admin.SimpleListFilter):
+    """A filter offering a known vocabulary by its labels, not the column's distinct values:
+    `SELECT DISTINCT` would read the whole audit trail on every page (and show codes)."""
+
+    def labels(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return list(self.labels().items())
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value is None else queryset.filter(**{self.parameter_name: value})
+
+
+class AuditActionListFilter(KnownValuesListFilter):
+    title = gettext_lazy("action")
+    parameter_name = "action"
+
+    def labels(self) -> dict[str, str]:
+        return {
+            **{action: str(label) for action, label in AUDIT_ACTION_LABELS.items()},
+            **transition_labels(),
+        }
+
+
+class AuditTargetStateListFilter(KnownValuesListFilter):
+    title = gettext_lazy("to state")
+    parameter_name = "target_state"
+
+    def labels(self) -> dict[str, str]:
+        return state_labels()
+
+
+class AccessedFieldListFilter(KnownValuesListFilter):
+    title = gettext_lazy("field")
+    parameter_name = "field"
+
+    def labels(self) -> dict[str, str]:
+        return {
+            field: PersonalDataAccess(field=field).field_display()
+            for field in ("id_number", "agent_id_number", "export")
+        }

@@ -21,6 +21,7 @@ from functools import cached_property
 from itertools import islice
 from operator import itemgetter
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -30,10 +31,12 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .chain import chain_append
 from .id_numbers import mask_id_number
 from .models import AccessKind, PersonalDataAccess
+from .permissions import offices_visible_to, sees_all_offices
 
 FORMULA_TRIGGERS = (
     *("=", "+", "-", "@", "\t", "\r"),
@@ -286,12 +289,66 @@ def _csv_chunks(rows, headers, row_cells, rows_per_chunk) -> Iterator[bytes]:
         buffer.truncate()
 
 
-def csv_response(chunks: Iterator[bytes], *, filename: str) -> StreamingHttpResponse:
+def csv_response(
+    chunks: Iterator[bytes], *, filename: str, ascii_filename: str = ""
+) -> StreamingHttpResponse:
     """Return a download that sends the chunks as they are made."""
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = attachment_header(filename, ascii_filename)
     response["X-Accel-Buffering"] = "no"  # a proxy passes the stream on instead of buffering
     return response
+
+
+# Names for people -----------------------------------------------------------------------------
+
+SHEET_TITLE_MAX = 31  # Excel's limit
+NOT_IN_SHEET_TITLES = re.compile(r"[\[\]:*?/\\]")
+NOT_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
+
+
+def export_office_label(*, user, office=None) -> str:
+    """Return whose an export is: the office it is filtered to, else the user's own offices
+    (DC, DC+PD), or "all offices" for a user who sees every office."""
+    if office is not None:
+        return office.code
+    if sees_all_offices(user):
+        return pgettext("export file name", "all offices")
+    return "+".join(offices_visible_to(user).values_list("code", flat=True))
+
+
+def export_name_parts(*, office: str, subject: str, day: datetime.date) -> tuple[str, str, str]:
+    """Return what names an export, cleaned for file names: the office (or "all"), what it
+    holds and the day."""
+    return tuple(NOT_IN_FILE_NAMES.sub("_", part).strip() for part in (office, subject, str(day)))
+
+
+def export_file_name(*, office: str, subject: str, day: datetime.date, extension: str) -> str:
+    """Return the file name people read: DC-补办案件-2026-12-01.csv."""
+    return "-".join(export_name_parts(office=office, subject=subject, day=day)) + f".{extension}"
+
+
+def sheet_title(*, office: str, subject: str, day: datetime.date) -> str:
+    """Return a spreadsheet's sheet name: 补办案件 DC 2026-12-01 (at most 31 characters, none
+    of []:*?/\\ that Excel refuses); the subject is shortened first, the day kept."""
+    office, subject, day = (NOT_IN_SHEET_TITLES.sub("_", p) for p in (office, subject, str(day)))
+    room = SHEET_TITLE_MAX - len(office) - len(day) - 2
+    return f"{subject[: max(room, 1)]} {office} {day}"[:SHEET_TITLE_MAX]
+
+
+def sheet_name(text: str) -> str:
+    """Return `text` as a sheet may be named: at most 31 characters, none of []:*?/\\."""
+    return NOT_IN_SHEET_TITLES.sub("_", text).strip()[:SHEET_TITLE_MAX] or "_"
+
+
+def attachment_header(filename: str, ascii_filename: str = "") -> str:
+    """Return Content-Disposition for a download named `filename`: RFC 6266 / 5987's
+    `filename*` in UTF-8 for browsers, and an ASCII `filename` for any other client."""
+    fallback = ascii_filename or filename
+    fallback = "".join(c if c.isascii() and c.isprintable() else "_" for c in fallback)
+    fallback = fallback.replace("\\", "_").replace('"', "_")
+    if filename == fallback:
+        return f'attachment; filename="{fallback}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # The access log -----------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Offices, applicants and lost-card cases, with the case workflow and its audit trail."""
 
+import ast
 import datetime
+import json
+import re
 import uuid
 
 from django.conf import settings
@@ -40,6 +43,20 @@ class Office(models.Model):
         help_text=_("Short code used in case references, for example DC."),
     )
     name = models.CharField(pgettext_lazy("office", "name"), max_length=100)
+    # Printed on the slip and the decision notice, beside "give the case reference when you call".
+    phone = models.CharField(
+        _("phone"),
+        max_length=20,
+        blank=True,
+        validators=[phone_validator],
+        help_text=_("The number citizens call about their case; printed on slips and notices."),
+    )
+    opening_hours = models.CharField(
+        _("opening hours"),
+        max_length=100,
+        blank=True,
+        help_text=_("As citizens read it, for example: Mon–Fri 9:00–17:00."),
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="offices",
@@ -635,8 +652,21 @@ class AuditEntry(ChainedRecord):
             # (Not a relation's: its flatchoices would read the whole related table.)
             choices = () if field.is_relation else field.flatchoices
             labels = {str(value): str(label) for value, label in choices}
-            rows.append((str(field.verbose_name), labels.get(old, old), labels.get(new, new)))
+            shown = [labels.get(value, value) for value in (old, new)]
+            if isinstance(field, models.JSONField):
+                shown = [self._recorded_value_display(field, value) for value in shown]
+            rows.append((str(field.verbose_name), *shown))
         return rows
+
+    @staticmethod
+    def _recorded_value_display(field, value: str) -> str:
+        """Return a recorded JSON value (a claim's policy) as text: by its model's
+        `audit_value_display` where it has one, else as "key: value, ..."."""
+        data = recorded_data(value)
+        if data is None:
+            return value
+        shown = getattr(field.model, "audit_value_display", lambda name, data: None)
+        return shown(field.name, data) or plain_data_display(data)
 
     def _changed_field(self, name: str):
         # The object's own fields first, then those of its parts (a claim's receipts).
@@ -661,6 +691,43 @@ class AuditEntry(ChainedRecord):
         except FieldDoesNotExist:
             return value
         return str(choices.get(value, value))
+
+
+# How Python wrote a TextChoices member inside a dict: ExpenseCategory.OUTPATIENT (its value
+# is the member's name in lower case, "outpatient", in every choice of this project).
+ENUM_REPR = re.compile(r"\b[A-Z][A-Za-z]+\.([A-Z][A-Z0-9_]*)\b")
+
+
+def recorded_data(value: str):
+    """Return the dict or list an audit entry recorded as text, or None if it is not one.
+
+    Kept as JSON since the trail reads it back; entries from before kept Python's repr of the
+    dict ("{'deductible': '100.00'}"), read as a literal (never evaluated).
+    """
+    if not isinstance(value, str) or not value.startswith(("{", "[")) or len(value) > 20_000:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        try:
+            data = ast.literal_eval(ENUM_REPR.sub(lambda m: repr(m[1].lower()), value))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return data if isinstance(data, dict | list) else None
+
+
+def plain_data_display(data) -> str:
+    """Return recorded data as "key: value, key: (key: value)" for a person to read."""
+    if isinstance(data, dict):
+        return ", ".join(
+            f"{key}: ({plain_data_display(value)})"
+            if isinstance(value, dict)
+            else f"{key}: {plain_data_display(value)}"
+            for key, value in data.items()
+        )
+    if isinstance(data, list):
+        return ", ".join(plain_data_display(value) for value in data)
+    return "" if data is None else str(data)
 
 
 class AccessKind(models.TextChoices):
@@ -730,6 +797,32 @@ class PersonalDataAccess(ChainedRecord):
 
     def chained_content(self) -> dict:
         return access_content(self)
+
+    def field_display(self) -> str:
+        """Return the personal data looked at as a person reads it: the field's label."""
+        if self.kind == AccessKind.EXPORT or self.field == "export":
+            return str(_("ID and phone numbers"))
+        # A search names no record: its number is an applicant's or an agent's.
+        own = [self.content_type.model_class()] if self.content_type_id else []
+        for model in [*own, Applicant, ReissueCase]:
+            try:
+                return str(model._meta.get_field(self.field).verbose_name)
+            except (FieldDoesNotExist, AttributeError):
+                continue
+        return self.field
+
+    def record_display(self) -> str:
+        """Return the record looked at: the case's reference, an export's list, or nothing for
+        a search (it names a number, not a record)."""
+        if self.content_type_id is None:
+            return ""
+        model = self.content_type.model_class()
+        if self.kind == AccessKind.EXPORT or self.field == "export":
+            plural = model._meta.verbose_name_plural if model else self.content_type.name
+            return str(_("export of the list of %(objects)s") % {"objects": plural})
+        if model is ReissueCase and self.case_id == self.object_id and self.case is not None:
+            return self.case.reference
+        return f"{self.content_type.name} #{self.object_id}"
 
 
 def access_content(access) -> dict:

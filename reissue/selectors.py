@@ -3,7 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from .models import AuditEntry, PersonalDataAccess, ReissueCase
+from .models import AuditEntry, CaseSequence, Office, PersonalDataAccess, ReissueCase
 from .permissions import scope_audit_entries, scope_cases
 
 
@@ -12,6 +12,25 @@ def cases_visible_to(*, user) -> QuerySet[ReissueCase]:
     return scope_cases(
         ReissueCase.objects.select_related("applicant", "office", "handled_by"), user
     )
+
+
+def case_references_numbered(
+    *, offices: QuerySet[Office], number: int, office_code: str = "", year: int | None = None
+) -> list[str]:
+    """Return the references that case `number` of any year (or `year`) of `offices` has.
+
+    Read from the offices' reference sequences, not the cases: a handful of (office, year)
+    rows give the exact references, which the unique index then finds.
+    """
+    sequences = CaseSequence.objects.filter(office__in=offices, last_number__gte=number)
+    if office_code:
+        sequences = sequences.filter(office__code=office_code.upper())
+    if year is not None:
+        sequences = sequences.filter(year=year)
+    return [
+        f"{code}-{year}-{number:06d}"
+        for code, year in sequences.values_list("office__code", "year").order_by("-year", "office")
+    ]
 
 
 def case_audit_trail(*, case: ReissueCase) -> QuerySet[AuditEntry]:

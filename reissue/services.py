@@ -1,6 +1,7 @@
 """Writes: registering a case, editing it, and every workflow step, each atomic and audited."""
 
 import datetime
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,6 +94,9 @@ def _audit_value(field: str, value: Any) -> str:
         return ""
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dict | list):
+        # Kept as JSON, not as Python's repr: the trail's pages read it back to show it.
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     if field == "phone":
         return mask_phone(str(value))
     return mask_id_number(str(value)) if field in MASKED_IN_AUDIT else str(value)

@@ -45,7 +45,13 @@ def office_snapshot(office: Office) -> dict[str, str]:
     if office.pk is None:
         return {}
     fresh = Office.objects.get(pk=office.pk)
-    return {"code": fresh.code, "name": fresh.name, "staff": _names(fresh.staff, "username")}
+    return {
+        "code": fresh.code,
+        "name": fresh.name,
+        "phone": fresh.phone,
+        "opening_hours": fresh.opening_hours,
+        "staff": _names(fresh.staff, "username"),
+    }
 
 
 def staff_change_audited(

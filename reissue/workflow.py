@@ -5,7 +5,8 @@ Shared by every FSM model of the project (cases here, expense claims in `claims`
 
 from dataclasses import dataclass, field
 
-from django_fsm import Transition
+from django.apps import apps
+from django_fsm import FSMFieldMixin, Transition
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,34 @@ def transition_options(instance, user, state_field: str = "state") -> list[Trans
         for candidate in transitions_from_current_state(instance, state_field)
         if candidate.has_perm(instance, user) and applies_to(candidate, instance)
     ]
+
+
+def workflow_state_fields() -> list[tuple[type, FSMFieldMixin]]:
+    """Return (model, state field) of every model with a workflow, in the apps' order."""
+    return [
+        (model, state_field)
+        for model in apps.get_models()
+        for state_field in model._meta.concrete_fields
+        if isinstance(state_field, FSMFieldMixin)
+    ]
+
+
+def transition_labels() -> dict[str, str]:
+    """Return {step name: label} of every workflow's steps; a name two workflows share (a case's
+    and an incident's "close") is labelled by both labels."""
+    labels: dict[str, list[str]] = {}
+    for model, state_field in workflow_state_fields():
+        for transition in state_field.get_all_transitions(model):
+            names = labels.setdefault(transition.name, [])
+            if transition_label(transition) not in names:
+                names.append(transition_label(transition))
+    return {name: " / ".join(names) for name, names in labels.items()}
+
+
+def state_labels() -> dict[str, str]:
+    """Return {state: label} of every workflow's states (by the first workflow naming one)."""
+    labels: dict[str, str] = {}
+    for _model, state_field in workflow_state_fields():
+        for value, label in state_field.flatchoices:
+            labels.setdefault(str(value), str(label))
+    return labels

@@ -6,7 +6,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
+
+from reissue.exports import export_office_label
 
 from . import charts, downloads, services
 from .calendar import deadline_working_days, years_without_calendar
@@ -100,18 +102,29 @@ class SupervisorDashboardAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reports/dashboard.html", context)
 
     def csv_view(self, request):
-        _form, dashboard = self._dashboard(request)
-        return downloads.dashboard_csv(downloads.dashboard_tables(dashboard), _filename(dashboard))
+        form, dashboard = self._dashboard(request)
+        tables = downloads.dashboard_tables(dashboard)
+        return downloads.dashboard_csv(tables, *_filenames(request, form, dashboard))
 
     def xlsx_view(self, request):
-        _form, dashboard = self._dashboard(request)
+        form, dashboard = self._dashboard(request)
         tables = downloads.dashboard_tables(dashboard)
-        return downloads.dashboard_xlsx(tables, _filename(dashboard))
+        return downloads.dashboard_xlsx(tables, *_filenames(request, form, dashboard))
 
 
-def _filename(dashboard: Dashboard) -> str:
+def _filenames(request, form: DashboardForm, dashboard: Dashboard) -> tuple[str, str]:
+    """Return the download's name for people (DC-主管统计看板-2025-09-29至2025-10-26) and for
+    clients that read only ASCII (DC-dashboard-20250929-20251026)."""
     period = dashboard.period
-    return f"supervisor-dashboard-{period.date_from:%Y%m%d}-{period.date_to:%Y%m%d}"
+    office = form.cleaned_data.get("office") if form.is_bound and form.is_valid() else None
+    whose = export_office_label(user=request.user, office=office)
+    span = pgettext("a period in a file name", "%(from)s to %(to)s") % {
+        "from": period.date_from.isoformat(),
+        "to": period.date_to.isoformat(),
+    }
+    name = f"{whose}-{SupervisorDashboard._meta.verbose_name}-{span}"
+    ascii_whose = whose if whose.isascii() else "all"
+    return name, f"{ascii_whose}-dashboard-{period.date_from:%Y%m%d}-{period.date_to:%Y%m%d}"
 
 
 def overdue_list_url(form: DashboardForm) -> str:

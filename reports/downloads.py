@@ -9,10 +9,11 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from reissue.display import NO_VALUE, format_month, format_yuan
-from reissue.exports import UTF8_BOM, escape_formula
+from reissue.exports import UTF8_BOM, attachment_header, escape_formula, sheet_name
 
 from .selectors import Dashboard
 
@@ -25,6 +26,16 @@ NO_STORE = "no-store, private"
 # the files keep it numeric, with a number format in XLSX.
 TEXT, COUNT, DAYS, DAY, MONTH, MONEY = "text", "count", "days", "day", "month", "money"
 XLSX_FORMATS = {MONEY: '"¥"#,##0.00', MONTH: "yyyy-mm", DAY: "yyyy-mm-dd", DAYS: "0.0"}
+
+
+# The sheets of the XLSX download, named for people (Excel allows 31 characters).
+SHEET_NAMES = {
+    "weeks": gettext_lazy("Per week"),
+    "states": gettext_lazy("By state"),
+    "days": gettext_lazy("Days to new SS card"),
+    "overdue": gettext_lazy("Overdue cases"),
+    "money": gettext_lazy("Claims per month"),
+}
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ def _csv_text(value: Any, kind: str = TEXT) -> str:
     return str(_cell(value))
 
 
-def dashboard_csv(tables: list[Table], filename: str) -> HttpResponse:
+def dashboard_csv(tables: list[Table], filename: str, ascii_filename: str = "") -> HttpResponse:
     """Return the tables one after the other in one CSV file, a blank line between them."""
     buffer = io.StringIO()
     buffer.write(UTF8_BOM)  # Excel reads UTF-8 (Chinese text) only with the BOM
@@ -152,17 +163,19 @@ def dashboard_csv(tables: list[Table], filename: str) -> HttpResponse:
             for row in table.rows
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response["Content-Disposition"] = attachment_header(
+        f"{filename}.csv", ascii_filename and f"{ascii_filename}.csv"
+    )
     response["Cache-Control"] = NO_STORE
     return response
 
 
-def dashboard_xlsx(tables: list[Table], filename: str) -> HttpResponse:
+def dashboard_xlsx(tables: list[Table], filename: str, ascii_filename: str = "") -> HttpResponse:
     """Return the tables as a workbook, one sheet per table, its title in the first row."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
-        sheet = workbook.create_sheet(table.key)
+        sheet = workbook.create_sheet(sheet_name(str(SHEET_NAMES.get(table.key, table.key))))
         sheet.append([_cell(table.title)])
         sheet.append([_cell(header) for header in table.headers])
         for row in table.rows:
@@ -174,6 +187,8 @@ def dashboard_xlsx(tables: list[Table], filename: str) -> HttpResponse:
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    response["Content-Disposition"] = attachment_header(
+        f"{filename}.xlsx", ascii_filename and f"{ascii_filename}.xlsx"
+    )
     response["Cache-Control"] = NO_STORE
     return response

@@ -163,3 +163,11 @@ def test_the_notice_names_the_reviewer_by_name_in_chinese_with_money_and_rates(
     page = client.get(notice_url(claim), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'id="notice-reviewer">李芳<' in page
     assert "¥5,000.00" in page and "70%" in page and "0.700" not in page
+
+
+def test_notice_footer_gives_the_offices_phone(client, clerk, reviewer, submitted, office):
+    office.phone = "010-6512 3456"
+    office.save()
+    claim = services.claim_approve(claim=submitted, acting_user=reviewer)
+    page = notice_of(client, clerk, claim)
+    assert f"call 010-6512 3456 and give the case reference {claim.case.reference}" in page

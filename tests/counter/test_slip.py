@@ -221,3 +221,15 @@ def test_slip_after_the_ss_card_follows_the_claim(
     page = slip_of(client, clerk, case)
     assert says in page
     assert "for the one-time reimbursement" not in page
+
+
+def test_slip_prints_the_offices_phone_and_hours_beside_the_reference(client, clerk, office, case):
+    office.phone, office.opening_hours = "010-6512 3456", "Mon–Fri 8:30–17:00"
+    office.save()
+    page = slip_of(client, clerk, case)
+    assert f"call 010-6512 3456 and give the case reference {case.reference}" in page
+    assert "Opening hours: Mon–Fri 8:30–17:00<" in page
+
+
+def test_slip_of_an_office_without_a_phone_says_to_ask_at_the_office(client, clerk, case):
+    assert "Questions: ask at the office" in slip_of(client, clerk, case)

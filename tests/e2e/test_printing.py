@@ -1,4 +1,4 @@
-"""A printed decision notice that runs onto a second A5 page: each page names the case."""
+"""Printed pages: a long decision notice names the case on every A5 page; a slip fits one."""
 
 import datetime
 import re
@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from claims import services as claim_services
-from tests.factories import PolicyFactory, reissued_case
+from tests.factories import PolicyFactory, register_case, reissued_case
 
 pytestmark = [
     pytest.mark.e2e,
@@ -56,3 +56,15 @@ def test_a_long_notice_carries_the_reference_and_page_number_on_every_page(
     for number, text in enumerate(pages, start=1):
         assert case.reference in text, f"page {number} has no reference"
         assert re.search(rf"\b{number}\s*/\s*{len(pages)}\b", text), f"page {number}: no number"
+
+
+def test_the_slip_prints_the_offices_phone_and_still_fits_one_page(open_counter, office, clerk):
+    office.phone, office.opening_hours = "010-6512 3456", "周一至周五 8:30–17:00"
+    office.save()
+    case = register_case(clerk=clerk, office=office, presented_hukou_book=True)
+    desk = open_counter("zh-hans", "clerk")
+    desk.log_in("clerk")
+    desk.page.goto(reverse("admin:reissue_reissuecase_slip", args=[case.pk]))
+    pages = pdf_pages(desk.page.pdf(prefer_css_page_size=True))
+    assert len(pages) == 1
+    assert "010-6512 3456" in pages[0] and case.reference in pages[0]

@@ -178,7 +178,7 @@ def test_the_csv_is_streamed_in_utf8_with_a_bom_and_not_cached(client, superviso
     response = export(client, ADMIN, CaseResource)
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"].startswith('attachment; filename="ReissueCase-')
+    assert response["Content-Disposition"].startswith('attachment; filename="DC-reissuecase-')
     assert {"no-store", "private"} <= set(response["Cache-Control"].split(", "))
     content = b"".join(response.streaming_content)
     assert content.startswith(BOM + b"reference,office,state,applicant,ID number")
@@ -229,7 +229,7 @@ def test_the_xlsx_keeps_dates_as_dates(exporter, supervisor, cases):
     row = next(r for r in rows if r["reference"] == cases[1].reference)
     assert row["date of loss"].date() == cases[1].loss_date
     assert row["state"] == "cancelled"
-    assert row["an agent acts for the applicant"] is False
+    assert row["an agent acts for the applicant"] == "no"  # as in the CSV
 
 
 def test_the_json_holds_one_object_per_case(exporter, supervisor, cases):

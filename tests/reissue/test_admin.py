@@ -330,13 +330,51 @@ def test_a_searched_list_is_counted_only_up_to_the_smaller_search_cap(
         (lambda case: case.applicant.name[:1], True),  # a surname
         (lambda case: case.applicant.name, True),  # a whole name
         (lambda case: case.applicant.name[1:], False),  # not the start of the name
-        (lambda case: case.reference[3:], False),  # not the start of the reference
+        (lambda case: case.reference[5:], False),  # not the start of the reference
     ],
 )
 def test_search_finds_by_the_start_of_a_reference_or_a_name(client, clerk, case, term, found):
     client.force_login(clerk)
     page = client.get(CHANGELIST, {"q": term(case)}).content.decode()
     assert (f">{case.reference}</a>" in page) is found
+
+
+@pytest.mark.parametrize(
+    "term", ["1", "000001", "2026-1", "dc-1", "dc 2026-000001", "DC-2026", "\uff11", "ＤＣ－１"]
+)
+def test_search_by_the_case_number_finds_the_reference_in_the_users_offices(
+    client, clerk, other_clerk, case, other_office, term
+):
+    other = register_case(clerk=other_clerk, office=other_office)
+    year = str(case.reported_at.year)
+    client.force_login(clerk)
+    page = client.get(CHANGELIST, {"q": term.replace("2026", year)}).content.decode()
+    assert f">{case.reference}</a>" in page
+    assert f">{other.reference}</a>" not in page  # case 1 of an office the clerk does not see
+
+
+def test_a_case_number_finds_that_number_only_and_no_name(client, clerk, office):
+    first, second = (register_case(clerk=clerk, office=office) for _ in range(2))
+    client.force_login(clerk)
+    page = client.get(CHANGELIST, {"q": "2"}).content.decode()
+    assert f">{second.reference}</a>" in page and f">{first.reference}</a>" not in page
+    for term in ("3", "1101052"):  # no case 3; 7 digits: no case number, part of an ID number
+        page = client.get(CHANGELIST, {"q": term}).content.decode()
+        assert "0 reissue cases" in page
+        assert f"No case of your offices has the number {term}." in page
+        assert "An ID number is searched whole: type all 18 characters." in page
+
+
+def test_an_id_number_typed_with_spaces_is_searched_and_a_partial_one_is_explained(
+    client, clerk, case
+):
+    client.force_login(clerk)
+    number = case.applicant.id_number
+    spaced = f"{number[:6]} {number[6:14]} {number[14:]}"
+    _redirect, found = search(client, "reissue_reissuecase", spaced)
+    assert f">{case.reference}</a>" in found.content.decode()
+    _redirect, partial = search(client, "reissue_reissuecase", number[:12])
+    assert "An ID number is searched whole: type all 18 characters." in partial.content.decode()
 
 
 def _registration_post(office, person):

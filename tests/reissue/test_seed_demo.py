@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from claims.models import ExpenseClaim
-from reissue.models import AuditEntry, ReissueCase
+from reissue.models import AuditEntry, Office, ReissueCase
 from reports.calendar import overdue_case_filter
 
 
@@ -43,3 +43,9 @@ def test_the_demo_audit_trail_runs_forward_in_time_and_a_second_run_adds_nothing
     counts = ReissueCase.objects.count(), AuditEntry.objects.count()
     call_command("seed_demo", stdout=io.StringIO())
     assert (ReissueCase.objects.count(), AuditEntry.objects.count()) == counts
+
+
+def test_the_demo_offices_have_a_phone_and_opening_hours_for_the_slips(seeded):
+    offices = Office.objects.order_by("code")
+    assert [office.phone for office in offices] == ["010-6512 3456", "021-5879 6543"]
+    assert all(office.opening_hours for office in offices)

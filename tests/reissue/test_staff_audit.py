@@ -106,3 +106,12 @@ def test_an_unchanged_save_writes_nothing(admin_client, office):
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[office.pk])
     admin_client.post(url, page_data(admin_client.get(url)))
     assert AuditEntry.objects.count() == before
+
+
+def test_an_offices_phone_and_hours_are_edited_on_its_page_and_audited(admin_client, office):
+    entry = change(
+        admin_client, office, phone="010-6512 3456", opening_hours="周一至周五 8:30–17:00"
+    )
+    office.refresh_from_db()
+    assert (office.phone, office.opening_hours) == ("010-6512 3456", "周一至周五 8:30–17:00")
+    assert entry.changes["phone"] == ["", "010-6512 3456"]

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
@@ -109,7 +110,10 @@ def test_auditor_may_choose_any_office(client, history, auditor, other_office):
 
 def test_csv_download_holds_the_same_tables(client, history, supervisor):
     response = page(client, supervisor, CSV, **KNOWN_PERIOD)
-    assert response["Content-Disposition"].endswith('-20250929-20251026.csv"')
+    assert response["Content-Disposition"] == (
+        'attachment; filename="DC-dashboard-20250929-20251026.csv"; '
+        "filename*=UTF-8''DC-supervisor%20dashboard-2025-09-29%20to%202025-10-26.csv"
+    )
     sections = csv_sections(response)
     assert sections["Cases opened and finished per week"] == [
         ["week (Monday)", "opened", "finished"],
@@ -157,13 +161,19 @@ def test_days_to_card_show_a_dash_not_a_zero_bar_when_no_case_finished(client, s
 def test_xlsx_download_has_a_sheet_per_table(client, history, supervisor):
     response = page(client, supervisor, XLSX, **KNOWN_PERIOD)
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["weeks", "states", "days", "overdue", "money"]
-    money = list(workbook["money"].iter_rows(min_row=3, values_only=True))
+    assert workbook.sheetnames == [
+        "Per week",
+        "By state",
+        "Days to new SS card",
+        "Overdue cases",
+        "Claims per month",
+    ]
+    money = list(workbook["Claims per month"].iter_rows(min_row=3, values_only=True))
     assert [(row[0].date().isoformat(), *map(float, row[1:])) for row in money] == [
         ("2025-09-01", 200.0, 0.0, 0.0),
         ("2025-10-01", 350.0, 245.0, 175.0),
     ]
-    overdue = list(workbook["overdue"].iter_rows(min_row=3, values_only=True))
+    overdue = list(workbook["Overdue cases"].iter_rows(min_row=3, values_only=True))
     assert [row[0] for row in overdue] == [history[name].reference for name in "GHD"]
 
 
@@ -210,7 +220,16 @@ def test_the_dashboard_shows_money_as_yuan_and_months_as_people_write_them(
 
 def test_the_xlsx_download_keeps_money_numeric_with_a_yuan_format(client, history, supervisor):
     response = page(client, supervisor, XLSX, **KNOWN_PERIOD)
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["money"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["Claims per month"]
     october = list(sheet[4])
     assert october[0].value.strftime("%Y-%m") == "2025-10"
     assert october[1].value == 350 and "¥" in october[1].number_format
+
+
+def test_a_chinese_download_is_named_by_office_dashboard_and_period(client, history, auditor):
+    client.force_login(auditor)
+    response = client.get(reverse(XLSX), KNOWN_PERIOD, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    name = unquote(response["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert name == "全部-主管统计看板-2025-09-29至2025-10-26.xlsx"
+    sheets = openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames
+    assert sheets[0] == "按周统计" and all(len(sheet) <= 31 for sheet in sheets)

@@ -34,6 +34,11 @@ from twofactor.policy import otp_required
 
 DEMO_PASSWORD = "demo-Reissue-2026"
 OFFICES = [("DC", "东城区社保经办处", "110101"), ("PD", "浦东新区社保中心", "310115")]
+# What the slips and notices print for citizens to call and come by.
+OFFICE_CONTACTS = {
+    "DC": {"phone": "010-6512 3456", "opening_hours": "周一至周五 8:30–17:00"},
+    "PD": {"phone": "021-5879 6543", "opening_hours": "周一至周六 9:00–17:00"},
+}
 ROLES = ["Clerk", "Reviewer", "Supervisor", "Auditor"]
 # Staff names for the documents citizens take home (never a log-in name).
 STAFF_NAMES = {
@@ -130,6 +135,10 @@ class Command(BaseCommand):
 
     def _office(self, code, name):
         office, _created = Office.objects.get_or_create(code=code, defaults={"name": name})
+        contacts = {k: v for k, v in OFFICE_CONTACTS[code].items() if not getattr(office, k)}
+        if contacts:
+            Office.objects.filter(pk=office.pk).update(**contacts)
+            office.refresh_from_db()
         return office
 
     def _users(self, offices):
