@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('reissue', '0022_access_log_kinds'),
+        ('reissue', '0023_office_phone_and_opening_hours'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
