@@ -24,16 +24,11 @@ def require_axe() -> None:
         pytest.skip(f"{AXE} is missing: run `npm ci` (make install does)")
 
 
-def serious_violations(page, *, exclude: list[list[str]] | None = None) -> list[dict]:
+def serious_violations(page) -> list[dict]:
     """Run axe on the page and return its serious and critical violations."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source())
-    context = {"exclude": exclude} if exclude else "document"
-    results = page.evaluate(
-        "([context]) => axe.run(context === 'document' ? document : context,"
-        " {resultTypes: ['violations']})",
-        [context],
-    )
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
 
 
@@ -44,8 +39,3 @@ def describe(violations: list[dict]) -> str:
         for node in violation["nodes"][:8]:
             lines.append(f"    {' '.join(node['target'])}: {node.get('failureSummary', '')!r:.300}")
     return "\n".join(lines)
-
-
-def assert_accessible(page, screen: str, **options) -> None:
-    violations = serious_violations(page, **options)
-    assert not violations, f"{screen} ({page.url}):\n{describe(violations)}"
