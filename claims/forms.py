@@ -2,6 +2,7 @@
 
 from django import forms
 from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from reissue.forms import CaseStepForm
@@ -53,6 +54,13 @@ class ClaimItemForm(forms.ModelForm):
 
 class ClaimItemFormSet(BaseInlineFormSet):
     """The receipts of one claim: the same receipt twice in one page is refused in words."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A table row's inputs have no <label> (the column headers name them): name each input
+        # by its column, for screen readers and voice control (axe: label, select-name).
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("aria-label", capfirst(field.label))
 
     def clean(self):
         super().clean()

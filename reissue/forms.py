@@ -36,7 +36,11 @@ class CaseRegistrationForm(forms.ModelForm):
     # A plain form field: the model's validators do not run on a field of another model.
     id_number = Applicant._meta.get_field("id_number").formfield(validators=[validate_id_number])
     phone = Applicant._meta.get_field("phone").formfield(validators=[phone_validator])
-    hukou_address = Applicant._meta.get_field("hukou_address").formfield()
+    # Up to 200 characters: a box of three lines shows a long address whole (a line break typed
+    # in it is stored as a space, reissue.text).
+    hukou_address = Applicant._meta.get_field("hukou_address").formfield(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80})
+    )
     hukou_police_station = Applicant._meta.get_field("hukou_police_station").formfield()
 
     class Meta:
