@@ -18,7 +18,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -30,7 +30,7 @@ run: seed
 	@echo "Reissue Desk on http://127.0.0.1:8000/admin/ (log in with a demo login above)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install $(NODE_STAMP)
 	$(PY) -m pytest
 
 lint: install
