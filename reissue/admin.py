@@ -52,6 +52,7 @@ from .permissions import (
     offices_worked_in,
     scope_applicants,
 )
+from .workflow import locked_fields
 
 User = get_user_model()
 
@@ -412,11 +413,11 @@ class ReissueCaseAdmin(
                 (_("Report"), {"fields": CaseRegistrationForm.Meta.fields}),
             ]
         fieldsets = super().get_fieldsets(request, obj)
-        if self._editable(request, obj):
-            return fieldsets
-        # Seen, never edited: the stored agent's number is shown masked.
+        # Seen, never edited (a finished case, or locked by a step): the agent's number masked.
+        shown = locked_fields(obj) if self._editable(request, obj) else set(MASKED)
+        masked = {name: alias for name, alias in MASKED.items() if name in shown}
         return [
-            (title, {**opts, "fields": [MASKED.get(f, f) for f in opts["fields"]]})
+            (title, {**opts, "fields": [masked.get(f, f) for f in opts["fields"]]})
             for title, opts in fieldsets
         ]
 
@@ -443,7 +444,9 @@ class ReissueCaseAdmin(
             return []
         if not self._editable(request, obj):
             return [f for _title, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
-        return super().get_readonly_fields(request, obj)
+        # What the steps taken relied on (workflow.field_locks; case_update refuses it too).
+        locked = [MASKED.get(f, f) for f in sorted(locked_fields(obj))]
+        return [*super().get_readonly_fields(request, obj), *locked]
 
     def has_change_permission(self, request, obj=None):
         if (

@@ -30,6 +30,11 @@ def object_audit_trail(*, obj) -> QuerySet[AuditEntry]:
     )
 
 
+def last_step_entry(*, obj, name: str) -> AuditEntry | None:
+    """Return the newest audit entry of the step `name` taken on `obj`, with who took it."""
+    return object_audit_trail(obj=obj).filter(action=name).order_by("-at", "-id").first()
+
+
 def audit_entries_visible_to(*, user) -> QuerySet[AuditEntry]:
     """Return the audit entries `user` may read."""
     return scope_audit_entries(
