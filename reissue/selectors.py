@@ -3,7 +3,8 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from .models import AuditEntry, PersonalDataAccess, ReissueCase
+from .id_numbers import id_number_digest
+from .models import OPEN_STATES, AuditEntry, PersonalDataAccess, ReissueCase
 from .permissions import scope_audit_entries, scope_cases
 
 
@@ -11,6 +12,15 @@ def cases_visible_to(*, user) -> QuerySet[ReissueCase]:
     """Return the cases `user` may see, with what a list row shows joined in."""
     return scope_cases(
         ReissueCase.objects.select_related("applicant", "office", "handled_by"), user
+    )
+
+
+def open_case_visible_to(*, id_number: str, user) -> ReissueCase | None:
+    """Return the open case of the applicant with this ID number, if `user` may see it."""
+    return (
+        scope_cases(ReissueCase.objects.filter(state__in=OPEN_STATES), user)
+        .filter(applicant__id_number_hash=id_number_digest(id_number))
+        .first()
     )
 
 
