@@ -44,7 +44,8 @@ def expect_state(counter, state_label: str) -> None:
 def take_step(counter, step: str, **inputs: str) -> None:
     """Click the step's button on the case page, fill in its inputs and confirm it."""
     page = counter.page
-    page.get_by_role("link", name=counter.text(step), exact=True).click()
+    page.get_by_role("button", name=counter.text(step), exact=True).click()
+    page.wait_for_url("**/step/**")
     for label, value in inputs.items():
         counter.field(label).fill(value)
     page.get_by_role("button", name=counter.text(step), exact=True).click()
