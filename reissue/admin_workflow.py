@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .selectors import last_step_entry
-from .services import WorkflowError
+from .services import LOCKED, WorkflowError
 from .workflow import (
     transition_by_name,
     transition_label,
@@ -36,6 +36,12 @@ def add_service_errors(form, error: ValidationError) -> None:
     for field, errors in error.error_dict.items():
         field = aliases.get(field, field)
         form.add_error(field if field in form.fields else None, errors)
+
+
+def codes_of(error: ValidationError) -> set[str]:
+    """Return the codes of every message a ValidationError holds."""
+    parts = error.error_dict.values() if hasattr(error, "error_dict") else [error.error_list]
+    return {item.code for errors in parts for item in errors}
 
 
 def refusal_message(error: Exception) -> str | None:
@@ -102,6 +108,15 @@ class ServiceRefusalAdminMixin:
             # now, so one more pass shows it as a form error; should it not, say so.
             if request.method != "POST":
                 raise
+            if LOCKED in codes_of(error):
+                # A step taken meanwhile locked a field this page changed: once more rendered,
+                # the field would be read-only and the change dropped without a word.
+                messages.error(
+                    request,
+                    _("Nothing on this page was saved. %(reason)s")
+                    % {"reason": refusal_message(error)},
+                )
+                return HttpResponseRedirect(request.get_full_path())
             if not getattr(request, "_service_second_pass", False):
                 request._service_second_pass = True
                 return self.changeform_view(request, object_id, form_url, extra_context)

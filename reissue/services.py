@@ -55,6 +55,10 @@ class SearchLimitReached(Exception):
         self.message = message
 
 
+# The code of a refusal to change what a step taken relied on (a step taken meanwhile).
+LOCKED = "locked"
+
+
 class WorkflowError(Exception):
     """A step that cannot be taken now; the message is written for the clerk."""
 
@@ -327,11 +331,14 @@ def _refuse_locked_fields(case: ReissueCase, data: Mapping[str, Any]) -> None:
     """Refuse new values for what the steps taken relied on, and a loss after its cards."""
     locks = field_locks(case)
     errors = {
-        name: _("%(field)s can no longer be changed: the step “%(step)s” has been taken.")
-        % {
-            "field": capfirst(ReissueCase._meta.get_field(name).verbose_name),
-            "step": transition_label(locks[name]),
-        }
+        name: ValidationError(
+            _("%(field)s can no longer be changed: the step “%(step)s” has been taken.")
+            % {
+                "field": capfirst(ReissueCase._meta.get_field(name).verbose_name),
+                "step": transition_label(locks[name]),
+            },
+            code=LOCKED,
+        )
         for name, value in data.items()
         if name in locks and getattr(case, name) != value
     }

@@ -181,3 +181,21 @@ def test_another_offices_open_case_is_not_linked(client, clerk, other_clerk, oth
     page = response.content.decode()
     assert "cannot be registered here" in page
     assert case.reference not in page and change_url(case) not in page
+
+
+def test_a_field_locked_while_the_page_was_open_is_refused_with_a_word(
+    client, clerk, case, monkeypatch
+):
+    client.force_login(clerk)
+    services.case_record_id_reissued(case=case, acting_user=clerk, issued_on=case.loss_date)
+    # The page as it was opened, before the new ID card was recorded: "what was lost" editable.
+    monkeypatch.setattr("reissue.admin.locked_fields", lambda case: set())
+    data = case_form(case, lost_items=LostItems.SS_CARD, presented_photo="on")
+    response = client.post(change_url(case), data, follow=True)
+    assert response.redirect_chain == [(change_url(case), 302)]
+    assert (
+        "Nothing on this page was saved. What was lost can no longer be changed: "
+        "the step “Record new ID card” has been taken."
+    ) in response.content.decode()
+    case.refresh_from_db()
+    assert (case.lost_items, case.presented_photo) == (LostItems.BOTH, False)
