@@ -4,7 +4,9 @@ Shared by every FSM model of the project (cases here, expense claims in `claims`
 """
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django_fsm import Transition
 
@@ -114,25 +116,44 @@ def _states_after(model, transition: Transition, state_field: str) -> set[str]:
     return found
 
 
-def field_locks(instance, state_field: str = "state") -> dict[str, Transition]:
+# Locks another app's steps put on a model's fields (a submitted claim fixes its case's date
+# of loss): model -> functions of an instance returning {field: step}. Filled in ready().
+LOCK_SOURCES: dict[type, list[Callable[[Any], dict[str, Transition]]]] = {}
+
+
+def register_lock_source(model, source: Callable[[Any], dict[str, Transition]]) -> None:
+    """Let `source(instance)` add locks to `model`'s fields (call from AppConfig.ready())."""
+    LOCK_SOURCES.setdefault(model, []).append(source)
+
+
+def field_locks(instance, state_field: str = "state", key: str = "locks") -> dict[str, Transition]:
     """Return {field: the step that locked it} for the fields the steps already taken lock.
 
     Each transition declares the fields later steps rely on, `custom={"locks": [...]}`. A step
-    counts as taken once the case stands at its target or beyond, unless it never applied to
-    this instance (no ID card was lost: its new ID card was never recorded). The first step
-    in the model's order names the lock.
+    counts as taken once the instance stands at its target or beyond, unless it never applied
+    to it (no ID card was lost: its new ID card was never recorded). The first step in the
+    model's order names the lock. `key` reads another list (the fields of a related object a
+    step locks); registered lock sources add theirs.
     """
+    locks = _own_locks(instance, state_field, key)
+    for source in LOCK_SOURCES.get(type(instance), []) if key == "locks" else []:
+        for name, step in source(instance).items():
+            locks.setdefault(name, step)
+    return locks
+
+
+def _own_locks(instance, state_field: str, key: str) -> dict[str, Transition]:
     model, current = type(instance), str(getattr(instance, state_field))
     steps = model._meta.get_field(state_field).get_all_transitions(model)
     locks: dict[str, Transition] = {}
     seen = set()
     for step in sorted(steps, key=declared_at):
-        if step.name in seen or not step.custom.get("locks"):
+        if step.name in seen or not step.custom.get(key):
             continue  # (a step from several states is one Transition per state)
         seen.add(step.name)
         taken = current in _states_after(model, step, state_field)
         if taken and applies_to(step, instance):
-            for name in step.custom["locks"]:
+            for name in step.custom[key]:
                 locks.setdefault(name, step)
     return locks
 

@@ -5,10 +5,11 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from claims import services as claim_services
 from reissue import services
-from reissue.models import LostItems
+from reissue.models import LostItems, ReissueCase
 from reissue.workflow import field_locks, locked_fields
-from tests.factories import register_case, reissued_case
+from tests.factories import claim_with_items, register_case, reissued_case
 
 
 def id_reissued(*, clerk, office, **fields):
@@ -76,3 +77,16 @@ def test_the_date_of_loss_cannot_move_past_a_card_issued_for_it(clerk, office):
         services.case_update(case=case, acting_user=clerk, data={"loss_date": later})
     earlier = case.loss_date - datetime.timedelta(days=1)
     assert services.case_update(case=case, acting_user=clerk, data={"loss_date": earlier})
+
+
+def test_a_submitted_claim_fixes_its_cases_date_of_loss(clerk, office):
+    # The claim's examination counts visits from the date of loss: no later move of it.
+    case = id_reissued(clerk=clerk, office=office)
+    claim = claim_with_items(case=case, clerk=clerk)
+    assert "loss_date" not in locked_fields(case)
+    claim_services.claim_submit(claim=claim, acting_user=clerk)
+    case = ReissueCase.objects.get(pk=case.pk)
+    assert field_locks(case)["loss_date"].name == "submit"
+    earlier = case.loss_date - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError, match="Submit for examination"):
+        services.case_update(case=case, acting_user=clerk, data={"loss_date": earlier})
