@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -492,6 +492,12 @@ class ReissueCaseAdmin(
 
     def save_related(self, request, form, formsets, change):
         """Nothing related is edited on this page."""
+
+    def response_change(self, request, obj):
+        if "_enter_claim" in request.POST:  # saved first, then on to the new claim
+            url = reverse("admin:claims_expenseclaim_add")
+            return HttpResponseRedirect(f"{url}?case={obj.pk}")
+        return super().response_change(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -79,7 +79,8 @@ def register_case(clerk, *, id_number: str, loss_date: datetime.date) -> Reissue
 def enter_claim(clerk, *, visit_date: datetime.date) -> None:
     """From the case page, open the expense claim, add one receipt and submit it."""
     page = clerk.page
-    page.get_by_role("link", name=clerk.text("Enter an expense claim")).click()
+    enter = clerk.text("Enter an expense claim")
+    page.get_by_role("button", name=enter).or_(page.get_by_role("link", name=enter)).click()
     # A tabular inline's inputs have no labels (the column headers name them): use their names.
     receipt = page.locator("[name='items-0-provider']").locator("xpath=ancestor::tr[1]")
     receipt.locator("[name='items-0-provider']").fill("北京协和医院")

@@ -42,6 +42,15 @@ def test_a_step_button_saves_the_edited_case_then_opens_the_step(client, clerk, 
     assert (case.presented_photo, case.state) == (True, "reported")
 
 
+def test_entering_a_claim_saves_the_edited_case_first(client, clerk, case):
+    client.force_login(clerk)
+    data = {**case_form(case, presented_photo="on"), "_enter_claim": "1"}
+    response = client.post(change_url(case), data)
+    assert response["Location"] == f"{reverse('admin:claims_expenseclaim_add')}?case={case.pk}"
+    case.refresh_from_db()
+    assert case.presented_photo is True
+
+
 def test_a_refused_edit_keeps_the_page_and_takes_no_step(client, clerk, case):
     client.force_login(clerk)
     tomorrow = (TODAY() + datetime.timedelta(days=1)).isoformat()
