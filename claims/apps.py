@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = _("Expense claims")
+
+    def ready(self) -> None:
+        from reissue.models import ReissueCase
+        from reissue.workflow import register_lock_source
+
+        from .models import case_locks
+
+        # A submitted claim fixes what its examination reads on the case.
+        register_lock_source(ReissueCase, case_locks)

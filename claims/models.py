@@ -16,6 +16,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from reissue.display import format_percent, format_yuan
 from reissue.models import EARLIEST_LOSS_DATE, CaseState, Office, ReissueCase, condition
 from reissue.text import PlainCharField, match_key
+from reissue.workflow import field_locks
 
 from .calculation import PolicyTerms
 
@@ -124,6 +125,12 @@ class ClaimState(models.TextChoices):
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
     PAID = "paid", _("paid")
+
+
+def case_locks(case) -> dict:
+    """Return {field of the case: claim step} for what the case's claim relied on."""
+    claim = getattr(case, "expense_claim", None)
+    return {} if claim is None else field_locks(claim, key="case_locks")
 
 
 @condition(_("Add at least one receipt before submitting."))
@@ -275,7 +282,8 @@ class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
         target=ClaimState.SUBMITTED,
         conditions=[has_items, case_still_open],
         permission="claims.submit_claim",
-        custom={"label": _("Submit for examination")},
+        # The examination reads the case's date of loss (the window of eligible visits).
+        custom={"label": _("Submit for examination"), "case_locks": ["loss_date"]},
     )
     def submit(self, *, by, at) -> None:
         self.submitted_by, self.submitted_at = by, at

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -59,6 +59,7 @@ from .permissions import (
     offices_worked_in,
     scope_applicants,
 )
+from .workflow import locked_fields
 
 User = get_user_model()
 
@@ -468,11 +469,11 @@ class ReissueCaseAdmin(
                 (_("Report"), {"fields": CaseRegistrationForm.Meta.fields}),
             ]
         fieldsets = super().get_fieldsets(request, obj)
-        if self._editable(request, obj):
-            return fieldsets
-        # Seen, never edited: the stored agent's number is shown masked.
+        # Seen, never edited (a finished case, or locked by a step): the agent's number masked.
+        shown = locked_fields(obj) if self._editable(request, obj) else set(MASKED)
+        masked = {name: alias for name, alias in MASKED.items() if name in shown}
         return [
-            (title, {**opts, "fields": [MASKED.get(f, f) for f in opts["fields"]]})
+            (title, {**opts, "fields": [masked.get(f, f) for f in opts["fields"]]})
             for title, opts in fieldsets
         ]
 
@@ -499,7 +500,9 @@ class ReissueCaseAdmin(
             return []
         if not self._editable(request, obj):
             return [f for _title, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
-        return super().get_readonly_fields(request, obj)
+        # What the steps taken relied on (workflow.field_locks; case_update refuses it too).
+        locked = [MASKED.get(f, f) for f in sorted(locked_fields(obj))]
+        return [*super().get_readonly_fields(request, obj), *locked]
 
     def has_change_permission(self, request, obj=None):
         if (
@@ -545,6 +548,12 @@ class ReissueCaseAdmin(
 
     def save_related(self, request, form, formsets, change):
         """Nothing related is edited on this page."""
+
+    def response_change(self, request, obj):
+        if "_enter_claim" in request.POST:  # saved first, then on to the new claim
+            url = reverse("admin:claims_expenseclaim_add")
+            return HttpResponseRedirect(f"{url}?case={obj.pk}")
+        return super().response_change(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

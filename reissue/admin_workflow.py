@@ -10,10 +10,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .services import WorkflowError
-from .workflow import transition_label, transition_named, transition_options
+from .selectors import last_step_entry
+from .services import LOCKED, WorkflowError
+from .workflow import (
+    transition_by_name,
+    transition_label,
+    transition_named,
+    transition_options,
+)
 
 
 def add_service_errors(form, error: ValidationError) -> None:
@@ -31,6 +38,12 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def codes_of(error: ValidationError) -> set[str]:
+    """Return the codes of every message a ValidationError holds."""
+    parts = error.error_dict.values() if hasattr(error, "error_dict") else [error.error_list]
+    return {item.code for errors in parts for item in errors}
+
+
 def refusal_message(error: Exception) -> str | None:
     """Return what a clerk should read for a service's refusal, or None if it is no refusal.
 
@@ -43,6 +56,34 @@ def refusal_message(error: Exception) -> str | None:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return None
+
+
+STEP_BUTTON = "_take_step"  # the name of the change form's step buttons (panel.html)
+
+
+def _staff_name(entry) -> str:
+    # As staff screens name each other: the full name, else the user name of the time.
+    if entry.actor_id is None:
+        return entry.actor_name
+    return entry.actor.get_full_name() or entry.actor_name or entry.actor.get_username()
+
+
+def stale_step_message(obj, name: str) -> str:
+    """Return why the step `name` cannot be taken now: by whom and when it was, if it was."""
+    entry = last_step_entry(obj=obj, name=name)
+    state = obj.get_state_display()
+    if entry is None:
+        return _("In state “%(state)s” this step cannot be taken.") % {"state": state}
+    at = timezone.localtime(entry.at)
+    time = f"{at:%H:%M}" if at.date() == timezone.localdate() else f"{at:%Y-%m-%d %H:%M}"
+    return _(
+        "This step was already taken by %(who)s at %(time)s; the %(what)s is now “%(state)s”."
+    ) % {
+        "who": _staff_name(entry),
+        "time": time,
+        "what": obj._meta.verbose_name,
+        "state": state,
+    }
 
 
 class ServiceRefusalAdminMixin:
@@ -67,6 +108,15 @@ class ServiceRefusalAdminMixin:
             # now, so one more pass shows it as a form error; should it not, say so.
             if request.method != "POST":
                 raise
+            if LOCKED in codes_of(error):
+                # A step taken meanwhile locked a field this page changed: once more rendered,
+                # the field would be read-only and the change dropped without a word.
+                messages.error(
+                    request,
+                    _("Nothing on this page was saved. %(reason)s")
+                    % {"reason": refusal_message(error)},
+                )
+                return HttpResponseRedirect(request.get_full_path())
             if not getattr(request, "_service_second_pass", False):
                 request._service_second_pass = True
                 return self.changeform_view(request, object_id, form_url, extra_context)
@@ -114,17 +164,40 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
             context["step_links"] = self.step_links(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def log_change(self, request, obj, message):
+        request._workflow_changes_saved = bool(message)  # read by response_change
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        # A step button of the change form (panel.html): the page's edits were saved first,
+        # through the usual save and its services; only then the step's own page opens.
+        name = request.POST.get(STEP_BUTTON)
+        if name not in self.step_forms:
+            return super().response_change(request, obj)
+        if getattr(request, "_workflow_changes_saved", False):
+            messages.success(request, _("Your changes were saved."))
+        return HttpResponseRedirect(reverse(f"admin:{self._step_url_name()}", args=[obj.pk, name]))
+
     def step_view(self, request, object_id, name):
         """Show the inputs of one workflow step and, on POST, take it through the service."""
         obj = self.get_object(request, object_id)
         if obj is None or name not in self.step_forms:
             raise Http404(_("Not found."))
-        step = transition_named(obj, name)
-        if step is None or not step.has_perm(obj, request.user):
-            raise PermissionDenied
+        step = transition_named(obj, name) or transition_by_name(type(obj), name)
+        if step is None:
+            raise Http404(_("Not found."))
+        if not step.has_perm(obj, request.user):
+            raise PermissionDenied(
+                _("You may not take the step “%(step)s”.") % {"step": transition_label(step)}
+            )
         change_url = reverse(
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
         )
+        if transition_named(obj, name) is None:
+            # Taken meanwhile (the back button, a second tab, two supervisors at once), or
+            # never possible from here: say which, on the page it belongs to. Nothing changes.
+            messages.warning(request, stale_step_message(obj, name))
+            return HttpResponseRedirect(change_url)
         form = self.step_forms[name](request.POST or None, instance=obj)
         if request.method == "POST" and form.is_valid():
             try:

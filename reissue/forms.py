@@ -2,11 +2,13 @@
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import selectors, services
 from .id_numbers import (
     birth_date_from_id_number,
     id_number_warnings,
@@ -85,6 +87,19 @@ class CaseRegistrationForm(forms.ModelForm):
         refusals = services.registration_refusals(
             id_number=id_number, name=name, acting_user=self.acting_user
         )
+        open_case = "id_number" in refusals and selectors.open_case_visible_to(
+            id_number=id_number, user=self.acting_user
+        )
+        if open_case:
+            # The case may be seen (the answer is neutral otherwise): lead on to it.
+            refusals["id_number"] = format_html(
+                _("This applicant already has an open case, {link}; continue that case instead."),
+                link=format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("admin:reissue_reissuecase_change", args=[open_case.pk]),
+                    open_case.reference,
+                ),
+            )
         for field, message in refusals.items():
             self.add_error(field, message)
 

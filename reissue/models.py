@@ -256,6 +256,21 @@ def nothing_to_reimburse(case: "ReissueCase") -> bool:
     return claim is None or claim.state == "rejected"
 
 
+# What a step relied on: its conditions' fields, and the date of loss that bounds the claim.
+ID_STEP_LOCKS = ["lost_items", "presented_hukou_book"]
+SS_CARD_STEP_LOCKS = [
+    "lost_items",
+    "loss_date",
+    "presented_hukou_book",
+    "presented_id_card",
+    "presented_photo",
+    "converts_ic_card",
+    "agent_acts",
+    "agent_name",
+    "agent_id_number",
+]
+
+
 class ReissueCase(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
     applicant = models.ForeignKey(
@@ -443,7 +458,8 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         target=CaseState.ID_REISSUED,
         conditions=[id_card_was_lost, hukou_book_presented],
         permission="reissue.record_id_reissued",
-        custom={"label": _("Record new ID card")},
+        # "locks": what this step relied on, read-only from then on (workflow.field_locks).
+        custom={"label": _("Record new ID card"), "locks": ID_STEP_LOCKS},
     )
     def record_id_reissued(self, *, issued_on) -> None:
         self.id_card_issued_on = issued_on
@@ -459,7 +475,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             agent_details_complete,
         ],
         permission="reissue.reissue_ss_card",
-        custom={"label": _("Reissue SS card")},
+        custom={"label": _("Reissue SS card"), "locks": SS_CARD_STEP_LOCKS},
     )
     def reissue_ss_card(self, *, card_number: str, issued_on) -> None:
         self.ss_card_number = card_number

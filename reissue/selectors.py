@@ -3,7 +3,8 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from .models import AuditEntry, CaseSequence, Office, PersonalDataAccess, ReissueCase
+from .id_numbers import id_number_digest
+from .models import OPEN_STATES, AuditEntry, CaseSequence, Office, PersonalDataAccess, ReissueCase
 from .permissions import scope_audit_entries, scope_cases
 
 
@@ -33,6 +34,15 @@ def case_references_numbered(
     ]
 
 
+def open_case_visible_to(*, id_number: str, user) -> ReissueCase | None:
+    """Return the open case of the applicant with this ID number, if `user` may see it."""
+    return (
+        scope_cases(ReissueCase.objects.filter(state__in=OPEN_STATES), user)
+        .filter(applicant__id_number_hash=id_number_digest(id_number))
+        .first()
+    )
+
+
 def case_audit_trail(*, case: ReissueCase) -> QuerySet[AuditEntry]:
     """Return the case's audit entries in time order, with who made each."""
     return case.audit_entries.select_related("actor", "content_type").order_by("at", "id")
@@ -47,6 +57,11 @@ def object_audit_trail(*, obj) -> QuerySet[AuditEntry]:
         .select_related("actor", "content_type")
         .order_by("at", "id")
     )
+
+
+def last_step_entry(*, obj, name: str) -> AuditEntry | None:
+    """Return the newest audit entry of the step `name` taken on `obj`, with who took it."""
+    return object_audit_trail(obj=obj).filter(action=name).order_by("-at", "-id").first()
 
 
 def audit_entries_visible_to(*, user) -> QuerySet[AuditEntry]:

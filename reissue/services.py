@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .chain import chain_append, lock_chain_head
@@ -40,7 +41,7 @@ from .permissions import (
     scope_cases,
 )
 from .text import match_key, required_text
-from .workflow import blocking_reasons, transition_label, transition_named
+from .workflow import blocking_reasons, field_locks, transition_label, transition_named
 
 # Fields whose values the audit trail keeps masked: the trail is read by more people than
 # may see a full ID number.
@@ -53,6 +54,10 @@ class SearchLimitReached(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+# The code of a refusal to change what a step taken relied on (a step taken meanwhile).
+LOCKED = "locked"
 
 
 class WorkflowError(Exception):
@@ -314,6 +319,7 @@ def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> R
         raise PermissionDenied(_("You may not change cases."))
     if not locked.is_open:
         raise WorkflowError(_("A finished case can no longer be changed."))
+    _refuse_locked_fields(locked, data)
     before = field_snapshot(locked)
     for field, value in data.items():
         setattr(locked, field, value)
@@ -323,6 +329,31 @@ def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> R
         locked.save()
         audit_record(obj=locked, case=locked, action="edited", actor=acting_user, changes=changes)
     return locked
+
+
+def _refuse_locked_fields(case: ReissueCase, data: Mapping[str, Any]) -> None:
+    """Refuse new values for what the steps taken relied on, and a loss after its cards."""
+    locks = field_locks(case)
+    errors = {
+        name: ValidationError(
+            _("%(field)s can no longer be changed: the step “%(step)s” has been taken.")
+            % {
+                "field": capfirst(ReissueCase._meta.get_field(name).verbose_name),
+                "step": transition_label(locks[name]),
+            },
+            code=LOCKED,
+        )
+        for name, value in data.items()
+        if name in locks and getattr(case, name) != value
+    }
+    issued = [d for d in (case.temp_card_issued_on, case.id_card_issued_on) if d is not None]
+    loss_date = data.get("loss_date")
+    if "loss_date" not in errors and loss_date and issued and loss_date > min(issued):
+        errors["loss_date"] = _(
+            "The date of loss cannot be after a card was issued for it (%(date)s)."
+        ) % {"date": min(issued).isoformat()}
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

@@ -3,7 +3,10 @@
 Shared by every FSM model of the project (cases here, expense claims in `claims`).
 """
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django_fsm import FSMFieldMixin, Transition
@@ -109,3 +112,84 @@ def state_labels() -> dict[str, str]:
         for value, label in state_field.flatchoices:
             labels.setdefault(str(value), str(label))
     return labels
+
+
+def declared_at(transition: Transition) -> int:
+    """Return the line the transition's method starts on: the model's own order of steps."""
+    code = getattr(inspect.unwrap(transition.method), "__code__", None)
+    return code.co_firstlineno if code else 0
+
+
+def transition_by_name(model, name: str, state_field: str = "state") -> Transition | None:
+    """Return a transition `name` of the model from any state (for its label and permission)."""
+    fsm_field = model._meta.get_field(state_field)
+    for candidate in fsm_field.get_all_transitions(model):
+        if candidate.name == name:
+            return candidate
+    return None
+
+
+def _states_after(model, transition: Transition, state_field: str) -> set[str]:
+    """Return the transition's target and every state reachable from there."""
+    fsm_field = model._meta.get_field(state_field)
+    every = [str(value) for value, _label in fsm_field.choices]
+    edges: dict[str, set[str]] = {}
+    for step in fsm_field.get_all_transitions(model):
+        if isinstance(step.target, str):
+            sources = every if step.source in ("*", "+") else [str(step.source)]
+            for source in sources:
+                edges.setdefault(source, set()).add(str(step.target))
+    found, todo = set(), [str(transition.target)] if isinstance(transition.target, str) else []
+    while todo:
+        state = todo.pop()
+        if state not in found:
+            found.add(state)
+            todo.extend(edges.get(state, ()))
+    return found
+
+
+# Locks another app's steps put on a model's fields (a submitted claim fixes its case's date
+# of loss): model -> functions of an instance returning {field: step}. Filled in ready().
+LOCK_SOURCES: dict[type, list[Callable[[Any], dict[str, Transition]]]] = {}
+
+
+def register_lock_source(model, source: Callable[[Any], dict[str, Transition]]) -> None:
+    """Let `source(instance)` add locks to `model`'s fields (call from AppConfig.ready())."""
+    LOCK_SOURCES.setdefault(model, []).append(source)
+
+
+def field_locks(instance, state_field: str = "state", key: str = "locks") -> dict[str, Transition]:
+    """Return {field: the step that locked it} for the fields the steps already taken lock.
+
+    Each transition declares the fields later steps rely on, `custom={"locks": [...]}`. A step
+    counts as taken once the instance stands at its target or beyond, unless it never applied
+    to it (no ID card was lost: its new ID card was never recorded). The first step in the
+    model's order names the lock. `key` reads another list (the fields of a related object a
+    step locks); registered lock sources add theirs.
+    """
+    locks = _own_locks(instance, state_field, key)
+    for source in LOCK_SOURCES.get(type(instance), []) if key == "locks" else []:
+        for name, step in source(instance).items():
+            locks.setdefault(name, step)
+    return locks
+
+
+def _own_locks(instance, state_field: str, key: str) -> dict[str, Transition]:
+    model, current = type(instance), str(getattr(instance, state_field))
+    steps = model._meta.get_field(state_field).get_all_transitions(model)
+    locks: dict[str, Transition] = {}
+    seen = set()
+    for step in sorted(steps, key=declared_at):
+        if step.name in seen or not step.custom.get(key):
+            continue  # (a step from several states is one Transition per state)
+        seen.add(step.name)
+        taken = current in _states_after(model, step, state_field)
+        if taken and applies_to(step, instance):
+            for name in step.custom[key]:
+                locks.setdefault(name, step)
+    return locks
+
+
+def locked_fields(instance, state_field: str = "state") -> set[str]:
+    """Return the fields no longer to be changed: the steps taken relied on them."""
+    return set(field_locks(instance, state_field))

@@ -8,7 +8,6 @@ The current state and the path taken (read from the audit trail) are marked with
 static/reissue/diagram.css styles; no inline style, so the strict CSP lets it show.
 """
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -16,7 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .workflow import transition_label, transition_options
+from .workflow import declared_at, transition_label, transition_options
 
 COLUMN = 230  # distance between the left edges of two columns
 BOX_WIDTH, BOX_HEIGHT = 132, 40
@@ -44,12 +43,6 @@ class WorkflowGraph:
     main_line: list[str] = field(default_factory=list)
 
 
-def _declared_at(transition) -> int:
-    # get_all_transitions yields methods in name order; the model's own order reads better.
-    code = getattr(inspect.unwrap(transition.method), "__code__", None)
-    return code.co_firstlineno if code else 0
-
-
 def _targets(transition, states: list[str]) -> list[str]:
     target = transition.target
     if isinstance(target, str):
@@ -72,7 +65,7 @@ def workflow_graph(model, state_field: str = "state") -> WorkflowGraph:
     state_labels = {str(value): str(label) for value, label in fsm_field.choices}
     states = list(state_labels)
     edges = []
-    for transition in sorted(fsm_field.get_all_transitions(model), key=_declared_at):
+    for transition in sorted(fsm_field.get_all_transitions(model), key=declared_at):
         for target in _targets(transition, states):
             for source in _sources(transition.source, target, states):
                 if source != target and {source, target} <= set(states):

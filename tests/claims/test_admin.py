@@ -6,6 +6,7 @@ from django.urls import reverse
 from claims import services
 from claims.models import ClaimItem, ExpenseClaim
 from tests.factories import PolicyFactory, UserFactory, claim_with_items, reissued_case
+from tests.steps import offers_step
 
 CHANGELIST = reverse("admin:claims_expenseclaim_changelist")
 
@@ -96,7 +97,7 @@ def test_review_page_shows_eligibility_amounts_policy_and_total(client, clerk, r
     assert "deductible ¥100.00" in review and "cap ¥5,000.00" in review
     assert "outpatient 70 %" in review and "0.700" not in review
     assert "¥140.00" in review  # (300 - 100) x 0.7
-    assert step_url(claim, "approve") in page
+    assert offers_step(page, step_url(claim, "approve"))
 
 
 def test_reviewers_queue_lists_only_claims_waiting_for_them(
@@ -146,8 +147,9 @@ def test_supervisor_pays_and_the_case_is_reimbursed(client, clerk, reviewer, sup
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.state == "reimbursed"
-    again = client.post(step_url(claim, "pay"), {"payment_reference": "PAY-78"})
-    assert again.status_code == 403  # a paid claim offers no "pay" step any more
+    again = client.post(step_url(claim, "pay"), {"payment_reference": "PAY-78"}, follow=True)
+    # A paid claim offers no "pay" step any more: the second payer reads who paid it.
+    assert "This step was already taken by supervisor at" in again.content.decode()
     assert ExpenseClaim.objects.get(pk=claim.pk).payment_reference == "PAY-77"
 
 

@@ -44,7 +44,12 @@ def expect_state(counter, state_label: str) -> None:
 def take_step(counter, step: str, **inputs: str) -> None:
     """Click the step's button on the case page, fill in its inputs and confirm it."""
     page = counter.page
-    page.get_by_role("link", name=counter.text(step), exact=True).click()
+    # A button of the change form where the user may change the page (its edits are saved
+    # first), a link where they may only read it.
+    name = counter.text(step)
+    start = page.get_by_role("button", name=name, exact=True)
+    start.or_(page.get_by_role("link", name=name, exact=True)).click()
+    page.wait_for_url("**/step/**")
     for label, value in inputs.items():
         counter.field(label).fill(value)
     page.get_by_role("button", name=counter.text(step), exact=True).click()
@@ -74,7 +79,8 @@ def register_case(clerk, *, id_number: str, loss_date: datetime.date) -> Reissue
 def enter_claim(clerk, *, visit_date: datetime.date) -> None:
     """From the case page, open the expense claim, add one receipt and submit it."""
     page = clerk.page
-    page.get_by_role("link", name=clerk.text("Enter an expense claim")).click()
+    enter = clerk.text("Enter an expense claim")
+    page.get_by_role("button", name=enter).or_(page.get_by_role("link", name=enter)).click()
     # A tabular inline's inputs have no labels (the column headers name them): use their names.
     receipt = page.locator("[name='items-0-provider']").locator("xpath=ancestor::tr[1]")
     receipt.locator("[name='items-0-provider']").fill("北京协和医院")
