@@ -632,17 +632,7 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
     ]
     list_filter = [AuditActionListFilter, AuditTargetStateListFilter]
     # An entry's own page reads as its row does: labels, not the stored codes.
-    fields = readonly_fields = [
-        "at",
-        "case",
-        "record",
-        "action_label",
-        "source_state_label",
-        "target_state_label",
-        "by",
-        "comment",
-        "changed_fields",
-    ]
+    fields = readonly_fields = list_display
     search_fields = ["case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
