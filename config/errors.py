@@ -13,7 +13,7 @@ from django.views.decorators.csrf import requires_csrf_token
 
 def _admin_frame_page(request: HttpRequest, *, status: int, title: str, message: str):
     context = {
-        **admin.site.each_context(request),
+        **_frame_context(request),
         "title": title,
         "error_message": message,
         "status": status,
@@ -21,6 +21,14 @@ def _admin_frame_page(request: HttpRequest, *, status: int, title: str, message:
     return HttpResponse(
         loader.render_to_string("errors/error.html", context, request), status=status
     )
+
+
+def _frame_context(request: HttpRequest) -> dict:
+    # An error raised before the authentication middleware ran (a bad Host header: 400) has
+    # no user yet; the page is then the frame without the user's tools and apps.
+    if not hasattr(request, "user"):
+        return {"site_header": admin.site.site_header, "site_title": admin.site.site_title}
+    return admin.site.each_context(request)
 
 
 def _explanation(exception, default: str) -> str:

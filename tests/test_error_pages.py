@@ -62,3 +62,9 @@ def test_a_bad_request_is_explained_in_the_frame(rf, clerk):
     with translation.override("zh-hans"):
         response = errors.bad_request(request)
     assert response.status_code == 400 and 'id="error-page"' in response.content.decode()
+
+
+def test_a_request_for_an_unknown_host_is_a_400_page_not_a_500(client, settings):
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    response = client.get("/admin/", HTTP_HOST="evil.example")
+    assert response.status_code == 400 and 'id="error-page"' in response.content.decode()
