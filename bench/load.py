@@ -50,7 +50,12 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DEBUG": "0"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
          f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
