@@ -411,7 +411,8 @@ def run_transition(
         raise WorkflowError(" ".join(reasons))
     source, before = locked.state, field_snapshot(locked)
     getattr(locked, name)(**arguments)
-    locked.full_clean()
+    changes = snapshot_changes(before, field_snapshot(locked))
+    _clean_what_the_step_set(locked, set(changes) | {"state"})
     save_within_constraints(locked)
     audit_record(
         obj=locked,
@@ -421,9 +422,20 @@ def run_transition(
         source_state=source,
         target_state=locked.state,
         comment=comment,
-        changes=snapshot_changes(before, field_snapshot(locked)),
+        changes=changes,
     )
     return locked
+
+
+def _clean_what_the_step_set(instance: models.Model, changed: set[str]) -> None:
+    """Validate the fields a step set and the model's own rules, not every column again.
+
+    The rest was valid when it was saved. Constraints are left to the database: a step that
+    breaks one fails its save, and `save_within_constraints` gives the clerk full_clean()'s
+    message then (a query per constraint on every step cost a third of its time).
+    """
+    unchanged = [f.name for f in instance._meta.concrete_fields if f.name not in changed]
+    instance.full_clean(exclude=unchanged, validate_unique=False, validate_constraints=False)
 
 
 def _run_case_transition(*, case: ReissueCase, acting_user, name: str, **options) -> ReissueCase:
