@@ -35,6 +35,7 @@ test: install $(NODE_STAMP)
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m ruff format --check .
 
 messages: install

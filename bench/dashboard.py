@@ -40,8 +40,9 @@ from django.utils import timezone  # noqa: E402
 
 from bench.sessions import logged_in_client  # noqa: E402
 from claims.models import ClaimItem, ClaimState, ExpenseClaim  # noqa: E402
-from reissue.id_numbers import compose_id_number, id_number_digest  # noqa: E402
-from reissue.models import Applicant, CaseState, Office, ReissueCase  # noqa: E402
+from common.id_numbers import compose_id_number, id_number_digest  # noqa: E402
+from offices.models import Office
+from reissue.models import Applicant, CaseState, ReissueCase
 
 BATCH = 5000
 SPAN_DAYS = 730

@@ -50,13 +50,14 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.sessions import logged_in_client  # noqa: E402
-from reissue.id_numbers import (  # noqa: E402
+from common.id_numbers import (
     birth_date_from_id_number,
     compose_id_number,
     id_number_digest,
     sex_from_id_number,
 )
-from reissue.models import Applicant, CaseState, Office, ReissueCase  # noqa: E402
+from offices.models import Office
+from reissue.models import Applicant, CaseState, ReissueCase
 from reissue.resources import CaseResource  # noqa: E402
 
 OFFICE = "BX"

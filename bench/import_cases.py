@@ -50,7 +50,7 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华"
 
 
 def write_csv(path: Path, rows: int) -> None:
-    from reissue.id_numbers import compose_id_number
+    from common.id_numbers import compose_id_number
 
     lost = ["both", "id_card", "ss_card"]
     with path.open("w", encoding="utf-8", newline="") as out:
@@ -81,7 +81,7 @@ def prepare_database():
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from reissue.models import Office
+    from offices.models import Office
 
     call_command("migrate", verbosity=0)
     office = Office.objects.create(code=OFFICE, name="Bench office")
@@ -104,7 +104,7 @@ def measure_bare(csv_path: Path) -> float:
     from django.db import transaction
     from django.utils import timezone
 
-    from reissue.id_numbers import birth_date_from_id_number, id_number_digest, sex_from_id_number
+    from common.id_numbers import birth_date_from_id_number, id_number_digest, sex_from_id_number
     from reissue.models import Applicant, ReissueCase
 
     office, user = prepare_database()

@@ -36,8 +36,9 @@ from django.contrib.auth.models import Permission  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from audit.models import AuditEntry
 from bench.sessions import logged_in_client  # noqa: E402
-from reissue.models import AuditEntry, ReissueCase  # noqa: E402
+from reissue.models import ReissueCase
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

@@ -7,14 +7,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.selectors import object_audit_trail
+from claims import selectors, services
+from common.display import format_yuan
+from offices.scoping import can_act_in_office, offices_worked_in
 from reissue.admin import OfficeScopedFilter
-from reissue.admin_workflow import ServiceRefusalAdminMixin, WorkflowAdminMixin
-from reissue.display import format_yuan
 from reissue.models import OPEN_STATES, ReissueCase
-from reissue.permissions import can_act_in_office, offices_worked_in, scope_cases
-from reissue.selectors import object_audit_trail
+from reissue.permissions import scope_cases
+from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
 
-from . import selectors, services
 from .admin_counter import ClaimCounterMixin
 from .admin_exports import ClaimExportMixin
 from .forms import CLAIM_STEP_FORMS, ClaimItemForm, ClaimItemFormSet

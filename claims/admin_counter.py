@@ -7,14 +7,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from audit.selectors import object_audit_trail
+from claims import selectors
+from common.id_numbers import mask_id_number
+from offices.scoping import offices_worked_in
 from reissue import work_queue
-from reissue.id_numbers import mask_id_number
-from reissue.permissions import offices_worked_in
-from reissue.selectors import object_audit_trail
 from reissue.slip import reference_qr_svg
-from reissue.workflow_diagram import render_workflow_svg
+from workflow.diagram import render_workflow_svg
 
-from . import selectors
 from .models import ClaimState
 
 DECIDED_STATES = [ClaimState.APPROVED, ClaimState.REJECTED, ClaimState.PAID]

@@ -8,7 +8,7 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         from reissue.models import ReissueCase
-        from reissue.workflow import register_lock_source
+        from workflow.transitions import register_lock_source
 
         from .models import case_locks
 

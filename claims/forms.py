@@ -5,8 +5,8 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from reissue.forms import CaseStepForm
-from reissue.text import PlainTextField, match_key
+from common.text import PlainTextField, match_key
+from workflow.forms import StepForm
 
 from .models import ClaimItem
 from .selectors import duplicate_receipt_message
@@ -87,7 +87,7 @@ class ClaimItemFormSet(BaseInlineFormSet):
         return super().get_unique_error_message(unique_check)
 
 
-class ApproveClaimForm(CaseStepForm):
+class ApproveClaimForm(StepForm):
     reason = PlainTextField(
         label=_("Remarks on the decision"),
         required=False,
@@ -98,7 +98,7 @@ class ApproveClaimForm(CaseStepForm):
     field_order = ["reason", "comment"]
 
 
-class RejectClaimForm(CaseStepForm):
+class RejectClaimForm(StepForm):
     reason = PlainTextField(
         label=_("Reason for rejecting"),
         max_length=500,
@@ -109,7 +109,7 @@ class RejectClaimForm(CaseStepForm):
     field_order = ["reason", "comment"]
 
 
-class PayClaimForm(CaseStepForm):
+class PayClaimForm(StepForm):
     payment_reference = PlainTextField(
         label=_("Payment reference"),
         max_length=64,
@@ -121,7 +121,7 @@ class PayClaimForm(CaseStepForm):
 
 
 CLAIM_STEP_FORMS = {
-    "submit": CaseStepForm,
+    "submit": StepForm,
     "approve": ApproveClaimForm,
     "reject": RejectClaimForm,
     "pay": PayClaimForm,

@@ -13,10 +13,11 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from reissue.display import format_percent, format_yuan
-from reissue.models import EARLIEST_LOSS_DATE, CaseState, Office, ReissueCase, condition
-from reissue.text import PlainCharField, match_key
-from reissue.workflow import field_locks
+from common.display import format_percent, format_yuan
+from common.text import PlainCharField, match_key
+from offices.models import Office
+from reissue.models import EARLIEST_LOSS_DATE, CaseState, ReissueCase
+from workflow.transitions import condition, field_locks
 
 from .calculation import PolicyTerms
 

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from reissue.exports import Column, Columns
+from exports.files import Column, Columns
 from reissue.resources import CASE_COLUMNS, ColumnResource
 
 from .models import ExpenseClaim

@@ -8,9 +8,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.text import match_key
+from offices.scoping import scope_to_offices
 from reissue.models import ReissueCase
-from reissue.permissions import scope_cases, scope_to_offices
-from reissue.text import match_key
+from reissue.permissions import scope_cases
 
 from .calculation import Assessment, ItemInput, PolicyTerms, assess, ineligibility_reason
 from .models import ClaimItem, ClaimState, ExpenseCategory, ExpenseClaim, ReimbursementPolicy

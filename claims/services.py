@@ -8,17 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record, field_snapshot, snapshot_changes
+from common.text import normalize_text, required_text
+from offices.scoping import can_act_in_office
 from reissue.models import ReissueCase
-from reissue.permissions import can_act_in_office
-from reissue.services import (
-    WorkflowError,
-    audit_record,
-    field_snapshot,
-    lock_case_for,
-    run_transition,
-    snapshot_changes,
-)
-from reissue.text import normalize_text, required_text
+from reissue.services import lock_case_for
+from workflow.services import WorkflowError, run_transition
 
 from .models import ClaimItem, ClaimState, ExpenseClaim, ReimbursementPolicy
 from .selectors import claim_assessment, duplicate_receipt_message, policy_in_effect

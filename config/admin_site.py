@@ -4,7 +4,7 @@ from django.contrib import admin
 
 # A case first, then its claim, then the supervisor's reports and the incident register;
 # Django's own apps (users, log-in records) after them.
-WORK_ORDER = ["reissue", "claims", "reports", "incidents"]
+WORK_ORDER = ["reissue", "claims", "reports", "workdays", "incidents", "audit", "offices"]
 
 
 class ReissueAdminSite(admin.AdminSite):

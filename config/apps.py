@@ -7,6 +7,7 @@ class ReissueAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
+        from . import checks  # noqa: F401 (registers the deploy checks of the keys)
         from .middleware import mark_session_renewed
 
         # A log-in writes the session anyway: it counts as its first renewal.

@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
-from reissue.admin_workflow import WorkflowAdminMixin
+from incidents import selectors, services
+from workflow.admin import WorkflowAdminMixin
 
-from . import selectors, services
 from .forms import INCIDENT_STEP_FORMS
 from .models import Incident, IncidentState
 

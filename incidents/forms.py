@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reissue.dates import validate_supported_date
-from reissue.forms import CaseStepForm
+from common.dates import validate_supported_date
+from workflow.forms import StepForm
 
 
 def moment_field(label, help_text="") -> forms.DateTimeField:
@@ -17,7 +17,7 @@ def moment_field(label, help_text="") -> forms.DateTimeField:
     )
 
 
-class ContainIncidentForm(CaseStepForm):
+class ContainIncidentForm(StepForm):
     containment_steps = forms.CharField(
         label=_("Containment steps taken"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -29,7 +29,7 @@ class ContainIncidentForm(CaseStepForm):
     field_order = ["containment_steps", "comment"]
 
 
-class RecordNotificationsForm(CaseStepForm):
+class RecordNotificationsForm(StepForm):
     # Range checks (not in the future, not before the discovery) live in the model.
     persons_notified_at = moment_field(_("Affected persons notified at"))
     notification_method = forms.CharField(
@@ -50,7 +50,7 @@ class RecordNotificationsForm(CaseStepForm):
     ]
 
 
-class CloseIncidentForm(CaseStepForm):
+class CloseIncidentForm(StepForm):
     closing_summary = forms.CharField(
         label=_("Closing summary"),
         widget=forms.Textarea(attrs={"rows": 4}),

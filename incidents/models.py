@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from reissue.dates import validate_supported_date
-from reissue.models import ReissueCase, condition
+from common.dates import validate_supported_date
+from reissue.models import ReissueCase
+from workflow.transitions import condition
 
 MANAGE_PERMISSION = "incidents.manage_incident"
 

@@ -3,9 +3,10 @@
 from django.db.models import Count, QuerySet
 from django.utils.translation import ngettext
 
-from reissue.models import AuditEntry, ReissueCase
+from audit.models import AuditEntry
+from audit.selectors import object_audit_trail
+from reissue.models import ReissueCase
 from reissue.permissions import scope_cases
-from reissue.selectors import object_audit_trail
 
 from .models import Incident
 from .permissions import scope_incidents

@@ -9,15 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record, field_snapshot, snapshot_changes
 from reissue.models import ReissueCase
 from reissue.permissions import scope_cases
-from reissue.services import (
-    WorkflowError,
-    audit_record,
-    field_snapshot,
-    run_transition,
-    snapshot_changes,
-)
+from workflow.services import WorkflowError, run_transition
 
 from .models import MANAGE_PERMISSION, Incident, IncidentState, notifications_recorded
 from .permissions import access_incident

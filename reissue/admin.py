@@ -22,21 +22,27 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 
-from reports.admin_filters import OverdueListFilter
+from audit import staff as staff_services
+from audit.models import AuditEntry, PersonalDataAccess
+from common.fields import EncryptedCharField
+from common.id_numbers import mask_id_number, mask_phone
+from offices.models import Office
+from offices.scoping import offices_visible_to, offices_worked_in
+from reissue import selectors, services
+from workflow.admin import WorkflowAdminMixin
+from workflow.transitions import locked_fields
 
-from . import selectors, services, staff_services
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
 from .admin_filters import (
     AccessedFieldListFilter,
     AuditActionListFilter,
     AuditTargetStateListFilter,
+    OverdueListFilter,
     SupportedDateFieldListFilter,
 )
 from .admin_imports import CaseImportMixin
 from .admin_search import TOKEN_VAR, IdNumberSearchMixin
-from .admin_workflow import WorkflowAdminMixin
-from .fields import EncryptedCharField
 from .forms import (
     APPLICANT_FIELDS,
     CASE_STEP_FORMS,
@@ -44,22 +50,8 @@ from .forms import (
     CaseRegistrationForm,
     RevealForm,
 )
-from .id_numbers import mask_id_number, mask_phone
-from .models import (
-    WORKFLOW_SET_FIELDS,
-    Applicant,
-    AuditEntry,
-    Office,
-    PersonalDataAccess,
-    ReissueCase,
-)
-from .permissions import (
-    can_see_full_id_number,
-    offices_visible_to,
-    offices_worked_in,
-    scope_applicants,
-)
-from .workflow import locked_fields
+from .models import WORKFLOW_SET_FIELDS, Applicant, ReissueCase
+from .permissions import can_see_full_id_number, scope_applicants
 
 User = get_user_model()
 

@@ -8,11 +8,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import work_queue
-from .permissions import offices_worked_in
-from .selectors import object_audit_trail
+from audit.selectors import object_audit_trail
+from offices.scoping import offices_worked_in
+from reissue import work_queue
+from workflow.diagram import render_workflow_svg
+
 from .slip import slip_for
-from .workflow_diagram import render_workflow_svg
 
 
 class HandledByMeFilter(admin.SimpleListFilter):

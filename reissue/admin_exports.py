@@ -21,8 +21,7 @@ from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 from import_export.signals import post_export
 
-from .admin_search import searched_params
-from .exports import (
+from exports.files import (
     attachment_header,
     csv_response,
     describe_filters,
@@ -32,8 +31,10 @@ from .exports import (
     export_record_full_numbers,
     sheet_title,
 )
-from .exports import in_memory_max_rows as default_in_memory_max_rows
-from .permissions import offices_visible_to
+from exports.files import in_memory_max_rows as default_in_memory_max_rows
+from offices.scoping import offices_visible_to
+
+from .admin_search import searched_params
 from .resources import AuditEntryResource, CaseResource
 
 #: A list filter on an office (`office__id__exact`, a claim's `case__office__id__exact`).
@@ -221,4 +222,4 @@ class CaseExportMixin(ColumnExportMixin):
 
 class AuditExportMixin(ColumnExportMixin):
     export_resource_class = AuditEntryResource
-    export_permission = "reissue.export_audit_trail"
+    export_permission = "audit.export_audit_trail"

@@ -5,10 +5,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
-from .dates import EARLIEST_DATE, LATEST_DATE, supported_date_error, validate_supported_date
-from .models import AUDIT_ACTION_LABELS, PersonalDataAccess
-from .workflow import state_labels, transition_labels
+from audit.models import AUDIT_ACTION_LABELS, PersonalDataAccess
+from common.dates import EARLIEST_DATE, LATEST_DATE, supported_date_error, validate_supported_date
+from workdays.calendar import deadline_working_days
+from workflow.transitions import state_labels, transition_labels
+
+from .deadlines import overdue_case_filter
 
 
 class SupportedDateFieldListFilter(admin.DateFieldListFilter):
@@ -106,3 +110,23 @@ class AccessedFieldListFilter(KnownValuesListFilter):
             field: PersonalDataAccess(field=field).field_display()
             for field in ("id_number", "agent_id_number", "export")
         }
+
+
+class OverdueListFilter(admin.SimpleListFilter):
+    title = _("service deadline")
+    parameter_name = "overdue"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rule in the title: overdue from the day after the Nth working day, not "more than N".
+        self.title = _("service deadline: working day %(days)s after the report") % {
+            "days": deadline_working_days()
+        }
+
+    def lookups(self, request, model_admin):
+        return [("1", _("past the deadline"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(overdue_case_filter())
+        return queryset

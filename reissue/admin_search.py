@@ -21,8 +21,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 
-from . import services
-from .id_numbers import compact_id_number, id_number_digest, looks_like_id_number, mask_id_number
+from common.id_numbers import (
+    compact_id_number,
+    id_number_digest,
+    looks_like_id_number,
+    mask_id_number,
+)
+from reissue import services
 
 TOKEN_VAR = "qt"
 SESSION_KEY = "reissue_id_number_searches"

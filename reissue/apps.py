@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ReissueConfig(AppConfig):
     name = "reissue"
     verbose_name = _("Card reissue")
-
-    def ready(self) -> None:
-        from config import checks  # noqa: F401 (registers the deploy checks of the keys)

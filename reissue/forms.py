@@ -8,16 +8,19 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors, services
-from .id_numbers import (
+from common.id_numbers import (
     birth_date_from_id_number,
     id_number_warnings,
     mask_id_number,
     normalize_id_number,
     validate_id_number,
 )
-from .models import Applicant, ReissueCase, phone_validator, validate_loss_date
-from .text import PlainTextField
+from common.text import PlainTextField
+from common.validators import phone_validator
+from reissue import selectors, services
+from workflow.forms import StepForm
+
+from .models import Applicant, ReissueCase, validate_loss_date
 
 card_number_validator = RegexValidator(
     r"^[A-Za-z0-9-]{4,32}$", _("Use 4 to 32 letters, digits or dashes, as printed on the card.")
@@ -122,25 +125,6 @@ class CaseRegistrationForm(forms.ModelForm):
         return found
 
 
-class CaseStepForm(forms.Form):
-    """Base of the workflow-step forms: an optional comment for the audit trail."""
-
-    comment = PlainTextField(
-        label=_("Comment"),
-        required=False,
-        max_length=500,
-        multiline=True,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, instance, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-
-    def step_arguments(self) -> dict:
-        return dict(self.cleaned_data)
-
-
 def issued_on_field(case_field: str) -> forms.DateField:
     """Return a step's date input, labelled as the case page labels the date it sets."""
     # Range checks (not in the future, not before the loss) live in the services.
@@ -148,7 +132,7 @@ def issued_on_field(case_field: str) -> forms.DateField:
     return forms.DateField(label=label, initial=timezone.localdate)
 
 
-class IssueTempCardForm(CaseStepForm):
+class IssueTempCardForm(StepForm):
     card_number = forms.CharField(
         label=_("Temporary card or collection certificate number"),
         validators=[card_number_validator],
@@ -157,19 +141,19 @@ class IssueTempCardForm(CaseStepForm):
     field_order = ["card_number", "issued_on", "comment"]
 
 
-class RecordIdReissuedForm(CaseStepForm):
+class RecordIdReissuedForm(StepForm):
     issued_on = issued_on_field("id_card_issued_on")
     field_order = ["issued_on", "comment"]
 
 
-class ReissueSsCardForm(CaseStepForm):
+class ReissueSsCardForm(StepForm):
     card_number = forms.CharField(label=_("New SS card number"), validators=[card_number_validator])
     issued_on = issued_on_field("ss_card_issued_on")
     field_order = ["card_number", "issued_on", "comment"]
     service_fields = {"ss_card_number": "card_number"}  # the model's errors shown on the input
 
 
-class CancelCaseForm(CaseStepForm):
+class CancelCaseForm(StepForm):
     reason = PlainTextField(
         label=_("Reason for cancelling"),
         max_length=500,
@@ -185,8 +169,8 @@ CASE_STEP_FORMS = {
     "issue_temp_card": IssueTempCardForm,
     "record_id_reissued": RecordIdReissuedForm,
     "reissue_ss_card": ReissueSsCardForm,
-    "reimburse": CaseStepForm,
-    "close": CaseStepForm,
+    "reimburse": StepForm,
+    "close": StepForm,
     "cancel": CancelCaseForm,
 }
 

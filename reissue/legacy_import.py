@@ -50,9 +50,11 @@ from import_export import resources
 from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
-from .chain import chain_extend, lock_chain_head
-from .fields import EncryptedCharField
-from .id_numbers import (
+from audit.chain import chain_extend, lock_chain_head
+from audit.models import AuditEntry
+from audit.services import snapshot_changes
+from common.fields import EncryptedCharField
+from common.id_numbers import (
     birth_date_from_id_number,
     id_number_digest,
     mask_id_number,
@@ -60,21 +62,22 @@ from .id_numbers import (
     normalize_id_number,
     sex_from_id_number,
 )
+from common.text import BIDI_CONTROLS, normalize_text
+from offices.models import Office
+from offices.scoping import offices_worked_in
+
 from .models import (
     OPEN_STATES,
     WORKFLOW_SET_FIELDS,
     Applicant,
-    AuditEntry,
     CaseSequence,
     LossKind,
     LostItems,
-    Office,
     ReissueCase,
     validate_loss_date,
 )
-from .permissions import access_office_for_registration, offices_worked_in
-from .services import format_case_reference, snapshot_changes
-from .text import BIDI_CONTROLS, normalize_text
+from .permissions import access_office_for_registration
+from .services import format_case_reference
 
 IMPORT_PERMISSION = "reissue.import_cases"
 BATCH_SIZE = 1000

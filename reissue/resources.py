@@ -10,9 +10,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
-from .exports import CHUNK_SIZE, Column, Columns, csv_chunks
-from .id_numbers import mask_id_number, mask_phone
-from .models import AuditEntry, ReissueCase
+from audit.models import AuditEntry
+from common.id_numbers import mask_id_number, mask_phone
+from exports.files import CHUNK_SIZE, Column, Columns, csv_chunks
+
+from .models import ReissueCase
 from .permissions import can_see_full_id_number
 
 

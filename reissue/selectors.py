@@ -1,10 +1,12 @@
 """Reads: the querysets behind the case screens, already scoped to the user's offices."""
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from .id_numbers import id_number_digest
-from .models import OPEN_STATES, AuditEntry, CaseSequence, Office, PersonalDataAccess, ReissueCase
+from audit.models import AuditEntry, PersonalDataAccess
+from common.id_numbers import id_number_digest
+from offices.models import Office
+
+from .models import OPEN_STATES, CaseSequence, ReissueCase
 from .permissions import scope_audit_entries, scope_cases
 
 
@@ -46,22 +48,6 @@ def open_case_visible_to(*, id_number: str, user) -> ReissueCase | None:
 def case_audit_trail(*, case: ReissueCase) -> QuerySet[AuditEntry]:
     """Return the case's audit entries in time order, with who made each."""
     return case.audit_entries.select_related("actor", "content_type").order_by("at", "id")
-
-
-def object_audit_trail(*, obj) -> QuerySet[AuditEntry]:
-    """Return the audit entries of any one object (a claim, a policy) in time order."""
-    return (
-        AuditEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
-        )
-        .select_related("actor", "content_type")
-        .order_by("at", "id")
-    )
-
-
-def last_step_entry(*, obj, name: str) -> AuditEntry | None:
-    """Return the newest audit entry of the step `name` taken on `obj`, with who took it."""
-    return object_audit_trail(obj=obj).filter(action=name).order_by("-at", "-id").first()
 
 
 def audit_entries_visible_to(*, user) -> QuerySet[AuditEntry]:

@@ -1,7 +1,6 @@
 """Writes: registering a case, editing it, and every workflow step, each atomic and audited."""
 
 import datetime
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,25 +13,21 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .chain import chain_append, lock_chain_head
-from .id_numbers import (
+from audit.chain import chain_append, lock_chain_head
+from audit.models import AccessKind, PersonalDataAccess
+from audit.services import _apply_changes, audit_record, field_snapshot, snapshot_changes
+from common.id_numbers import (
     birth_date_from_id_number,
     id_number_digest,
     mask_id_number,
-    mask_phone,
     normalize_id_number,
 )
-from .models import (
-    OPEN_STATES,
-    AccessKind,
-    Applicant,
-    AuditEntry,
-    CaseSequence,
-    Office,
-    PersonalDataAccess,
-    ReissueCase,
-    validate_loss_date,
-)
+from common.text import match_key, required_text
+from offices.models import Office
+from workflow.services import LOCKED, WorkflowError, run_transition
+from workflow.transitions import field_locks, transition_label
+
+from .models import OPEN_STATES, Applicant, CaseSequence, ReissueCase, validate_loss_date
 from .permissions import (
     access_case_for_action,
     access_office_for_registration,
@@ -40,12 +35,6 @@ from .permissions import (
     scope_applicants,
     scope_cases,
 )
-from .text import match_key, required_text
-from .workflow import blocking_reasons, field_locks, transition_label, transition_named
-
-# Fields whose values the audit trail keeps masked: the trail is read by more people than
-# may see a full ID number.
-MASKED_IN_AUDIT = {"id_number", "agent_id_number"}
 
 
 class SearchLimitReached(Exception):
@@ -54,119 +43,6 @@ class SearchLimitReached(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-# The code of a refusal to change what a step taken relied on (a step taken meanwhile).
-LOCKED = "locked"
-
-
-class WorkflowError(Exception):
-    """A step that cannot be taken now; the message is written for the clerk."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def audit_record(
-    *,
-    obj: models.Model,
-    case: ReissueCase | None,
-    action: str,
-    actor,
-    source_state: str = "",
-    target_state: str = "",
-    comment: str = "",
-    changes: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry to the audit trail, linked into its hash chain."""
-    entry = AuditEntry(
-        case=case,
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_id=obj.pk,
-        action=action,
-        source_state=source_state,
-        target_state=target_state,
-        actor=actor,
-        comment=comment,
-        changes=dict(changes or {}),
-    )
-    return chain_append(entry)
-
-
-def _audit_value(field: str, value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dict | list):
-        # Kept as JSON, not as Python's repr: the trail's pages read it back to show it.
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    if field == "phone":
-        return mask_phone(str(value))
-    return mask_id_number(str(value)) if field in MASKED_IN_AUDIT else str(value)
-
-
-def field_snapshot(instance: models.Model) -> dict[str, Any]:
-    """Return the instance's field values, to compare before and after a step.
-
-    A foreign key counts by the object already loaded on the instance (a user reads a name,
-    not an id); one not loaded counts by its id, without a query.
-    """
-    snapshot = {}
-    for field in instance._meta.concrete_fields:
-        if field.is_relation and field.is_cached(instance):
-            snapshot[field.name] = getattr(instance, field.name)
-        else:
-            snapshot[field.name] = getattr(instance, field.attname)
-    return snapshot
-
-
-def snapshot_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Return {field: [old, new]} for the fields that differ, ready for the audit trail."""
-    return {
-        name: [_audit_value(name, before[name]), _audit_value(name, value)]
-        for name, value in after.items()
-        if _identity(before[name]) != _identity(value) and name != "state"
-    }
-
-
-def _identity(value: Any) -> Any:
-    # A related object may be loaded on one side only (validation loads it): compare its id.
-    return value.pk if isinstance(value, models.Model) else value
-
-
-def _apply_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Set the given fields and return {field: [old, new]} for those that really changed."""
-    changes = {}
-    for field, value in data.items():
-        old = getattr(instance, field)
-        if old != value:
-            setattr(instance, field, value)
-            changes[field] = [_audit_value(field, old), _audit_value(field, value)]
-    return changes
-
-
-def save_within_constraints(instance: models.Model) -> None:
-    """Save a validated instance; a constraint broken meanwhile becomes full_clean()'s error.
-
-    `full_clean()` checks the constraints, but another clerk may commit the same SS card
-    number between that check and this save. The save then fails in the database; by then
-    the other row is committed, so checking again gives the clerk the same field error as
-    when the two had not crossed.
-    """
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        try:
-            instance.validate_unique()
-            instance.validate_constraints()
-        except ValidationError as error:
-            raise error from exc
-        raise ValidationError(
-            _("Someone else saved the same details at this very moment; please look again.")
-        ) from exc
 
 
 # Registration -------------------------------------------------------------------------------
@@ -371,71 +247,6 @@ def applicant_update(*, applicant: Applicant, acting_user, data: Mapping[str, An
 
 
 # Workflow steps ------------------------------------------------------------------------------
-
-
-def run_transition(
-    *,
-    locked: models.Model,
-    case: ReissueCase,
-    acting_user,
-    name: str,
-    expected_state: str | None = None,
-    comment: str = "",
-    **arguments: Any,
-) -> models.Model:
-    """Take one workflow step on an already row-locked object, save it and audit it.
-
-    Call inside `transaction.atomic()`. The state is checked after the lock, so of two users
-    acting at once exactly one succeeds; the other gets a WorkflowError it can read.
-    """
-    if expected_state is not None and locked.state != expected_state:
-        raise WorkflowError(
-            _(
-                "Someone else changed this meanwhile: it is now “%(state)s”. "
-                "Please look at it again."
-            )
-            % {"state": locked.get_state_display()}
-        )
-    step = transition_named(locked, name)
-    if step is None:
-        raise WorkflowError(
-            _("In state “%(state)s” this step cannot be taken.")
-            % {"state": locked.get_state_display()}
-        )
-    if not step.has_perm(locked, acting_user):
-        raise PermissionDenied(
-            _("You may not take the step “%(step)s”.") % {"step": transition_label(step)}
-        )
-    reasons = blocking_reasons(step, locked)
-    if reasons:
-        raise WorkflowError(" ".join(reasons))
-    source, before = locked.state, field_snapshot(locked)
-    getattr(locked, name)(**arguments)
-    changes = snapshot_changes(before, field_snapshot(locked))
-    _clean_what_the_step_set(locked, set(changes) | {"state"})
-    save_within_constraints(locked)
-    audit_record(
-        obj=locked,
-        case=case,
-        action=name,
-        actor=acting_user,
-        source_state=source,
-        target_state=locked.state,
-        comment=comment,
-        changes=changes,
-    )
-    return locked
-
-
-def _clean_what_the_step_set(instance: models.Model, changed: set[str]) -> None:
-    """Validate the fields a step set and the model's own rules, not every column again.
-
-    The rest was valid when it was saved. Constraints are left to the database: a step that
-    breaks one fails its save, and `save_within_constraints` gives the clerk full_clean()'s
-    message then (a query per constraint on every step cost a third of its time).
-    """
-    unchanged = [f.name for f in instance._meta.concrete_fields if f.name not in changed]
-    instance.full_clean(exclude=unchanged, validate_unique=False, validate_constraints=False)
 
 
 def _run_case_transition(*, case: ReissueCase, acting_user, name: str, **options) -> ReissueCase:

@@ -14,7 +14,8 @@ import segno
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .id_numbers import mask_id_number
+from common.id_numbers import mask_id_number
+
 from .models import CaseState, ReissueCase
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from reports.calendar import overdue_case_filter
+from offices.scoping import offices_worked_in
 
+from .deadlines import overdue_case_filter
 from .models import OPEN_STATES, CaseState, LostItems, ReissueCase
-from .permissions import offices_worked_in
 from .selectors import cases_visible_to
 
 # Past this a count says "999+": the home page stays quick however long a queue grows, and

@@ -6,43 +6,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import pgettext
 
-from reissue.exports import export_office_label
+from exports.files import export_office_label
+from reports import charts, downloads
+from workdays.calendar import deadline_working_days, years_without_calendar
 
-from . import charts, downloads, services
-from .calendar import deadline_working_days, years_without_calendar
 from .forms import DashboardForm, default_period
-from .holiday_source import holiday_name_display
-from .models import CalendarDay, SupervisorDashboard
+from .models import SupervisorDashboard
 from .selectors import Dashboard, Period, supervisor_dashboard
 
 VIEW_REPORTS_PERMISSION = "reports.view_reports"
-
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
-    """Supervisors and auditors read the calendar; only superusers change it (migration 0004),
-    as it moves every office's deadlines. Every change goes to the audit trail."""
-
-    list_display = ["date", "kind", "holiday_name"]
-    list_filter = ["kind"]
-    date_hierarchy = "date"
-    search_fields = ["name"]
-
-    @admin.display(description=pgettext_lazy("holiday", "name"), ordering="name")
-    def holiday_name(self, obj: CalendarDay) -> str:
-        return holiday_name_display(obj.name)
-
-    def save_model(self, request, obj, form, change):
-        services.calendar_day_save(day=obj, acting_user=request.user)
-
-    def delete_model(self, request, obj):
-        services.calendar_day_delete(day=obj, acting_user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for day in queryset:
-            services.calendar_day_delete(day=day, acting_user=request.user)
 
 
 @admin.register(SupervisorDashboard)

@@ -15,7 +15,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from reissue.display import NO_VALUE, format_month
+from common.display import NO_VALUE, format_month
 
 from .selectors import Dashboard
 

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from reissue.display import NO_VALUE, format_month, format_yuan
-from reissue.exports import UTF8_BOM, attachment_header, escape_formula, sheet_name
+from common.display import NO_VALUE, format_month, format_yuan
+from exports.files import UTF8_BOM, attachment_header, escape_formula, sheet_name
 
 from .selectors import Dashboard
 

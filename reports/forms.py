@@ -6,8 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reissue.dates import validate_supported_date
-from reissue.permissions import offices_visible_to
+from common.dates import validate_supported_date
+from offices.scoping import offices_visible_to
 
 DEFAULT_WEEKS = 12
 LONGEST_PERIOD = datetime.timedelta(days=5 * 366)

@@ -39,10 +39,11 @@ from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from claims.models import ClaimState, ExpenseClaim
-from reissue.models import SS_CARD_DONE_STATES, CaseState, Office, ReissueCase
-from reissue.permissions import offices_visible_to, sees_all_offices
-
-from .calendar import WorkingCalendar, overdue_case_filter, start_of_day
+from offices.models import Office
+from offices.scoping import offices_visible_to, sees_all_offices
+from reissue.deadlines import overdue_case_filter
+from reissue.models import SS_CARD_DONE_STATES, CaseState, ReissueCase
+from workdays.calendar import WorkingCalendar, start_of_day
 
 OVERDUE_LIST_LENGTH = 20
 

@@ -6,7 +6,7 @@ from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reissue.append_only import flush_sql
+from audit.append_only import flush_sql
 from tests.factories import OfficeFactory, UserFactory
 
 

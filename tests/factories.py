@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from claims import services as claim_services
 from claims.models import ExpenseClaim, ReimbursementPolicy
+from common.id_numbers import compose_id_number
+from offices.models import Office
 from reissue import services
 from reissue.forms import APPLICANT_FIELDS
-from reissue.id_numbers import compose_id_number
-from reissue.models import Applicant, LossKind, LostItems, Office, ReissueCase
+from reissue.models import Applicant, LossKind, LostItems, ReissueCase
 
 
 class OfficeFactory(factory.django.DjangoModelFactory):

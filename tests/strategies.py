@@ -14,8 +14,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from hypothesis import strategies as st
 
-from reissue.id_numbers import validate_id_number
-from reissue.models import phone_validator
+from common.id_numbers import validate_id_number
+from common.validators import phone_validator
 
 # Characters that are not whitespace to `str.strip()`, so a form keeps them wherever they are.
 CONTROL_CHARACTERS = [

@@ -29,20 +29,14 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from audit.models import AuditEntry
 from claims import services as claim_services
 from claims.models import ClaimItem, ExpenseCategory, ExpenseClaim
+from common.id_numbers import compose_id_number
+from common.text import BIDI_CONTROLS, match_key, normalize_text
 from reissue import services
 from reissue.forms import APPLICANT_FIELDS
-from reissue.id_numbers import compose_id_number
-from reissue.models import (
-    EARLIEST_LOSS_DATE,
-    Applicant,
-    AuditEntry,
-    LossKind,
-    LostItems,
-    ReissueCase,
-)
-from reissue.text import BIDI_CONTROLS, match_key, normalize_text
+from reissue.models import EARLIEST_LOSS_DATE, Applicant, LossKind, LostItems, ReissueCase
 from tests import strategies as bad
 from tests.factories import (
     PolicyFactory,

@@ -7,7 +7,7 @@ from django.utils import translation
 from claims.models import ClaimItem, ClaimState, ExpenseCategory, ExpenseClaim
 from incidents.models import Incident, IncidentState
 from reissue.models import CaseState, LossKind, LostItems, ReissueCase
-from reissue.workflow import transition_label
+from workflow.transitions import transition_label
 
 TRANSITIONS = [
     *ReissueCase._meta.get_field("state").get_all_transitions(ReissueCase),

@@ -18,10 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import PersonalDataAccess
 from claims import services as claim_services
 from claims.models import ExpenseClaim, ReimbursementPolicy
 from claims.resources import ExpenseClaimResource
-from reissue.models import LostItems, PersonalDataAccess, ReissueCase
+from reissue.models import LostItems, ReissueCase
 from reissue.resources import AuditEntryResource, CaseResource
 from reissue.services import personal_data_reveal
 from tests.exports.conftest import export, read_rows
@@ -198,13 +199,13 @@ def access_log(client, world):
         acting_user=supervisor,
         reason="matrix probe",
     )
-    response = client.get(admin_url("reissue_personaldataaccess_changelist"))
+    response = client.get(admin_url("audit_personaldataaccess_changelist"))
     return response.status_code == 200 and "matrix probe" in response.content.decode()
 
 
 def access_log_export(client, world):
     response = client.post(
-        reverse("admin:reissue_personaldataaccess_export"), {"format": "0", "resource": "0"}
+        reverse("admin:audit_personaldataaccess_export"), {"format": "0", "resource": "0"}
     )
     return response.status_code == 200
 
@@ -358,7 +359,7 @@ ENDPOINTS = [
         "audit trail list",
         ALL,
         {"Auditor"},
-        shows(lambda w: admin_url("reissue_auditentry_changelist"), reference),
+        shows(lambda w: admin_url("audit_auditentry_changelist"), reference),
     ),
     Endpoint(
         "case search by ID number",
@@ -436,7 +437,7 @@ ENDPOINTS = [
         "audit trail export",
         EXPORTERS,
         {"Auditor"},
-        exports("reissue_auditentry", AuditEntryResource, reference),
+        exports("audit_auditentry", AuditEntryResource, reference),
     ),
     Endpoint("case import", {"Supervisor"}, set(), import_preview),
     Endpoint("dashboard", EXPORTERS, {"Auditor"}, dashboard),

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from . import views
+from twofactor import views
 
 app_name = "two_factor"
 urlpatterns = [

@@ -51,6 +51,9 @@ def fernet_keys(name: str, value: str) -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
+# The audit trail files each entry under a case of this model (as AUTH_USER_MODEL names users).
+AUDIT_CASE_MODEL = "reissue.ReissueCase"
+
 INSTALLED_APPS = [
     "config.apps.ReissueAdminConfig",  # django.contrib.admin, with our app order
     "django.contrib.auth",
@@ -67,10 +70,19 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The shared layer, below the domain apps (arrows one way: tests/test_layers.py).
+    "common",
+    "offices",
+    "audit",
+    "workflow",
+    "exports",
+    "workdays",
+    # The domain.
     "reissue",
     "claims",
     "incidents",
     "reports",
+    "demo",
     "twofactor",  # after django-otp's plugins: its admin.py unregisters their device admins
 ]
 

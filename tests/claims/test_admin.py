@@ -183,5 +183,5 @@ def test_a_claim_page_reads_the_users_offices_once(client, clerk, case):
     with CaptureQueriesContext(connection) as captured:
         response = client.post(change_url(claim), {"case": case.pk, **item_rows(*rows)})
     assert response.status_code == 200  # shown again with the error
-    office_reads = [q for q in captured.captured_queries if 'FROM "reissue_office"' in q["sql"]]
+    office_reads = [q for q in captured.captured_queries if 'FROM "offices_office"' in q["sql"]]
     assert len(office_reads) <= 3  # 18 when every check asked the database

@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from claims import services
 from claims.models import ClaimItem, ExpenseClaim
-from reissue.models import AuditEntry
 from tests.claims.test_admin import change_url, item_rows, receipt, step_url
 from tests.factories import PolicyFactory, UserFactory, reissued_case
 from tests.reissue.test_admin_concurrency import logged_in, messages_on

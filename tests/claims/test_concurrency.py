@@ -2,12 +2,13 @@
 
 import pytest
 
+from audit.models import AuditEntry
 from claims import services
 from claims.models import ExpenseClaim
-from reissue.models import AuditEntry, ReissueCase
-from reissue.services import WorkflowError
+from reissue.models import ReissueCase
 from tests.factories import PolicyFactory, UserFactory, claim_with_items, reissued_case
 from tests.reissue.test_concurrency import run_together
+from workflow.services import WorkflowError
 
 pytestmark = [
     pytest.mark.postgres,

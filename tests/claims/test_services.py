@@ -6,10 +6,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from audit.models import AuditEntry
 from claims import services
 from claims.models import ClaimItem, ExpenseClaim
 from reissue import services as case_services
-from reissue.models import AuditEntry
 from tests.factories import (
     PolicyFactory,
     UserFactory,

@@ -6,13 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from audit.selectors import object_audit_trail
 from claims.models import ExpenseClaim
 from reissue import services
 from reissue.models import CaseState, ReissueCase
-from reissue.selectors import object_audit_trail
-from reissue.workflow import transition_label
-from reissue.workflow_diagram import render_workflow_svg, workflow_graph
 from tests.factories import register_case
+from workflow.diagram import render_workflow_svg, workflow_graph
+from workflow.transitions import transition_label
 
 TODAY = timezone.localdate
 FSM_TRANSITIONS = list(ReissueCase._meta.get_field("state").get_all_transitions(ReissueCase))

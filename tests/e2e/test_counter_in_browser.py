@@ -18,8 +18,9 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from reissue.id_numbers import mask_id_number
-from reissue.models import PersonalDataAccess, ReissueCase
+from audit.models import PersonalDataAccess
+from common.id_numbers import mask_id_number
+from reissue.models import ReissueCase
 from tests.factories import PolicyFactory, valid_id_number
 
 pytestmark = [

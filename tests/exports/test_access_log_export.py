@@ -9,14 +9,14 @@ from django.contrib import admin
 from django.urls import reverse
 from import_export.admin import ExportMixin
 
+from exports.files import escape_formula
 from reissue import services
 from reissue.admin import PersonalDataAccessResource
 from reissue.admin_exports import EXPORT_FORMATS
-from reissue.exports import escape_formula
 from tests.exports.conftest import FORMATS, export
 from tests.factories import register_case
 
-EXPORT_URL = reverse("admin:reissue_personaldataaccess_export")
+EXPORT_URL = reverse("admin:audit_personaldataaccess_export")
 REASONS = ['=HYPERLINK("http://x","y")', "＝1+1", "＋86 138", "－1", "＠SUM(A1)"]
 
 
@@ -51,7 +51,7 @@ def exported_reasons(response, fmt) -> list[str]:
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_reason_typed_as_a_formula_is_exported_as_text(client, auditor, logged_reasons, fmt):
     client.force_login(auditor)
-    response = export(client, "reissue_personaldataaccess", PersonalDataAccessResource, fmt)
+    response = export(client, "audit_personaldataaccess", PersonalDataAccessResource, fmt)
     assert response.status_code == 200
     assert sorted(exported_reasons(response, fmt)) == sorted("'" + r for r in REASONS)
 

@@ -3,15 +3,15 @@
 import pytest
 from django.urls import reverse
 
+from audit.models import PersonalDataAccess
 from reissue import services
-from reissue.models import PersonalDataAccess
 from reissue.resources import AuditEntryResource
 from tests.exports.conftest import export
 from tests.factories import UserFactory, register_case
 
-CHANGELIST = reverse("admin:reissue_auditentry_changelist")
-EXPORT = reverse("admin:reissue_auditentry_export")
-ADMIN = "reissue_auditentry"
+CHANGELIST = reverse("admin:audit_auditentry_changelist")
+EXPORT = reverse("admin:audit_auditentry_export")
+ADMIN = "audit_auditentry"
 
 
 def export_trail(exporter, user, fmt="csv", query=""):

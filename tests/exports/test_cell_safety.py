@@ -76,7 +76,7 @@ def test_a_formula_in_the_audit_trail_export_is_kept_as_text(
     exporter, comment_on_cancel, fmt, comment
 ):
     boss = comment_on_cancel(comment)
-    rows, _response = exporter(boss, "reissue_auditentry", AuditEntryResource, fmt)
+    rows, _response = exporter(boss, "audit_auditentry", AuditEntryResource, fmt)
     [cancel] = [row for row in rows if row["to state"] == "cancelled"]
     assert cancel["comment"] == "'" + comment
 
@@ -84,7 +84,7 @@ def test_a_formula_in_the_audit_trail_export_is_kept_as_text(
 def test_control_characters_are_replaced_and_the_xlsx_still_opens(client, comment_on_cancel):
     boss = comment_on_cancel("电话\x07确认\x1b")
     client.force_login(boss)
-    response = export(client, "reissue_auditentry", AuditEntryResource, "xlsx")
+    response = export(client, "audit_auditentry", AuditEntryResource, "xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     headers = [cell.value for cell in sheet[1]]

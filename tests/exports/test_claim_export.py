@@ -7,10 +7,10 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from audit.models import PersonalDataAccess
 from claims import services
 from claims.models import ExpenseClaim
 from claims.resources import ExpenseClaimResource
-from reissue.models import PersonalDataAccess
 from tests.exports.conftest import export
 from tests.factories import (
     ApplicantFactory,

@@ -4,7 +4,7 @@
 import pytest
 from django.urls import reverse
 
-LISTS = ["reissue_reissuecase", "claims_expenseclaim", "reissue_auditentry"]
+LISTS = ["reissue_reissuecase", "claims_expenseclaim", "audit_auditentry"]
 ROLES_WHO_EXPORT = {"clerk": False, "reviewer": False, "supervisor": True, "auditor": True}
 
 

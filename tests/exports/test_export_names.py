@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from claims.resources import ExpenseClaimResource
+from exports.files import attachment_header, sheet_title
 from reissue.admin import PersonalDataAccessResource
-from reissue.exports import attachment_header, sheet_title
 from reissue.resources import CaseResource
 from tests.exports.conftest import export, read_rows
 from tests.factories import PolicyFactory, claim_with_items, register_case, reissued_case
@@ -101,7 +101,7 @@ def test_a_claim_exports_receipts_eligibility_as_yes_or_no(
 def test_the_access_log_export_is_named_too(client, auditor):
     client.force_login(auditor)
     response = export(
-        in_chinese(client), "reissue_personaldataaccess", PersonalDataAccessResource, "xlsx"
+        in_chinese(client), "audit_personaldataaccess", PersonalDataAccessResource, "xlsx"
     )
     day = timezone.localdate().isoformat()
     assert utf8_name(response) == f"全部-个人信息查阅记录-{day}.xlsx"

@@ -5,7 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from reissue.models import Applicant, AuditEntry, CaseState, ReissueCase
+from audit.models import AuditEntry
+from reissue.models import Applicant, CaseState, ReissueCase
 
 from .conftest import FILES
 

@@ -5,11 +5,12 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from audit.chain import verify_chain
+from audit.models import AuditEntry
+from common.id_numbers import id_number_digest
 from reissue import services
-from reissue.chain import verify_chain
-from reissue.id_numbers import id_number_digest
 from reissue.legacy_import import LegacyCaseImport, UnreadableFile, read_table
-from reissue.models import Applicant, AuditEntry, CaseState, ReissueCase
+from reissue.models import Applicant, CaseState, ReissueCase
 from tests.factories import ApplicantFactory, register_case, reissued_case
 
 from .conftest import UTF8_HEADER, errors_of, file_bytes, import_file, xlsx_bytes

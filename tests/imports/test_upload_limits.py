@@ -13,8 +13,9 @@ import tracemalloc
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from audit.models import AuditEntry
 from reissue import legacy_import
-from reissue.models import AuditEntry, ImportUpload, ReissueCase
+from reissue.models import ImportUpload, ReissueCase
 
 from .conftest import UTF8_HEADER, file_bytes, handmade_xlsx
 from .test_admin_import import IMPORT, PROCESS, upload

@@ -7,9 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from incidents import services
 from incidents.models import Incident
-from reissue.models import AuditEntry
 from tests.factories import register_case
 
 

@@ -4,10 +4,10 @@ import pytest
 
 from incidents import services
 from incidents.models import Incident
-from reissue.services import WorkflowError
 from tests.factories import UserFactory
 from tests.incidents.conftest import audit_of, report_incident, take_steps
 from tests.reissue.test_concurrency import run_together
+from workflow.services import WorkflowError
 
 pytestmark = [
     pytest.mark.postgres,

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident
-from reissue.services import WorkflowError
 from tests.incidents.conftest import (
     STEP_ARGUMENTS,
     audit_of,
@@ -15,6 +14,7 @@ from tests.incidents.conftest import (
     report_incident,
     take_steps,
 )
+from workflow.services import WorkflowError
 
 
 def _actions(incident) -> list[tuple[str, str, str]]:

@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from common.id_numbers import id_number_digest
 from reissue import services
-from reissue.id_numbers import id_number_digest
-from reissue.models import AuditEntry, LostItems, ReissueCase
+from reissue.models import LostItems, ReissueCase
 from tests.factories import applicant_fields, register_case
 from tests.searching import search
 from tests.steps import offers_step
@@ -243,9 +244,9 @@ def test_audit_trail_is_shown_in_order_and_cannot_be_edited(client, clerk, super
     trail = page[page.index('id="audit-trail"') :]
     assert trail.index("registered") < trail.index("Cancel case") < trail.index("card found")
     entry = AuditEntry.objects.filter(case=case).first()
-    entry_url = reverse("admin:reissue_auditentry_change", args=[entry.pk])
+    entry_url = reverse("admin:audit_auditentry_change", args=[entry.pk])
     client.post(entry_url, {"comment": "tampered"})
-    client.post(reverse("admin:reissue_auditentry_delete", args=[entry.pk]), {"post": "yes"})
+    client.post(reverse("admin:audit_auditentry_delete", args=[entry.pk]), {"post": "yes"})
     entry.refresh_from_db()
     assert entry.comment == ""
 

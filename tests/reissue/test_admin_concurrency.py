@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from reissue.models import AuditEntry, ReissueCase
+from audit.models import AuditEntry
+from reissue.models import ReissueCase
 from tests.factories import register_case
 from tests.reissue.test_admin import change_url, step_url
 from tests.reissue.test_concurrency import winner_then_loser

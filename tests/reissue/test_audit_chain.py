@@ -8,11 +8,11 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from audit.append_only import flush_sql
+from audit.chain import ChainHead, head_mac, verify_chain
+from audit.checkpoints import Checkpoint
+from audit.models import AuditEntry
 from reissue import services
-from reissue.append_only import flush_sql
-from reissue.chain import ChainHead, head_mac, verify_chain
-from reissue.checkpoints import Checkpoint
-from reissue.models import AuditEntry
 from tests.factories import register_case
 
 
@@ -45,7 +45,7 @@ def test_an_intact_chain_verifies(trail, capsys):
 def test_a_changed_entry_is_named(trail):
     with transaction.atomic():
         raw(
-            "UPDATE reissue_auditentry SET comment = 'nothing happened' WHERE id = %s",
+            "UPDATE audit_auditentry SET comment = 'nothing happened' WHERE id = %s",
             [trail[2].pk],
         )
     with pytest.raises(CommandError, match=f"entry #{trail[2].sequence} .*changed"):
@@ -54,14 +54,14 @@ def test_a_changed_entry_is_named(trail):
 
 def test_a_removed_entry_is_named(trail):
     with transaction.atomic():
-        raw("DELETE FROM reissue_auditentry WHERE id = %s", [trail[1].pk])
+        raw("DELETE FROM audit_auditentry WHERE id = %s", [trail[1].pk])
     with pytest.raises(CommandError, match=f"entry #{trail[1].sequence}: removed"):
         call_command("verify_audit")
 
 
 def test_removing_the_newest_entry_is_found_too(trail):
     with transaction.atomic():
-        raw("DELETE FROM reissue_auditentry WHERE id = %s", [trail[-1].pk])
+        raw("DELETE FROM audit_auditentry WHERE id = %s", [trail[-1].pk])
     assert "removed" in str(verify_chain(AuditEntry))
 
 
@@ -70,16 +70,16 @@ def test_an_inserted_entry_is_named(trail):
     with transaction.atomic():
         # Renumber the tail to make room, as a forger must, then slip an entry in.
         raw(
-            "UPDATE reissue_auditentry SET sequence = sequence + 1000 WHERE sequence > %s",
+            "UPDATE audit_auditentry SET sequence = sequence + 1000 WHERE sequence > %s",
             [forged.sequence],
         )
         raw(
-            "INSERT INTO reissue_auditentry (case_id, content_type_id, object_id, action,"
+            "INSERT INTO audit_auditentry (case_id, content_type_id, object_id, action,"
             " source_state, target_state, actor_id, actor_name, at, comment, changes, sequence,"
             " previous_hash, entry_hash) SELECT case_id, content_type_id, object_id, 'close',"
             " 'reported', 'closed', actor_id, actor_name, at, '', '{}', %s, entry_hash,"
             " entry_hash"
-            " FROM reissue_auditentry WHERE id = %s",
+            " FROM audit_auditentry WHERE id = %s",
             [forged.sequence + 1, forged.pk],
         )
     with pytest.raises(CommandError, match=f"entry #{forged.sequence + 1} .*changed"):
@@ -89,8 +89,8 @@ def test_an_inserted_entry_is_named(trail):
 @pytest.mark.postgres
 def test_the_application_role_cannot_update_or_delete_audit_rows(trail):
     for sql in (
-        "UPDATE reissue_auditentry SET comment = 'x' WHERE id = %s",
-        "DELETE FROM reissue_auditentry WHERE id = %s",
+        "UPDATE audit_auditentry SET comment = 'x' WHERE id = %s",
+        "DELETE FROM audit_auditentry WHERE id = %s",
     ):
         with (
             pytest.raises(Exception, match="append-only"),
@@ -108,11 +108,11 @@ def move_head_back(entries: int, *, with_key: bool = False):
     """Cut the newest `entries` and move the head back over them, as a table owner could."""
     with transaction.atomic():
         tail = list(AuditEntry.objects.order_by("-sequence")[:entries])
-        raw("DELETE FROM reissue_auditentry WHERE sequence >= %s", [tail[-1].sequence])
+        raw("DELETE FROM audit_auditentry WHERE sequence >= %s", [tail[-1].sequence])
         last = AuditEntry.objects.order_by("-sequence").first()
         mac = head_mac("audit", last.sequence, last.entry_hash) if with_key else ""
         raw(
-            "UPDATE reissue_chainhead SET sequence = %s, last_hash = %s, mac = %s"
+            "UPDATE audit_chainhead SET sequence = %s, last_hash = %s, mac = %s"
             " WHERE name = 'audit'",
             [last.sequence, last.entry_hash, mac],
         )
@@ -132,7 +132,7 @@ def test_a_cut_tail_with_the_head_moved_back_is_found_without_the_key(trail):
 
 def test_a_wiped_head_is_found_while_entries_exist(trail):
     with transaction.atomic():
-        raw("DELETE FROM reissue_chainhead WHERE name = 'audit'")
+        raw("DELETE FROM audit_chainhead WHERE name = 'audit'")
     with pytest.raises(CommandError, match="head is missing"):
         call_command("verify_audit")
 
@@ -181,8 +181,8 @@ def test_a_cut_and_rewritten_tail_fails_the_checkpoint(checkpoints, trail, super
 
 def test_emptied_tables_and_a_wiped_head_fail_the_checkpoint(checkpoints):
     with transaction.atomic():
-        raw("DELETE FROM reissue_auditentry")
-        raw("DELETE FROM reissue_chainhead")
+        raw("DELETE FROM audit_auditentry")
+        raw("DELETE FROM audit_chainhead")
     with pytest.raises(CommandError, match="chain ends at #0.*the table emptied"):
         call_command("verify_audit")
 
@@ -197,7 +197,7 @@ def test_a_forged_checkpoint_line_is_reported(checkpoints):
 
 def test_no_checkpoint_is_written_for_a_broken_chain(checkpoints, trail):
     with transaction.atomic():
-        raw("UPDATE reissue_auditentry SET comment = 'x' WHERE id = %s", [trail[0].pk])
+        raw("UPDATE audit_auditentry SET comment = 'x' WHERE id = %s", [trail[0].pk])
     with pytest.raises(CommandError, match="no checkpoint written"):
         call_command("audit_checkpoint")
     assert len(checkpoints.read_text().splitlines()) == 2
@@ -206,7 +206,7 @@ def test_no_checkpoint_is_written_for_a_broken_chain(checkpoints, trail):
 # The database refuses changes --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", ["reissue_auditentry", "reissue_personaldataaccess"])
+@pytest.mark.parametrize("table", ["audit_auditentry", "audit_personaldataaccess"])
 @pytest.mark.parametrize(
     "sql", ["UPDATE {table} SET at = at", "DELETE FROM {table}"], ids=["update", "delete"]
 )
@@ -232,12 +232,12 @@ def test_the_database_refuses_to_delete_a_chain_head(trail):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute("DELETE FROM reissue_chainhead")
+        cursor.execute("DELETE FROM audit_chainhead")
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize(
-    "table", ["reissue_auditentry", "reissue_personaldataaccess", "reissue_chainhead"]
+    "table", ["audit_auditentry", "audit_personaldataaccess", "audit_chainhead"]
 )
 def test_postgresql_refuses_to_truncate_the_audit_tables(trail, table):
     with (
@@ -268,6 +268,6 @@ def test_renaming_users_changes_nobody_s_past_actions(trail, clerk, supervisor, 
 
 def test_changing_the_recorded_name_breaks_the_chain(trail):
     with transaction.atomic():
-        raw("UPDATE reissue_auditentry SET actor_name = 'supervisor' WHERE id = %s", [trail[0].pk])
+        raw("UPDATE audit_auditentry SET actor_name = 'supervisor' WHERE id = %s", [trail[0].pk])
     with pytest.raises(CommandError, match=f"entry #{trail[0].sequence} .*changed"):
         call_command("verify_audit")

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.utils import translation
 
+from audit.models import AuditEntry, plain_data_display, recorded_data
 from claims import services as claim_services
-from reissue.models import AuditEntry, plain_data_display, recorded_data
 from tests.factories import PolicyFactory, claim_with_items, reissued_case
 
 pytestmark = pytest.mark.django_db

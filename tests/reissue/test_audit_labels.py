@@ -6,15 +6,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import PersonalDataAccess
+from exports.files import export_record_full_numbers
 from reissue import services
 from reissue.admin import PersonalDataAccessResource
-from reissue.exports import export_record_full_numbers
-from reissue.models import PersonalDataAccess, ReissueCase
+from reissue.models import ReissueCase
 from tests.exports.conftest import export, read_rows
 from tests.factories import register_case
 
-AUDIT_LIST = reverse("admin:reissue_auditentry_changelist")
-ACCESS_LIST = reverse("admin:reissue_personaldataaccess_changelist")
+AUDIT_LIST = reverse("admin:audit_auditentry_changelist")
+ACCESS_LIST = reverse("admin:audit_personaldataaccess_changelist")
 CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
 
 
@@ -76,7 +77,7 @@ def test_the_access_log_export_names_fields_and_records_as_the_list_does(
         record=case, field="agent_id_number", case=case, acting_user=supervisor, reason="x"
     )
     client.force_login(auditor)
-    response = export(client, "reissue_personaldataaccess", PersonalDataAccessResource, "xlsx")
+    response = export(client, "audit_personaldataaccess", PersonalDataAccessResource, "xlsx")
     [row] = read_rows(response)
     assert (row["field"], row["record"]) == ("agent's ID number", case.reference)
     assert PersonalDataAccess.objects.get().field == "agent_id_number"  # stored as it was
@@ -97,7 +98,7 @@ def test_the_audit_lists_queries_do_not_grow_with_its_entries(client, auditor, c
 def test_an_entrys_own_page_reads_as_its_row(client, auditor, case):
     entry = case.audit_entries.get(action="issue_temp_card")
     client.force_login(auditor)
-    url = reverse("admin:reissue_auditentry_change", args=[entry.pk])
+    url = reverse("admin:audit_auditentry_change", args=[entry.pk])
     page = client.get(url, **CHINESE).content.decode()
     assert "发放临时卡" in page and "已发临时卡" in page
     assert ">issue_temp_card<" not in page and "TMP-1" in page

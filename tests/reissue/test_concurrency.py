@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from reissue import services
-from reissue.models import Applicant, AuditEntry, ReissueCase
+from reissue.models import Applicant, ReissueCase
 from tests.factories import applicant_fields, register_case
 
 pytestmark = [
@@ -143,7 +144,7 @@ def test_the_same_applicant_registered_twice_at_once_gets_one_open_case(clerk, s
 
 
 def test_clerks_writing_at_once_never_fork_the_audit_chain(clerk, supervisor, office):
-    from reissue.chain import verify_chain
+    from audit.chain import verify_chain
 
     def register_three(user):
         return lambda: [register_case(clerk=user, office=office) for _ in range(3)]

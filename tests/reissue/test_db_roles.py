@@ -6,23 +6,23 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from reissue.append_only import app_role_sql
-from reissue.chain import verify_chain
-from reissue.models import AuditEntry
+from audit.append_only import app_role_sql
+from audit.chain import verify_chain
+from audit.models import AuditEntry
 from tests.factories import register_case
 
 REFUSED = {
-    "delete": ("DELETE FROM reissue_auditentry", "permission denied"),
-    "update": ("UPDATE reissue_auditentry SET comment = 'x'", "permission denied"),
-    "truncate": ("TRUNCATE reissue_auditentry", "permission denied"),
-    "truncate-access": ("TRUNCATE reissue_personaldataaccess", "permission denied"),
-    "delete-head": ("DELETE FROM reissue_chainhead", "permission denied"),
+    "delete": ("DELETE FROM audit_auditentry", "permission denied"),
+    "update": ("UPDATE audit_auditentry SET comment = 'x'", "permission denied"),
+    "truncate": ("TRUNCATE audit_auditentry", "permission denied"),
+    "truncate-access": ("TRUNCATE audit_personaldataaccess", "permission denied"),
+    "delete-head": ("DELETE FROM audit_chainhead", "permission denied"),
     "disable-trigger": (
-        "ALTER TABLE reissue_auditentry DISABLE TRIGGER ALL",
+        "ALTER TABLE audit_auditentry DISABLE TRIGGER ALL",
         "must be owner",
     ),
     "drop-trigger": (
-        "DROP TRIGGER reissue_auditentry_append_only ON reissue_auditentry",
+        "DROP TRIGGER audit_auditentry_append_only ON audit_auditentry",
         "must be owner",
     ),
 }
@@ -75,7 +75,5 @@ def test_db_app_role_sql_prints_the_grants(capsys):
     assert (
         "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO reissue_app;" in out
     )
-    assert (
-        "REVOKE UPDATE, DELETE, TRUNCATE ON reissue_auditentry, reissue_personaldataaccess" in out
-    )
+    assert "REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditentry, audit_personaldataaccess" in out
     assert "TRUNCATE ON" not in out.replace("DELETE, TRUNCATE ON", "")

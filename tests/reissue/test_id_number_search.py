@@ -7,9 +7,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AccessKind, PersonalDataAccess
+from common.id_numbers import compose_id_number
 from reissue import services
-from reissue.id_numbers import compose_id_number
-from reissue.models import AccessKind, PersonalDataAccess
 from tests.factories import UserFactory, register_case
 from tests.searching import search, search_url
 
@@ -207,7 +207,7 @@ def test_auditors_read_the_searches_in_the_access_log(clerk_client, auditor, cas
     search(clerk_client, CASES, number)
     reader = Client()
     reader.force_login(auditor)
-    page = reader.get(reverse("admin:reissue_personaldataaccess_changelist"), {"kind": "search"})
+    page = reader.get(reverse("admin:audit_personaldataaccess_changelist"), {"kind": "search"})
     text = page.content.decode()
     assert page.status_code == 200 and "search by ID number" in text
     assert f"{number[:6]}***********{number[-1]}" in text and number not in text

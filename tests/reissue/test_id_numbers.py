@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reissue.id_numbers import (
+from common.id_numbers import (
     birth_date_from_id_number,
     compose_id_number,
     id_number_warnings,

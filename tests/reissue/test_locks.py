@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from claims import services as claim_services
 from reissue import services
 from reissue.models import LostItems, ReissueCase
-from reissue.workflow import field_locks, locked_fields
 from tests.factories import claim_with_items, register_case, reissued_case
+from workflow.transitions import field_locks, locked_fields
 
 
 def id_reissued(*, clerk, office, **fields):

@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from audit.models import AuditEntry, PersonalDataAccess
 from reissue import services
-from reissue.models import AuditEntry, PersonalDataAccess, ReissueCase
+from reissue.models import ReissueCase
 from tests.factories import ApplicantFactory, UserFactory, register_case
 
 
@@ -142,15 +143,15 @@ def test_access_log_is_listed_for_auditors_and_never_editable(client, supervisor
     client.post(reveal_url(case), {"reason": "identity check at the counter"})
     access = PersonalDataAccess.objects.get()
     client.force_login(auditor)
-    listing = client.get(reverse("admin:reissue_personaldataaccess_changelist"))
+    listing = client.get(reverse("admin:audit_personaldataaccess_changelist"))
     assert "identity check at the counter" in listing.content.decode()
-    change = reverse("admin:reissue_personaldataaccess_change", args=[access.pk])
+    change = reverse("admin:audit_personaldataaccess_change", args=[access.pk])
     client.post(change, {"reason": "nothing to see"})
-    client.post(reverse("admin:reissue_personaldataaccess_delete", args=[access.pk]), {"post": 1})
+    client.post(reverse("admin:audit_personaldataaccess_delete", args=[access.pk]), {"post": 1})
     assert PersonalDataAccess.objects.get().reason == "identity check at the counter"
 
 
 def test_clerks_cannot_read_the_access_log(client, clerk):
     client.force_login(clerk)
-    url = reverse("admin:reissue_personaldataaccess_changelist")
+    url = reverse("admin:audit_personaldataaccess_changelist")
     assert client.get(url).status_code == 403

@@ -7,9 +7,11 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from claims.models import ExpenseClaim
-from reissue.models import AuditEntry, Office, ReissueCase
-from reports.calendar import overdue_case_filter
+from offices.models import Office
+from reissue.deadlines import overdue_case_filter
+from reissue.models import ReissueCase
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from reissue import services
-from reissue.models import AuditEntry, LostItems, ReissueCase
-from reissue.workflow import transition_options
+from reissue.models import LostItems, ReissueCase
 from tests.factories import ApplicantFactory, applicant_fields, register_case
+from workflow.transitions import transition_options
 
 TODAY = timezone.localdate
 

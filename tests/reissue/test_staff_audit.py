@@ -6,7 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.urls import reverse
 
-from reissue.models import AuditEntry, Office
+from audit.models import AuditEntry
+from offices.models import Office
 from tests.factories import UserFactory
 
 

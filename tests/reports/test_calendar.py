@@ -8,16 +8,16 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from reissue.deadlines import is_overdue
 from reissue.models import CaseState, ReissueCase
-from reports.calendar import (
+from workdays.calendar import (
     add_working_days,
-    is_overdue,
     overdue_cutoff,
     service_deadline,
     start_of_day,
     working_days_between,
 )
-from reports.models import CalendarDay, DayKind
+from workdays.models import CalendarDay, DayKind
 
 D = datetime.date
 
@@ -114,7 +114,7 @@ def test_seed_command_adds_missing_days_and_keeps_corrections():
 
 
 def test_a_year_without_holidays_is_pointed_out():
-    from reports.calendar import years_without_calendar
+    from workdays.calendar import years_without_calendar
 
     assert years_without_calendar(D(2025, 6, 1)) == []
     assert years_without_calendar(D(2026, 12, 1)) == [2027]  # the package stops at 2026

@@ -8,23 +8,23 @@ from chinese_calendar import constants
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from reissue.models import AuditEntry
-from reports import holiday_source
-from reports.models import CalendarDay, DayKind
+from audit.models import AuditEntry
+from workdays import holiday_source
+from workdays.models import CalendarDay, DayKind
 
 pytestmark = pytest.mark.django_db
 
-LIST = "admin:reports_calendarday_changelist"
-ADD = "admin:reports_calendarday_add"
+LIST = "admin:workdays_calendarday_changelist"
+ADD = "admin:workdays_calendarday_add"
 DASHBOARD = "admin:reports_supervisordashboard_changelist"
 
 
 def change_url(day: CalendarDay) -> str:
-    return reverse("admin:reports_calendarday_change", args=[day.pk])
+    return reverse("admin:workdays_calendarday_change", args=[day.pk])
 
 
 def delete_url(day: CalendarDay) -> str:
-    return reverse("admin:reports_calendarday_delete", args=[day.pk])
+    return reverse("admin:workdays_calendarday_delete", args=[day.pk])
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def invented_day(db):
 def calendar_permissions(role: str) -> set[str]:
     return set(
         Group.objects.get(name=role)
-        .permissions.filter(content_type__app_label="reports", codename__endswith="calendarday")
+        .permissions.filter(content_type__app_label="workdays", codename__endswith="calendarday")
         .values_list("codename", flat=True)
     )
 

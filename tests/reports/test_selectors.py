@@ -82,8 +82,8 @@ def test_overdue_list_counts_the_national_day_holidays_and_the_make_up_saturday(
 
 
 def test_overdue_ignores_the_make_up_day_once_removed(history, supervisor):
-    from reports.models import CalendarDay
     from reports.selectors import dashboard_cases, dashboard_office_ids
+    from workdays.models import CalendarDay
 
     CalendarDay.objects.filter(date=D(2025, 10, 11)).delete()  # now a plain Saturday
     count, _oldest = overdue_cases(

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from claims import services as claim_services
 from claims.resources import ExpenseClaimResource
+from common.id_numbers import compose_id_number
 from reissue import services
-from reissue.id_numbers import compose_id_number
 from reissue.models import Applicant
 from reissue.resources import CaseResource
 from tests.exports.conftest import export
@@ -198,7 +198,7 @@ def _pages(case) -> list[str]:
         reverse("admin:reissue_applicant_history", args=[applicant.pk]),
         reverse("admin:reissue_applicant_changelist"),
         reverse("admin:reissue_applicant_change", args=[applicant.pk]),
-        reverse("admin:reissue_auditentry_changelist"),
+        reverse("admin:audit_auditentry_changelist"),
         reverse("admin:index"),
         reverse("admin:autocomplete")
         + f"?app_label=claims&model_name=expenseclaim&field_name=case&term={applicant.name}",

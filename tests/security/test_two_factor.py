@@ -14,7 +14,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reissue.models import AuditEntry
+from audit.models import AuditEntry
 from tests.factories import UserFactory
 from twofactor import services
 from twofactor.demo import demo_device_give

@@ -1,0 +1,411 @@
+"""Create demo offices, one user per role and office, and a believable year of cases.
+
+Demo only: the passwords are printed and documented. Running it again changes nothing.
+
+Each case is planned as a citizen lives it (a report on a working day, the temporary card the
+same day, the police station's new ID card weeks later, then the SS card, perhaps a claim that
+is examined and paid days after), and every step is taken through the services at the moment
+it was planned, in time order across all cases (time-machine sets the clock), so the audit
+trail, the dashboard and the work queue show a real office: open cases of every age, some
+overdue, some cancelled, claims decided and paid on later days.
+"""
+
+import datetime
+import heapq
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import time_machine
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from claims import services as claim_services
+from claims.models import ExpenseCategory, ReimbursementPolicy
+from common.id_numbers import compose_id_number
+from offices.models import Office
+from reissue import services
+from reissue.models import LossKind, LostItems, ReissueCase
+from twofactor.demo import demo_device_give, demo_secret
+from twofactor.policy import otp_required
+
+DEMO_PASSWORD = "demo-Reissue-2026"
+OFFICES = [("DC", "东城区社保经办处", "110101"), ("PD", "浦东新区社保中心", "310115")]
+# What the slips and notices print for citizens to call and come by.
+OFFICE_CONTACTS = {
+    "DC": {"phone": "010-6512 3456", "opening_hours": "周一至周五 8:30–17:00"},
+    "PD": {"phone": "021-5879 6543", "opening_hours": "周一至周六 9:00–17:00"},
+}
+ROLES = ["Clerk", "Reviewer", "Supervisor", "Auditor"]
+# Staff names for the documents citizens take home (never a log-in name).
+STAFF_NAMES = {
+    ("DC", "Clerk"): "王晓红",
+    ("DC", "Reviewer"): "李建国",
+    ("DC", "Supervisor"): "张丽",
+    ("DC", "Auditor"): "赵明",
+    ("PD", "Clerk"): "陈静",
+    ("PD", "Reviewer"): "周强",
+    ("PD", "Supervisor"): "吴敏",
+    ("PD", "Auditor"): "孙磊",
+}
+CASES_PER_OFFICE = 60
+DAYS_OF_HISTORY = 365
+# The commonest surnames, weighted roughly by their share of the population.
+SURNAMES = {
+    "王": 72,
+    "李": 71,
+    "张": 68,
+    "刘": 54,
+    "陈": 45,
+    "杨": 31,
+    "黄": 24,
+    "赵": 21,
+    "吴": 20,
+    "周": 19,
+    "徐": 15,
+    "孙": 14,
+    "马": 13,
+    "朱": 12,
+    "胡": 11,
+    "郭": 11,
+    "何": 10,
+    "林": 9,
+    "罗": 9,
+    "高": 9,
+}
+GIVEN_NAMES = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文辉建国红梅"
+HOSPITALS = [
+    "北京协和医院",
+    "北京大学第一医院",
+    "复旦大学附属华山医院",
+    "同仁堂（和平里店）",
+    "社区卫生服务中心",
+]
+STREETS = ["幸福路", "和平里", "光明街", "解放路", "建国门内大街", "世纪大道"]
+
+
+@dataclass(order=True)
+class Step:
+    """One planned step of one case: taken at `at`, after every earlier step of every case."""
+
+    at: datetime.datetime
+    number: int
+    case_number: int = field(compare=False)
+    name: str = field(compare=False)
+    options: dict = field(compare=False, default_factory=dict)
+
+
+class Command(BaseCommand):
+    help = "Create demo offices, users (one per role and office) and a year of cases. Demo only."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            offices = [self._office(code, name) for code, name, _region in OFFICES]
+            logins = self._users(offices)
+            histories = []
+            for office, (_code, _name, region) in zip(offices, OFFICES, strict=True):
+                if not office.cases.exists():
+                    staff = {
+                        role: logins[f"{role.lower()}.{office.code.lower()}"] for role in ROLES
+                    }
+                    self._policy(office)
+                    histories.append(OfficeHistory(office, region, staff))
+            play(histories)
+            # Every demo user, so that OTP_REQUIRED_FOR_ALL_STAFF works in the demo too.
+            devices = {name: demo_device_give(user=user) for name, user in logins.items()}
+        self.stdout.write(self.style.SUCCESS("Demo logins (demo only, never in production):"))
+        for username, user in logins.items():
+            line = f"  {username:<16} password: {DEMO_PASSWORD}"
+            if otp_required(user):
+                device = devices[username]
+                secret = demo_secret(device) if device else "(their own authenticator app)"
+                line += f"  + one-time code, TOTP secret {secret}"
+            self.stdout.write(line)
+        if settings.OTP_REQUIRED:
+            self.stdout.write(
+                "One-time codes: add the secret to an authenticator app, or print the current "
+                "code with `python manage.py demo_otp_code supervisor.dc` (demo secrets, public "
+                "like the password)."
+            )
+        else:
+            self.stdout.write("Two-factor log-in is off (OTP_REQUIRED=0, development only).")
+
+    def _office(self, code, name):
+        office, _created = Office.objects.get_or_create(code=code, defaults={"name": name})
+        contacts = {k: v for k, v in OFFICE_CONTACTS[code].items() if not getattr(office, k)}
+        if contacts:
+            Office.objects.filter(pk=office.pk).update(**contacts)
+            office.refresh_from_db()
+        return office
+
+    def _users(self, offices):
+        User = get_user_model()
+        logins = {}
+        admin, created = User.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
+        logins["admin"] = admin
+        for office in offices:
+            for role in ROLES:
+                user, created = User.objects.get_or_create(
+                    username=f"{role.lower()}.{office.code.lower()}",
+                    defaults={
+                        "is_staff": True,
+                        "first_name": STAFF_NAMES.get((office.code, role), ""),
+                    },
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                user.groups.add(Group.objects.get(name=role))
+                office.staff.add(user)
+                logins[user.username] = user
+        return logins
+
+    def _policy(self, office):
+        ReimbursementPolicy.objects.get_or_create(
+            office=office,
+            effective_from=datetime.date(2024, 1, 1),
+            defaults={
+                "deductible": Decimal("200.00"),
+                "rate_outpatient": Decimal("0.700"),
+                "rate_inpatient": Decimal("0.850"),
+                "rate_pharmacy": Decimal("0.600"),
+                "cap_per_case": Decimal("8000.00"),
+            },
+        )
+
+
+def play(histories: list["OfficeHistory"]) -> None:
+    """Take the planned steps of all offices in time order, each at its moment."""
+    steps = heapq.merge(*(sorted((step, n) for step in h.plan()) for n, h in enumerate(histories)))
+    for step, number in steps:
+        with time_machine.travel(step.at, tick=False):
+            histories[number].take(step)
+
+
+class OfficeHistory:
+    """Plan an office's year of cases, then take every step in time order."""
+
+    def __init__(self, office: Office, region: str, staff: dict) -> None:
+        self.office, self.region, self.staff = office, region, staff
+        self.rng = random.Random(office.code)
+        self.now = timezone.now()
+        self.cases: dict[int, ReissueCase] = {}
+        self.claims: dict[int, object] = {}
+        self.steps: list[Step] = []
+
+    def plan(self) -> list[Step]:
+        for case_number in range(CASES_PER_OFFICE):
+            self._plan_case(case_number)
+        return self.steps
+
+    def take(self, step: Step) -> None:
+        getattr(self, f"_take_{step.name}")(step.case_number, **step.options)
+
+    # Planning -----------------------------------------------------------------------------
+
+    def _plan(self, case_number: int, at: datetime.datetime, name: str, **options) -> bool:
+        """Add a step if it lies in the past; return whether it does (later ones follow it)."""
+        if at >= self.now:
+            return False
+        self.steps.append(Step(at, len(self.steps), case_number, name, options))
+        return True
+
+    def _working_moment(self, day: datetime.date) -> datetime.datetime:
+        while day.weekday() >= 5:  # the counter is closed at the weekend
+            day += datetime.timedelta(days=1)
+        minutes = self.rng.randrange(8 * 60 + 30, 17 * 60)
+        naive = datetime.datetime.combine(day, datetime.time(minutes // 60, minutes % 60))
+        return timezone.make_aware(naive)
+
+    def _later(self, moment: datetime.datetime, low: int, high: int) -> datetime.datetime:
+        day = timezone.localdate(moment) + datetime.timedelta(days=self.rng.randint(low, high))
+        later = self._working_moment(day)
+        return max(later, moment + datetime.timedelta(minutes=5))
+
+    def _plan_case(self, case_number: int) -> None:
+        rng = self.rng
+        # A steady year, and the last three weeks' cases still on their way.
+        days_ago = rng.randrange(DAYS_OF_HISTORY) if rng.random() < 0.7 else rng.randrange(21)
+        if case_number >= CASES_PER_OFFICE - 3:
+            days_ago = 0  # this morning's citizens: their temporary cards are still to issue
+        reported = self._working_moment(
+            timezone.localdate(self.now) - datetime.timedelta(days=days_ago)
+        )
+        if days_ago == 0:  # whatever the hour or the day the demo is made
+            reported = self.now - datetime.timedelta(minutes=rng.randint(5, 120))
+        lost = rng.choices([LostItems.BOTH, LostItems.SS_CARD], weights=[65, 35])[0]
+        if not self._plan(case_number, reported, "register", lost=lost):
+            return
+        fate = rng.random()
+        if fate < 0.05:
+            self._plan(case_number, self._later(reported, 1, 20), "cancel")
+            return
+        if fate < 0.08 or days_ago == 0:
+            return  # at the report: the temporary card still to issue (overdue once old)
+        temp_card = (
+            self._later(reported, 0, 0) if rng.random() < 0.8 else self._later(reported, 1, 2)
+        )
+        if not self._plan(case_number, temp_card, "issue_temp_card") or fate < 0.12:
+            return  # stalled: the citizen never came back with the new ID card
+        ready = temp_card
+        if lost == LostItems.BOTH:
+            # The police station issues the new ID card within 60 days; mostly 2-5 weeks.
+            ready = self._later(temp_card, 12, 40)
+            if not self._plan(case_number, ready, "record_id_reissued") or fate < 0.16:
+                return
+        ss_card = self._later(ready, 2, 14)
+        if not self._plan(case_number, ss_card, "reissue_ss_card"):
+            return
+        if rng.random() < 0.45:
+            self._plan_claim(case_number, ss_card)
+        else:
+            self._plan(case_number, self._later(ss_card, 0, 10), "close")
+
+    def _plan_claim(self, case_number: int, ss_card: datetime.datetime) -> None:
+        rng = self.rng
+        opened = self._later(ss_card, 0, 5)
+        if not self._plan(case_number, opened, "claim_start", receipts=rng.randint(1, 4)):
+            return
+        submitted = self._later(opened, 0, 3)
+        if rng.random() < 0.1 or not self._plan(case_number, submitted, "claim_submit"):
+            return
+        decided = self._later(submitted, 2, 10)
+        if rng.random() < 0.15:
+            if self._plan(case_number, decided, "claim_reject"):
+                self._plan(case_number, self._later(decided, 1, 5), "close")
+            return
+        if self._plan(case_number, decided, "claim_approve"):
+            self._plan(case_number, self._later(decided, 1, 7), "claim_pay")
+
+    # Taking the steps, through the services, at the planned moment --------------------------
+
+    def _take_register(self, case_number: int, *, lost: str) -> None:
+        rng, office = self.rng, self.office
+        today = timezone.localdate()
+        birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(0, 55 * 365))
+        agent = rng.random() < 0.1
+        converts = rng.random() < 0.1
+        case = services.case_register(
+            case=ReissueCase(
+                office=office,
+                lost_items=lost,
+                loss_kind=rng.choices(LossKind.values, weights=[80, 15, 5])[0],
+                loss_date=today - datetime.timedelta(days=rng.randrange(0, 6)),
+                presented_hukou_book=True,
+                presented_id_card=lost == LostItems.SS_CARD,
+                converts_ic_card=converts,
+                presented_photo=converts,
+                agent_acts=agent,
+                agent_name=self._name() if agent else "",
+                agent_id_number=(
+                    compose_id_number(
+                        self.region,
+                        datetime.date(1985, birth.month, min(birth.day, 28)),
+                        900 + case_number % 99,
+                    )
+                    if agent
+                    else ""
+                ),
+            ),
+            applicant_fields={
+                "name": self._name(),
+                "id_number": compose_id_number(self.region, birth, 100 + case_number),
+                "phone": f"13{rng.randrange(100000000, 999999999)}",
+                "hukou_address": f"{office.name[:3]}{rng.choice(STREETS)}{case_number + 1}号",
+                "hukou_police_station": f"{office.name[:3]}{rng.choice('东西南北')}派出所",
+            },
+            acting_user=self.staff["Clerk"],
+        )
+        self.cases[case_number] = case
+
+    def _name(self) -> str:
+        surname = self.rng.choices(list(SURNAMES), weights=list(SURNAMES.values()))[0]
+        return surname + "".join(self.rng.sample(GIVEN_NAMES, self.rng.choice([1, 2, 2])))
+
+    def _step(self, case_number: int, service, **arguments) -> None:
+        user = arguments.pop("acting_user", self.staff["Clerk"])
+        self.cases[case_number] = service(
+            case=self.cases[case_number], acting_user=user, **arguments
+        )
+
+    def _take_issue_temp_card(self, case_number: int) -> None:
+        number = f"TMP{self.office.code}{case_number:05d}"
+        self._step(
+            case_number,
+            services.case_issue_temp_card,
+            card_number=number,
+            issued_on=timezone.localdate(),
+        )
+
+    def _take_record_id_reissued(self, case_number: int) -> None:
+        self._step(case_number, services.case_record_id_reissued, issued_on=timezone.localdate())
+
+    def _take_reissue_ss_card(self, case_number: int) -> None:
+        self._step(
+            case_number,
+            services.case_reissue_ss_card,
+            card_number=f"SS{self.office.code}{case_number:08d}",
+            issued_on=timezone.localdate(),
+        )
+
+    def _take_close(self, case_number: int) -> None:
+        self._step(case_number, services.case_close)
+
+    def _take_cancel(self, case_number: int) -> None:
+        self._step(
+            case_number,
+            services.case_cancel,
+            acting_user=self.staff["Supervisor"],
+            reason="申请人已找回证件，申请撤销。",
+        )
+
+    def _take_claim_start(self, case_number: int, *, receipts: int) -> None:
+        case, clerk = self.cases[case_number], self.staff["Clerk"]
+        claim = claim_services.claim_start(case=case, acting_user=clerk)
+        gap_days = max((case.ss_card_issued_on - case.loss_date).days, 0)
+        for visit in range(receipts):
+            claim_services.claim_add_item(
+                claim=claim,
+                acting_user=clerk,
+                provider=self.rng.choice(HOSPITALS),
+                visit_date=case.loss_date + datetime.timedelta(days=self.rng.randint(0, gap_days)),
+                receipt_number=f"{case.reference}-{visit + 1}",
+                category=self.rng.choice(ExpenseCategory.values),
+                amount=Decimal(self.rng.randrange(3000, 150000)) / 100,
+            )
+        self.claims[case_number] = claim
+
+    def _take_claim_submit(self, case_number: int) -> None:
+        self.claims[case_number] = claim_services.claim_submit(
+            claim=self.claims[case_number], acting_user=self.staff["Clerk"]
+        )
+
+    def _take_claim_reject(self, case_number: int) -> None:
+        self.claims[case_number] = claim_services.claim_reject(
+            claim=self.claims[case_number],
+            acting_user=self.staff["Reviewer"],
+            reason="收据非原件，不予报销。",
+        )
+
+    def _take_claim_approve(self, case_number: int) -> None:
+        self.claims[case_number] = claim_services.claim_approve(
+            claim=self.claims[case_number],
+            acting_user=self.staff["Reviewer"],
+            reason="票据齐全，同意报销。",
+        )
+
+    def _take_claim_pay(self, case_number: int) -> None:
+        claim_services.claim_pay(
+            claim=self.claims[case_number],
+            acting_user=self.staff["Supervisor"],
+            payment_reference=f"PAY-{self.cases[case_number].reference}",
+        )

@@ -1,0 +1,168 @@
+"""Who may do what: the four roles of the bureau and their permissions, in one table.
+
+Synced into auth groups of the same names after every `migrate` (`sync_role_groups`,
+connected in `OfficesConfig.ready`): a group holds exactly what is listed here, so a grant is
+added or taken back by editing this file. Which office a user acts in is office membership
+(`offices.scoping`), not a role. The README's role table is checked against this one
+(tests/test_roles.py).
+"""
+
+from dataclasses import dataclass
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+# What every role reads: the offices, the applicants and cases of its offices, their history.
+READ_CASES = [
+    "offices.view_office",
+    "reissue.view_applicant",
+    "reissue.view_reissuecase",
+    "audit.view_auditentry",
+]
+READ_CLAIMS = [
+    "claims.view_expenseclaim",
+    "claims.view_claimitem",
+    "claims.view_reimbursementpolicy",
+]
+COUNTER_WORK = [
+    "reissue.change_applicant",
+    "reissue.add_reissuecase",
+    "reissue.change_reissuecase",
+    "reissue.issue_temp_card",
+    "reissue.record_id_reissued",
+    "reissue.reissue_ss_card",
+    "reissue.close_case",
+    "claims.add_expenseclaim",
+    "claims.change_expenseclaim",
+    "claims.submit_claim",
+    "claims.add_claimitem",
+    "claims.change_claimitem",
+    "claims.delete_claimitem",
+    "incidents.view_incident",
+    "incidents.add_incident",
+]
+READ_REPORTS = ["reports.view_reports", "workdays.view_calendarday"]
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str  # the auth group's name
+    label: str
+    duty: str
+    permissions: tuple[str, ...]
+
+
+ROLES = [
+    Role(
+        "Clerk",
+        _("Clerk"),
+        _(
+            "Register cases, edit open cases, issue the temporary card, record the new ID "
+            "card, reissue the SS card, close a case; enter and submit expense claims; print "
+            "slips and decision notices; report incidents. Sees ID numbers masked; no "
+            "export, import or reports."
+        ),
+        (*READ_CASES, *READ_CLAIMS, *COUNTER_WORK),
+    ),
+    Role(
+        "Reviewer",
+        _("Reviewer"),
+        _(
+            "Read the cases and claims of their offices; approve or reject claims someone "
+            "else entered. No export, import or reports."
+        ),
+        (*READ_CASES, *READ_CLAIMS, "claims.examine_claim"),
+    ),
+    Role(
+        "Supervisor",
+        _("Supervisor"),
+        _(
+            "All a clerk may, and cancel cases, pay approved claims, mark cases reimbursed, "
+            "set the office's reimbursement policy; export cases, claims and the audit trail "
+            "of their offices; import legacy files; open the dashboard; manage incidents; "
+            "reveal full ID numbers (logged)."
+        ),
+        (
+            *READ_CASES,
+            *READ_CLAIMS,
+            *COUNTER_WORK,
+            *READ_REPORTS,
+            "reissue.cancel_case",
+            "reissue.reimburse_case",
+            "reissue.view_full_id_number",
+            "reissue.export_cases",
+            "reissue.import_cases",
+            "audit.export_audit_trail",
+            "claims.pay_claim",
+            "claims.export_claims",
+            "claims.add_reimbursementpolicy",
+            "claims.change_reimbursementpolicy",
+            "incidents.change_incident",
+            "incidents.manage_incident",
+            "incidents.view_all_incidents",
+        ),
+    ),
+    Role(
+        "Auditor",
+        _("Auditor"),
+        _(
+            "Read everything in every office, the audit trail, the access log and the "
+            "incidents included; export it; open the dashboard; reveal full ID numbers "
+            "(logged). Changes nothing."
+        ),
+        (
+            *READ_CASES,
+            *READ_CLAIMS,
+            *READ_REPORTS,
+            "offices.view_all_offices",
+            "reissue.view_full_id_number",
+            "reissue.export_cases",
+            "audit.view_personaldataaccess",
+            "audit.export_audit_trail",
+            "claims.export_claims",
+            "incidents.view_incident",
+            "incidents.view_all_incidents",
+        ),
+    ),
+]
+
+
+def role_named(name: str) -> Role:
+    return next(role for role in ROLES if role.name == name)
+
+
+def roles_markdown() -> str:
+    """Return the README's role table (tests/test_roles.py checks the README holds it)."""
+    with translation.override("en"):
+        rows = [f"| {role.name} | {role.duty} |" for role in ROLES]
+    return "\n".join(["| group | may |", "|---|---|", *rows])
+
+
+def sync_role_groups(*, apps=global_apps, using: str = "default") -> None:
+    """Make each role's group hold exactly the role's permissions. Idempotent."""
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    by_name = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    for role in ROLES:
+        missing = [name for name in role.permissions if name not in by_name]
+        if missing:
+            raise LookupError(f"Role {role.name}: no such permission {', '.join(missing)}")
+        group, _created = Group.objects.using(using).get_or_create(name=role.name)
+        group.permissions.set([by_name[name] for name in role.permissions])
+
+
+def sync_after_migrate(sender, *, apps=global_apps, using="default", **kwargs) -> None:
+    # post_migrate is sent once per app with models; sync once, after the last one's
+    # permissions exist.
+    last = [config for config in global_apps.get_app_configs() if config.models_module][-1]
+    if sender is last:
+        sync_role_groups(apps=apps, using=using)

@@ -1,0 +1,48 @@
+"""Office scoping, in one place for seeing and for acting: the admin, exports, reports and
+services all ask here. A user sees the offices they work in (or all, with the permission);
+acts only in the offices they work in (a superuser in all)."""
+
+from django.db.models import QuerySet
+
+from .models import Office
+
+ALL_OFFICES_PERMISSION = "offices.view_all_offices"
+
+
+def sees_all_offices(user) -> bool:
+    return user.is_active and (user.is_superuser or user.has_perm(ALL_OFFICES_PERMISSION))
+
+
+def offices_visible_to(user) -> QuerySet[Office]:
+    """Return the offices whose cases `user` may see."""
+    if sees_all_offices(user):
+        return Office.objects.all()
+    if not user.is_active:
+        return Office.objects.none()
+    return Office.objects.filter(staff=user)
+
+
+def offices_worked_in(user) -> QuerySet[Office]:
+    """Return the offices in which `user` may act (register cases, take steps)."""
+    if user.is_active and user.is_superuser:
+        return Office.objects.all()
+    if not user.is_active:
+        return Office.objects.none()
+    return Office.objects.filter(staff=user)
+
+
+def scope_to_offices(queryset: QuerySet, user, *, office_path: str = "office") -> QuerySet:
+    """Narrow any queryset to rows whose office (reached by `office_path`) `user` may see."""
+    if sees_all_offices(user):
+        return queryset
+    return queryset.filter(**{f"{office_path}__in": offices_visible_to(user)})
+
+
+def can_act_in_office(user, office_id: int) -> bool:
+    # Asked once per row of a page (each receipt, each inline): read the offices once per user
+    # object. request.user lives for one request, so a changed membership counts from the next.
+    office_ids = getattr(user, "_office_ids_worked_in", None)
+    if office_ids is None:
+        office_ids = frozenset(offices_worked_in(user).values_list("pk", flat=True))
+        user._office_ids_worked_in = office_ids
+    return office_id in office_ids

@@ -1,0 +1,54 @@
+"""Writes to the holiday calendar: each change in the audit trail, as it moves every deadline."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from audit.services import audit_record
+
+from .models import CalendarDay
+
+AUDITED_FIELDS = ["date", "kind", "name"]
+
+
+def _values(day: CalendarDay | None) -> dict[str, str]:
+    return {field: "" if day is None else str(getattr(day, field)) for field in AUDITED_FIELDS}
+
+
+def _changes(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    return {
+        field: [before[field], after[field]]
+        for field in AUDITED_FIELDS
+        if before[field] != after[field]
+    }
+
+
+def _require(acting_user, action: str) -> None:
+    # The admin checks too; a service called from elsewhere must not skip the rule.
+    if not acting_user.has_perm(f"workdays.{action}_calendarday"):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def calendar_day_save(*, day: CalendarDay, acting_user) -> CalendarDay:
+    """Add or change a holiday or make-up working day and record it in the audit trail."""
+    if day.pk is None:
+        _require(acting_user, "add")
+        before, action = None, "added"
+    else:
+        _require(acting_user, "change")
+        before, action = CalendarDay.objects.select_for_update().get(pk=day.pk), "edited"
+    day.full_clean()
+    day.save()
+    changes = _changes(_values(before), _values(day))
+    if changes:
+        audit_record(obj=day, case=None, action=action, actor=acting_user, changes=changes)
+    return day
+
+
+@transaction.atomic
+def calendar_day_delete(*, day: CalendarDay, acting_user) -> None:
+    """Delete a holiday or make-up working day and record what it was in the audit trail."""
+    _require(acting_user, "delete")
+    changes = _changes(_values(day), _values(None))
+    audit_record(obj=day, case=None, action="deleted", actor=acting_user, changes=changes)
+    day.delete()

@@ -1,0 +1,327 @@
+"""The workflow as a picture: an SVG drawn from a model's django-fsm transitions.
+
+The states, arrows and names are read from the FSM field itself, so the picture cannot drift
+from the code. States are laid out left to right by their distance from the initial state
+along the longest path; the main line (the first successor declared at each step) is the top
+row, and the other states (closed, cancelled, rejected) go below, in the column of their rank.
+The current state and the path taken (read from the audit trail) are marked with classes that
+static/reissue/diagram.css styles; no inline style, so the strict CSP lets it show.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from .transitions import declared_at, transition_label, transition_options
+
+COLUMN = 230  # distance between the left edges of two columns
+BOX_WIDTH, BOX_HEIGHT = 132, 40
+ROW = 76  # distance between two rows
+ARC_LIFT = 34  # how far a skipping arrow rises per column skipped
+LINE = 13  # height of one line of an arrow's label
+MARGIN = 12
+
+
+@dataclass(frozen=True)
+class Edge:
+    name: str  # the transition's method name
+    label: str  # its translated label
+    source: str
+    target: str
+
+
+@dataclass
+class WorkflowGraph:
+    initial: str
+    state_labels: dict[str, str]
+    edges: list[Edge]
+    rank: dict[str, int] = field(default_factory=dict)  # column
+    row: dict[str, int] = field(default_factory=dict)
+    main_line: list[str] = field(default_factory=list)
+
+
+def _targets(transition, states: list[str]) -> list[str]:
+    target = transition.target
+    if isinstance(target, str):
+        return [target]
+    # RETURN_VALUE / GET_STATE declare the states they may end in.
+    return [str(state) for state in getattr(target, "allowed_states", None) or []]
+
+
+def _sources(source, target: str, states: list[str]) -> list[str]:
+    if source == "*":
+        return list(states)
+    if source == "+":
+        return [state for state in states if state != target]
+    return [str(source)]
+
+
+def workflow_graph(model, state_field: str = "state") -> WorkflowGraph:
+    """Return the states and transitions of `model`'s FSM field, laid out in rows and columns."""
+    fsm_field = model._meta.get_field(state_field)
+    state_labels = {str(value): str(label) for value, label in fsm_field.choices}
+    states = list(state_labels)
+    edges = []
+    for transition in sorted(fsm_field.get_all_transitions(model), key=declared_at):
+        for target in _targets(transition, states):
+            for source in _sources(transition.source, target, states):
+                if source != target and {source, target} <= set(states):
+                    edges.append(
+                        Edge(transition.name, transition_label(transition), source, target)
+                    )
+    graph = WorkflowGraph(str(fsm_field.get_default()), state_labels, edges)
+    _lay_out(graph)
+    return graph
+
+
+def _forward_edges(graph: WorkflowGraph) -> list[Edge]:
+    """Return the edges that lead away from the initial state (no loop back), in order."""
+    successors: dict[str, list[Edge]] = {}
+    for edge in graph.edges:
+        successors.setdefault(edge.source, []).append(edge)
+    forward, on_path, done = [], set(), set()
+
+    def visit(state: str) -> None:
+        on_path.add(state)
+        for edge in successors.get(state, []):
+            if edge.target in on_path:
+                continue  # an arrow back; ranks follow the forward arrows only
+            forward.append(edge)
+            if edge.target not in done:
+                visit(edge.target)
+        on_path.discard(state)
+        done.add(state)
+
+    visit(graph.initial)
+    return forward
+
+
+def _lay_out(graph: WorkflowGraph) -> None:
+    forward = _forward_edges(graph)
+    rank = {graph.initial: 0}
+    changed = True
+    while changed:  # longest distance from the initial state; the forward arrows have no loop
+        changed = False
+        for edge in forward:
+            if edge.source in rank and rank.get(edge.target, -1) < rank[edge.source] + 1:
+                rank[edge.target] = rank[edge.source] + 1
+                changed = True
+    main_line = [graph.initial]
+    while True:
+        here = main_line[-1]
+        following = [
+            e.target for e in forward if e.source == here and rank[e.target] == rank[here] + 1
+        ]
+        if not following:
+            break
+        main_line.append(following[0])
+    rows_used: dict[int, int] = {}
+    row = dict.fromkeys(main_line, 0)
+    side_states = [e.target for e in forward] + list(graph.state_labels)  # unreachable last
+    for state in dict.fromkeys(side_states):
+        if state in row:
+            continue
+        rank.setdefault(state, 0)
+        rows_used[rank[state]] = rows_used.get(rank[state], 0) + 1
+        row[state] = rows_used[rank[state]]
+    graph.rank, graph.row, graph.main_line = rank, row, main_line
+
+
+def path_taken(entries: Iterable) -> list[tuple[str, str]]:
+    """Return the (from, to) state changes of an object's audit entries, in order."""
+    steps = []
+    for entry in entries:
+        if entry.source_state and entry.target_state and entry.source_state != entry.target_state:
+            steps.append((entry.source_state, entry.target_state))
+    return steps
+
+
+# Drawing ----------------------------------------------------------------------------------------
+
+
+def _wrap(text: str, width: int = 13) -> list[str]:
+    """Split a label into short lines: at spaces, or every 7 characters for Chinese."""
+    if " " not in text:
+        return [text[i : i + 7] for i in range(0, len(text), 7)] if len(text) > width else [text]
+    lines = [""]
+    for word in text.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
+
+
+def _text(x: float, bottom: float, lines: list[str], anchor: str, css_class: str) -> str:
+    """Return an SVG <text> whose last line sits on `bottom`, lines stacked upwards."""
+    first = bottom - LINE * (len(lines) - 1)
+    spans = "".join(
+        f'<tspan x="{x:.0f}" y="{first + LINE * i:.0f}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return f'<text class="{css_class}" text-anchor="{anchor}">{spans}</text>'
+
+
+class _Canvas:
+    def __init__(self, graph: WorkflowGraph):
+        self.graph = graph
+        spans = [
+            graph.rank[e.target] - graph.rank[e.source]
+            for e in graph.edges
+            if graph.row[e.source] == graph.row[e.target]
+        ]
+        self.top = MARGIN + 2 * LINE + ARC_LIFT * max([1, *spans])
+
+    def centre(self, state: str) -> tuple[float, float]:
+        x = MARGIN + self.graph.rank[state] * COLUMN + BOX_WIDTH / 2
+        y = self.top + self.graph.row[state] * ROW + BOX_HEIGHT / 2
+        return x, y
+
+    def size(self) -> tuple[int, int]:
+        columns = max(self.graph.rank.values()) + 1
+        rows = max(self.graph.row.values()) + 1
+        width = 2 * MARGIN + (columns - 1) * COLUMN + BOX_WIDTH
+        return width, int(self.top + (rows - 1) * ROW + BOX_HEIGHT + MARGIN + LINE)
+
+    def route(self, edge: Edge) -> tuple[str, tuple[float, float, str]]:
+        """Return an arrow's SVG path and where its label goes (x, bottom, anchor)."""
+        (sx, sy), (tx, ty) = self.centre(edge.source), self.centre(edge.target)
+        half_w, half_h = BOX_WIDTH / 2, BOX_HEIGHT / 2
+        columns = self.graph.rank[edge.target] - self.graph.rank[edge.source]
+        rows = self.graph.row[edge.target] - self.graph.row[edge.source]
+        end_x = tx - half_w - 2  # arrowheads stop just short of the box
+        if rows == 0 and columns == 1:  # the next column: straight across
+            return _d("M", sx + half_w, sy, "H", end_x), ((sx + tx) / 2, sy - 6, "middle")
+        if rows == 0 and columns > 1:  # skipping columns: an arc over the boxes between
+            top, lift = sy - half_h, ARC_LIFT * columns
+            path = _d("M", sx, top, "C", sx, top - lift, tx, top - lift, tx, top - 2)
+            return path, ((sx + tx) / 2, top - lift * 0.75 - 4, "middle")
+        if rows == 1 and columns == 1:  # one row down, next column: a slant
+            path = _d("M", sx + half_w, sy, "L", end_x, ty)
+            return path, ((sx + tx) / 2 + 6, (sy + ty) / 2 + LINE + 2, "start")
+        if rows > 0 and columns > 0:  # further down: drop below the box, then across
+            return _d("M", sx, sy + half_h, "V", ty, "H", end_x), (end_x - 6, ty - 5, "end")
+        # Any other direction (an arrow back): a straight line between the boxes.
+        path = _d("M", sx, sy + half_h, "L", tx, ty - half_h - 2)
+        return path, ((sx + tx) / 2, (sy + ty) / 2, "middle")
+
+
+def _d(*parts) -> str:
+    """Return SVG path data from commands and numbers, ("M", 1, 2, "H", 3) -> "M1 2 H3"."""
+    out = []
+    for part in parts:
+        out.append(f" {part}" if isinstance(part, str) else f"{part:.0f},")
+    return "".join(out).replace(", ", " ").strip().rstrip(",")
+
+
+MARKERS = (
+    '<defs><marker id="wf-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+    'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#8a8a8a"/>'
+    '</marker><marker id="wf-arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+    'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#417690"/>'
+    "</marker></defs>"
+)
+
+
+def render_workflow_svg(
+    instance, entries: Iterable = (), state_field: str = "state", *, user=None
+) -> SafeString:
+    """Return the instance's workflow as inline SVG: current state and path taken marked.
+
+    The next steps are dashed only where `user` may take them (all of them without a user).
+    """
+    graph = workflow_graph(type(instance), state_field)
+    current = str(getattr(instance, state_field))
+    next_steps = (
+        None
+        if user is None
+        else {option.name for option in transition_options(instance, user, state_field)}
+    )
+    taken = path_taken(entries)
+    taken_edges = set(taken)
+    visited = {graph.initial, current, *(s for step in taken for s in step)}
+    canvas = _Canvas(graph)
+    width, height = canvas.size()
+    path_names = [graph.state_labels.get(s, s) for s in [graph.initial, *(t for _s, t in taken)]]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="workflow-diagram" id="workflow-diagram" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11" role="img" '
+        f'aria-labelledby="wf-title wf-desc" '
+        f'data-current-state="{escape(current)}">',
+        f'<title id="wf-title">{escape(_("Workflow"))}</title>',
+        '<desc id="wf-desc">'
+        + escape(
+            _("Now: %(state)s. Path taken: %(path)s.")
+            % {"state": graph.state_labels.get(current, current), "path": " → ".join(path_names)}
+        )
+        + "</desc>",
+        MARKERS,
+    ]
+    parts += _edges_svg(graph, canvas, taken_edges, current, next_steps)
+    parts += _states_svg(graph, canvas, visited, current)
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 (every text above is escaped)
+
+
+def _label_placement(graph: WorkflowGraph, canvas: "_Canvas") -> dict[str, Edge]:
+    """Return the one arrow of each transition that carries its name: the shortest, straightest.
+
+    A transition with several sources (cancel, reissue the SS card) is named once; each of its
+    arrows still names it in a tooltip.
+    """
+
+    def preference(edge: Edge) -> tuple:
+        same_row = graph.row[edge.source] == graph.row[edge.target]
+        columns = graph.rank[edge.target] - graph.rank[edge.source]
+        return (not (same_row and columns == 1), same_row, columns)
+
+    chosen: dict[str, Edge] = {}
+    for edge in graph.edges:
+        if edge.name not in chosen or preference(edge) < preference(chosen[edge.name]):
+            chosen[edge.name] = edge
+    return chosen
+
+
+def _edges_svg(graph, canvas, taken_edges, current, next_steps) -> list[str]:
+    parts, named = [], _label_placement(graph, canvas)
+    # Arrows taken are drawn last, so they lie on top where arrows share a line.
+    for edge in sorted(graph.edges, key=lambda e: (e.source, e.target) in taken_edges):
+        path, (x, bottom, anchor) = canvas.route(edge)
+        is_taken = (edge.source, edge.target) in taken_edges
+        classes = ["edge"] + (["edge-taken"] if is_taken else [])
+        is_next = edge.source == current and (next_steps is None or edge.name in next_steps)
+        classes += ["edge-next"] if is_next else []
+        marker = "wf-arrow-taken" if is_taken else "wf-arrow"
+        label = ""
+        if named[edge.name] is edge:
+            label = _text(x, bottom, _wrap(edge.label), anchor, "edge-label")
+        parts.append(
+            f'<g class="{" ".join(classes)}" data-transition="{escape(edge.name)}" '
+            f'data-source="{escape(edge.source)}" data-target="{escape(edge.target)}">'
+            f"<title>{escape(edge.label)}</title>"
+            f'<path d="{path}" fill="none" stroke="#8a8a8a" stroke-width="1.5" '
+            f'marker-end="url(#{marker})"/>{label}</g>'
+        )
+    return parts
+
+
+def _states_svg(graph, canvas, visited, current) -> list[str]:
+    parts = []
+    for state, label in graph.state_labels.items():
+        x, y = canvas.centre(state)
+        classes = ["state"] + (["state-visited"] if state in visited else [])
+        classes += ["state-current"] if state == current else []
+        lines = _wrap(label, 18)
+        parts.append(
+            f'<g class="{" ".join(classes)}" data-state="{escape(state)}"'
+            + (' aria-current="step"' if state == current else "")
+            + ">"
+            f'<rect x="{x - BOX_WIDTH / 2:.0f}" y="{y - BOX_HEIGHT / 2:.0f}" width="{BOX_WIDTH}" '
+            f'height="{BOX_HEIGHT}" rx="6" fill="#ffffff" stroke="#8a8a8a"/>'
+            + _text(x, y + 4 + (LINE / 2) * (len(lines) - 1), lines, "middle", "state-label")
+            + "</g>"
+        )
+    return parts
