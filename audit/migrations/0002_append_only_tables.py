@@ -14,6 +14,6 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0001_initial")]
+    dependencies = [("audit", "0001_audit_trail_and_access_log")]
 
     operations = [migrations.RunPython(install, uninstall)]

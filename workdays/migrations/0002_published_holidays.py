@@ -28,6 +28,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workdays", "0001_initial")]
+    dependencies = [("workdays", "0001_calendar_days")]
 
     operations = [migrations.RunPython(seed, unseed)]

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('offices', '0001_initial'),
+        ('offices', '0001_offices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

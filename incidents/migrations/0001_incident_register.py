@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('reissue', '0001_initial'),
+        ('reissue', '0001_applicants_and_cases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

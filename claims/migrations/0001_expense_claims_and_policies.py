@@ -14,8 +14,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('offices', '0001_initial'),
-        ('reissue', '0001_initial'),
+        ('offices', '0001_offices'),
+        ('reissue', '0001_applicants_and_cases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

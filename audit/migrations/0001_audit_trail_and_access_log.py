@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('reissue', '0001_initial'),
+        ('reissue', '0001_applicants_and_cases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
