@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy
 from audit.selectors import object_audit_trail
 from claims import selectors, services
 from common.display import format_yuan
+from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office, offices_worked_in
-from reissue.admin import OfficeScopedFilter
 from reissue.models import OPEN_STATES, ReissueCase
 from reissue.permissions import scope_cases
 from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin

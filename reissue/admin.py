@@ -26,6 +26,7 @@ from audit import staff as staff_services
 from audit.models import AuditEntry, PersonalDataAccess
 from common.fields import EncryptedCharField
 from common.id_numbers import mask_id_number, mask_phone
+from offices.admin_filters import OfficeScopedFilter
 from offices.models import Office
 from offices.scoping import offices_visible_to, offices_worked_in
 from reissue import selectors, services
@@ -96,13 +97,6 @@ def few_by_id(queryset, *conditions, cap: int = 2000, **lookups):
     matches = queryset.filter(*conditions, **lookups)
     ids = list(matches.order_by().values_list("pk", flat=True)[: cap + 1])
     return queryset.filter(pk__in=ids) if len(ids) <= cap else matches
-
-
-class OfficeScopedFilter(admin.RelatedFieldListFilter):
-    """Offer only the offices the user may see."""
-
-    def field_choices(self, field, request, model_admin):
-        return [(office.pk, str(office)) for office in offices_visible_to(request.user)]
 
 
 class OfficeMembershipInline(admin.TabularInline):
