@@ -8,6 +8,7 @@ the audit app itself imports no domain app.
 import ast
 import json
 import re
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -38,20 +39,52 @@ def audit_entry_content(entry) -> dict:
     }
 
 
-AUDIT_ACTION_LABELS = {
-    "registered": _("registered"),
-    "added": _("added"),
-    "edited": _("edited"),
-    "deleted": _("deleted"),
-    "receipt_added": _("receipt added"),
-    "receipt_changed": _("receipt changed"),
-    "receipt_removed": _("receipt removed"),
-    "password_changed": _("password changed"),
-    # twofactor/services.py
-    "two_factor_enrolled": _("two-factor log-in set up"),
-    "recovery_codes_generated": _("recovery codes made"),
-    "two_factor_reset": _("two-factor log-in reset"),
-}
+class AuditAction(models.TextChoices):
+    """What an audit entry records, besides the workflow steps (whose names and labels the
+    workflows register: `register_step_labels`)."""
+
+    REGISTERED = "registered", _("registered")
+    ADDED = "added", _("added")
+    EDITED = "edited", _("edited")
+    DELETED = "deleted", _("deleted")
+    RECEIPT_ADDED = "receipt_added", _("receipt added")
+    RECEIPT_CHANGED = "receipt_changed", _("receipt changed")
+    RECEIPT_REMOVED = "receipt_removed", _("receipt removed")
+    PASSWORD_CHANGED = "password_changed", _("password changed")
+    TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("two-factor log-in set up")
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("recovery codes made")
+    TWO_FACTOR_RESET = "two_factor_reset", _("two-factor log-in reset")
+
+
+# {model label ("reissue.reissuecase"): {step name: label}}, filled by the apps that declare
+# workflows (their AppConfig.ready), read when an entry is shown.
+_STEP_LABELS: dict[str, dict[str, Any]] = {}  # lazy labels: read in the user's language
+
+
+def register_step_labels(model: type[models.Model], labels: dict[str, Any]) -> None:
+    """Name the steps of `model`'s workflow, so its audit entries show labels, not codes."""
+    _STEP_LABELS.setdefault(model._meta.label_lower, {}).update(labels)
+
+
+def step_labels() -> dict[str, str]:
+    """Return {step name: label} over every workflow; a name two share is labelled by both."""
+    merged: dict[str, list[str]] = {}
+    for labels in _STEP_LABELS.values():
+        for name, label in labels.items():
+            if str(label) not in merged.setdefault(name, []):
+                merged[name].append(str(label))
+    return {name: " / ".join(labels) for name, labels in merged.items()}
+
+
+def action_label(model: type[models.Model] | None, action: str) -> str:
+    """Return how a person reads `action` recorded on an object of `model`."""
+    if action in AuditAction.values:
+        return str(AuditAction(action).label)
+    if model is not None:
+        label = _STEP_LABELS.get(model._meta.label_lower, {}).get(action)
+        if label is not None:
+            return str(label)
+    return action
 
 
 class AuditEntry(ChainedRecord):
@@ -70,6 +103,7 @@ class AuditEntry(ChainedRecord):
     )
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
+    # An AuditAction or the name of a workflow step.
     action = models.CharField(_("action"), max_length=40)
     source_state = models.CharField(_("from state"), max_length=32, blank=True)
     target_state = models.CharField(_("to state"), max_length=32, blank=True)
@@ -120,13 +154,8 @@ class AuditEntry(ChainedRecord):
         return actor_display(self)
 
     def action_display(self) -> str:
-        """Return the action as a person reads it: the transition's label where there is one."""
-        if self.action in AUDIT_ACTION_LABELS:
-            return str(AUDIT_ACTION_LABELS[self.action])
-        method = getattr(self.content_type.model_class(), self.action, None)
-        for step in getattr(getattr(method, "_django_fsm", None), "transitions", {}).values():
-            return str(step.custom.get("label", self.action))
-        return self.action
+        """Return the action as a person reads it: the step's label where it is a step."""
+        return action_label(self.content_type.model_class(), self.action)
 
     def changes_display(self) -> list[tuple[str, str, str]]:
         """Return (field label, old, new) for each recorded change."""

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import AUDIT_ACTION_LABELS, PersonalDataAccess
+from audit.models import AuditAction, PersonalDataAccess, step_labels
 from common.dates import EARLIEST_DATE, LATEST_DATE, supported_date_error, validate_supported_date
 from workdays.calendar import deadline_working_days
-from workflow.transitions import state_labels, transition_labels
+from workflow.transitions import state_labels
 
 from .deadlines import overdue_case_filter
 
@@ -88,8 +88,8 @@ class AuditActionListFilter(KnownValuesListFilter):
 
     def labels(self) -> dict[str, str]:
         return {
-            **{action: str(label) for action, label in AUDIT_ACTION_LABELS.items()},
-            **transition_labels(),
+            **{action.value: str(action.label) for action in AuditAction},
+            **step_labels(),
         }
 
 

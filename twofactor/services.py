@@ -14,6 +14,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.models import AuditAction
 from audit.services import audit_record
 
 RECOVERY_CODE_COUNT = 10
@@ -21,14 +22,6 @@ AUTHENTICATOR_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery codes"
 # django-otp's TOTP tokens have 6 digits; a recovery code has 8 letters and digits (base32).
 TOTP_DIGITS = 6
-
-
-class AuditAction:
-    """The audit trail's actions of this app (labels in reissue.models.AUDIT_ACTION_LABELS)."""
-
-    ENROLLED = "two_factor_enrolled"
-    RECOVERY_CODES = "recovery_codes_generated"
-    RESET = "two_factor_reset"
 
 
 class SecondFactorThrottled(Exception):
@@ -84,7 +77,7 @@ def otp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
             locked.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user_id=locked.user_id).exclude(pk=locked.pk).delete()
             owner = get_user_model().objects.get(pk=locked.user_id)
-            audit_record(obj=owner, case=None, action=AuditAction.ENROLLED, actor=owner)
+            audit_record(obj=owner, case=None, action=AuditAction.TWO_FACTOR_ENROLLED, actor=owner)
             device.refresh_from_db()
             return True
     if throttled_until is not None:
@@ -102,7 +95,7 @@ def otp_recovery_codes_generate(*, user: AbstractUser) -> list[str]:
         device.token_set.all().delete()
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-        audit_record(obj=owner, case=None, action=AuditAction.RECOVERY_CODES, actor=owner)
+        audit_record(obj=owner, case=None, action=AuditAction.RECOVERY_CODES_GENERATED, actor=owner)
     return codes
 
 
@@ -141,7 +134,7 @@ def otp_devices_reset(*, user: AbstractUser, acting_user: AbstractUser, reason: 
         audit_record(
             obj=owner,
             case=None,
-            action=AuditAction.RESET,
+            action=AuditAction.TWO_FACTOR_RESET,
             actor=acting_user,
             comment=f"{owner.get_username()}: {reason}",
         )
