@@ -11,9 +11,8 @@ from audit.selectors import object_audit_trail
 from claims import selectors, services
 from common.display import format_yuan
 from offices.admin_filters import OfficeScopedFilter
-from offices.scoping import can_act_in_office, offices_worked_in
+from offices.scoping import can_act_in_office, offices_worked_in, scope_to_offices_worked_in
 from reissue.models import OPEN_STATES, ReissueCase
-from reissue.permissions import scope_cases
 from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
 
 from .admin_counter import ClaimCounterMixin
@@ -113,12 +112,8 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "case":
             # Only open cases of the user's own offices that have no claim yet.
-            kwargs["queryset"] = scope_cases(
-                ReissueCase.objects.filter(
-                    state__in=OPEN_STATES,
-                    expense_claim__isnull=True,
-                    office__in=offices_worked_in(request.user),
-                ),
+            kwargs["queryset"] = scope_to_offices_worked_in(
+                ReissueCase.objects.filter(state__in=OPEN_STATES, expense_claim__isnull=True),
                 request.user,
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

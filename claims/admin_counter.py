@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from audit.selectors import object_audit_trail
 from claims import selectors
 from common.id_numbers import mask_id_number
-from offices.scoping import offices_worked_in
+from offices.scoping import scope_to_offices_worked_in
 from reissue import work_queue
 from reissue.slip import reference_qr_svg
 from workflow.diagram import render_workflow_svg
@@ -93,9 +93,9 @@ def claim_queue(user) -> list[work_queue.QueueCount]:
             )
         )
     if user.has_perm("claims.pay_claim"):
-        to_pay = selectors.claims_visible_to(user=user).filter(
-            state=ClaimState.APPROVED, case__office__in=offices_worked_in(user)
-        )
+        to_pay = scope_to_offices_worked_in(
+            selectors.claims_visible_to(user=user), user, office_path="case__office"
+        ).filter(state=ClaimState.APPROVED)
         counts.append(
             work_queue.QueueCount(
                 "pay",

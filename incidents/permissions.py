@@ -5,8 +5,9 @@ everyone else only those they reported. The affected cases stay office-scoped as
 """
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
+
+from common.exceptions import ObjectNotFound
 
 from .models import Incident
 
@@ -34,6 +35,6 @@ def scope_incidents(queryset: QuerySet[Incident], user) -> QuerySet[Incident]:
 
 
 def access_incident(user, incident: Incident) -> None:
-    """Raise Http404 unless `user` may see the incident: a hidden one looks like a missing one."""
+    """Raise ObjectNotFound unless `user` may see the incident: a hidden one looks missing."""
     if not can_see_incident(user, incident):
-        raise Http404(_("No such incident."))
+        raise ObjectNotFound(_("No such incident."))

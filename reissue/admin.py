@@ -28,9 +28,9 @@ from common.fields import EncryptedCharField
 from common.id_numbers import mask_id_number, mask_phone
 from offices.admin_filters import OfficeScopedFilter
 from offices.models import Office
-from offices.scoping import offices_visible_to, offices_worked_in
+from offices.scoping import can_act_in_office, offices_visible_to, offices_worked_in
 from reissue import selectors, services
-from workflow.admin import WorkflowAdminMixin
+from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
 from workflow.transitions import locked_fields
 
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
@@ -52,7 +52,7 @@ from .forms import (
     RevealForm,
 )
 from .models import WORKFLOW_SET_FIELDS, Applicant, ReissueCase
-from .permissions import can_see_full_id_number, scope_applicants
+from .permissions import can_act_for_applicant, can_see_full_id_number, scope_applicants
 
 User = get_user_model()
 
@@ -193,14 +193,15 @@ MASKED = {"agent_id_number": "masked_agent_id_number"}
 class RevealAdminMixin:
     """A deliberate look at a full ID number: the user gives a reason, the look is logged.
 
-    `revealable` maps a name in the URL to (label, function of the object returning the
-    record that holds the number, its field name, and the case it belongs to or None).
+    `revealable` maps each number that may be looked at (services.RevealedNumber, its value
+    the name in the URL) to its label; the service finds the number on the object itself.
     """
 
     # Encrypted numbers are text columns; the admin would give them a textarea.
     formfield_overrides = {EncryptedCharField: {"widget": widgets.AdminTextInputWidget}}
 
     revealable: dict = {}
+    reveal_argument = "case"  # the keyword under which personal_data_reveal takes the object
     reveal_template = "admin/reissue/reveal.html"
 
     def get_urls(self):
@@ -217,15 +218,13 @@ class RevealAdminMixin:
             raise Http404(_("Not found."))
         if not can_see_full_id_number(request.user):
             raise PermissionDenied
-        label, locate = self.revealable[which]
-        record, field, case = locate(obj)
+        number = services.RevealedNumber(which)
         form = RevealForm(request.POST or None)
         revealed = None
         if request.method == "POST" and form.is_valid():
             revealed = services.personal_data_reveal(
-                record=record,
-                field=field,
-                case=case,
+                **{self.reveal_argument: obj},
+                number=number,
                 acting_user=request.user,
                 reason=form.cleaned_data["reason"],
             )
@@ -233,8 +232,8 @@ class RevealAdminMixin:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": obj,
-            "title": _("See the full %(label)s") % {"label": label},
-            "masked": mask_id_number(getattr(record, field)),
+            "title": _("See the full %(label)s") % {"label": self.revealable[number]},
+            "masked": mask_id_number(self._number_on_file(obj, number)),
             "revealed": revealed,
             "form": form,
             "change_url": reverse(
@@ -245,13 +244,18 @@ class RevealAdminMixin:
         response["Cache-Control"] = "no-store, private"  # the number must not stay in a cache
         return response
 
+    @staticmethod
+    def _number_on_file(obj, number) -> str:
+        record, field = services.number_location(obj, number)
+        return getattr(record, field)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and can_see_full_id_number(request.user):
             name = f"admin:{self.opts.app_label}_{self.opts.model_name}_reveal"
             context["reveal_links"] = [
-                (label, reverse(name, args=[obj.pk, which]))
-                for which, (label, locate) in self.revealable.items()
-                if getattr(locate(obj)[0], locate(obj)[1])
+                (label, reverse(name, args=[obj.pk, number.value]))
+                for number, label in self.revealable.items()
+                if self._number_on_file(obj, number)
             ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -269,14 +273,8 @@ class ReissueCaseAdmin(
     id_number_lookup = "applicant__id_number_hash"
     change_form_template = "admin/reissue/reissuecase/change_form.html"
     revealable = {
-        "applicant": (
-            gettext_lazy("applicant's ID number"),
-            lambda case: (case.applicant, "id_number", case),
-        ),
-        "agent": (
-            gettext_lazy("agent's ID number"),
-            lambda case: (case, "agent_id_number", case),
-        ),
+        services.RevealedNumber.APPLICANT_ID_NUMBER: gettext_lazy("applicant's ID number"),
+        services.RevealedNumber.AGENT_ID_NUMBER: gettext_lazy("agent's ID number"),
     }
     step_forms = CASE_STEP_FORMS
     step_services = services.CASE_STEP_SERVICES
@@ -491,10 +489,7 @@ class ReissueCaseAdmin(
         return [*super().get_readonly_fields(request, obj), *locked]
 
     def has_change_permission(self, request, obj=None):
-        if (
-            obj is not None
-            and not offices_worked_in(request.user).filter(pk=obj.office_id).exists()
-        ):
+        if obj is not None and not can_act_in_office(request.user, obj.office_id):
             return False
         return super().has_change_permission(request, obj)
 
@@ -548,15 +543,13 @@ class ReissueCaseAdmin(
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin):
+class ApplicantAdmin(
+    ServiceRefusalAdminMixin, IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin
+):
     id_number_lookup = "id_number_hash"
     change_form_template = "admin/reissue/applicant/change_form.html"
-    revealable = {
-        "applicant": (
-            gettext_lazy("ID number"),
-            lambda applicant: (applicant, "id_number", None),
-        ),
-    }
+    revealable = {services.RevealedNumber.APPLICANT_ID_NUMBER: gettext_lazy("ID number")}
+    reveal_argument = "applicant"
     # The list masks the phone as exports do; the applicant's own page shows it, to call them.
     # Birth date and sex are never shown: they are digits the masked number hides.
     list_display = ["name", "masked_id_number", "masked_phone"]
@@ -591,6 +584,19 @@ class ApplicantAdmin(IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # applicants are registered together with their first case
+
+    def has_change_permission(self, request, obj=None):
+        # Seeing an office is not working in it (an auditor): the page is then read-only.
+        if obj is not None and not self._acts_for(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def _acts_for(self, request, obj) -> bool:
+        # Asked several times per page: once per request and applicant.
+        answers = request.__dict__.setdefault("_acts_for_applicant", {})
+        if obj.pk not in answers:
+            answers[obj.pk] = can_act_for_applicant(request.user, obj)
+        return answers[obj.pk]
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -20,7 +20,7 @@ from common.validators import phone_validator
 from reissue import selectors, services
 from workflow.forms import StepForm
 
-from .models import Applicant, ReissueCase, validate_loss_date
+from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase, validate_loss_date
 
 card_number_validator = RegexValidator(
     r"^[A-Za-z0-9-]{4,32}$", _("Use 4 to 32 letters, digits or dashes, as printed on the card.")
@@ -181,18 +181,7 @@ class CaseChangeForm(forms.ModelForm):
 
     class Meta:
         model = ReissueCase
-        fields = [
-            "lost_items",
-            "loss_kind",
-            "loss_date",
-            "presented_hukou_book",
-            "presented_id_card",
-            "presented_photo",
-            "converts_ic_card",
-            "agent_acts",
-            "agent_name",
-            "agent_id_number",
-        ]
+        fields = CASE_EDITABLE_FIELDS
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

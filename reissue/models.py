@@ -481,6 +481,21 @@ WORKFLOW_SET_FIELDS = [
     "finished_at",
 ]
 
+# The details of an open case a clerk types on its page (the change form's inputs); the
+# service takes no others (`services.case_fields_editable`, less what steps taken locked).
+CASE_EDITABLE_FIELDS = [
+    "lost_items",
+    "loss_kind",
+    "loss_date",
+    "presented_hukou_book",
+    "presented_id_card",
+    "presented_photo",
+    "converts_ic_card",
+    "agent_acts",
+    "agent_name",
+    "agent_id_number",
+]
+
 
 class ImportUpload(models.Model):
     """A file uploaded to the admin's import, kept encrypted between its preview and confirmation.

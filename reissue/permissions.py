@@ -1,20 +1,22 @@
 """Who may see and act on cases and applicants (office scoping itself: `offices.scoping`).
 
-`can_*` return a bool; `access_*` raise. A case of another office is reported as missing,
-never as forbidden, so that its existence does not leak.
+`can_*` return a bool; `access_*` raise. A case of another office is reported as missing
+(`ObjectNotFound`, as for one that does not exist), never as forbidden, so that its existence
+does not leak.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
+from common.exceptions import ObjectNotFound
 from offices.models import Office
 from offices.scoping import (
     can_act_in_office,
     offices_visible_to,
     scope_to_offices,
+    scope_to_offices_worked_in,
     sees_all_offices,
 )
 
@@ -50,7 +52,19 @@ def scope_audit_entries(queryset: QuerySet[AuditEntry], user) -> QuerySet[AuditE
 def access_case_for_action(user, case: ReissueCase) -> None:
     """Raise unless `user` works in the case's office; a foreign case looks like a missing one."""
     if not can_act_in_office(user, case.office_id):
-        raise Http404(_("No such case."))
+        raise ObjectNotFound(_("No such case."))
+
+
+def can_act_for_applicant(user, applicant: Applicant) -> bool:
+    """Return whether `user` works in an office with a case of the applicant (not just sees)."""
+    cases = ReissueCase.objects.filter(applicant=applicant)
+    return scope_to_offices_worked_in(cases, user).exists()
+
+
+def access_applicant_for_action(user, applicant: Applicant) -> None:
+    """Raise unless `user` may act for the applicant; a foreign one looks like a missing one."""
+    if not can_act_for_applicant(user, applicant):
+        raise ObjectNotFound(_("No such applicant."))
 
 
 def access_office_for_registration(user, office: Office) -> None:

@@ -2,20 +2,22 @@
 
 import datetime
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from audit.chain import chain_append, lock_chain_head
 from audit.models import AccessKind, PersonalDataAccess
 from audit.services import _apply_changes, audit_record, field_snapshot, snapshot_changes
+from common.exceptions import ObjectNotFound, Refusal
 from common.id_numbers import (
     birth_date_from_id_number,
     id_number_digest,
@@ -27,8 +29,17 @@ from offices.models import Office
 from workflow.services import LOCKED, WorkflowError, run_transition
 from workflow.transitions import field_locks, transition_label
 
-from .models import OPEN_STATES, Applicant, CaseSequence, ReissueCase, validate_loss_date
+from .models import (
+    CASE_EDITABLE_FIELDS,
+    OPEN_STATES,
+    WORKFLOW_SET_FIELDS,
+    Applicant,
+    CaseSequence,
+    ReissueCase,
+    validate_loss_date,
+)
 from .permissions import (
+    access_applicant_for_action,
     access_case_for_action,
     access_office_for_registration,
     can_see_full_id_number,
@@ -195,6 +206,7 @@ def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> R
         raise PermissionDenied(_("You may not change cases."))
     if not locked.is_open:
         raise WorkflowError(_("A finished case can no longer be changed."))
+    _refuse_fields_not_editable(locked, data)
     _refuse_locked_fields(locked, data)
     before = field_snapshot(locked)
     for field, value in data.items():
@@ -205,6 +217,42 @@ def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> R
         locked.save()
         audit_record(obj=locked, case=locked, action="edited", actor=acting_user, changes=changes)
     return locked
+
+
+class FieldsNotEditable(Refusal):
+    """A change of fields a clerk never edits on a case's page (the office, a card number)."""
+
+
+def case_fields_editable(case: ReissueCase) -> frozenset[str]:
+    """Return the fields a clerk may change on the case in its state: none once finished.
+
+    The change form's details, less what registration and the steps set, what never moves
+    (office, applicant, reference) and what the steps already taken locked (`field_locks`,
+    with the locks other apps' steps add, such as a submitted claim's date of loss).
+    """
+    if not case.is_open:
+        return frozenset()
+    never = {*WORKFLOW_SET_FIELDS, "office", "applicant", "reference"}
+    return frozenset(CASE_EDITABLE_FIELDS) - never - set(field_locks(case))
+
+
+def _refuse_fields_not_editable(case: ReissueCase, data: Mapping[str, Any]) -> None:
+    # A locked field is left to _refuse_locked_fields: its old value is no change, a new one
+    # is refused by the step that locked it (the page may be older than the step).
+    allowed = case_fields_editable(case) | set(field_locks(case))
+    refused = [name for name in data if name not in allowed]
+    if refused:
+        raise FieldsNotEditable(
+            _("Nothing was saved: %(fields)s cannot be changed on the case's page.")
+            % {"fields": pgettext("list", ", ").join(_field_label(ReissueCase, n) for n in refused)}
+        )
+
+
+def _field_label(model: type[models.Model], name: str) -> str:
+    try:
+        return str(capfirst(model._meta.get_field(name).verbose_name))
+    except FieldDoesNotExist:
+        return name
 
 
 def _refuse_locked_fields(case: ReissueCase, data: Mapping[str, Any]) -> None:
@@ -232,13 +280,24 @@ def _refuse_locked_fields(case: ReissueCase, data: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+APPLICANT_EDITABLE_FIELDS = ["name", "phone", "hukou_address", "hukou_police_station"]
+
+
 @transaction.atomic
 def applicant_update(*, applicant: Applicant, acting_user, data: Mapping[str, Any]) -> Applicant:
     """Change an applicant's name or contact details and audit the change."""
     if not acting_user.has_perm("reissue.change_applicant"):
         raise PermissionDenied(_("You may not change applicants."))
     locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
-    changes = _apply_changes(locked, {k: v for k, v in data.items() if k != "id_number"})
+    access_applicant_for_action(acting_user, locked)
+    refused = [name for name in data if name not in APPLICANT_EDITABLE_FIELDS]
+    if refused:
+        # The ID number (and what it gives: birth date, sex) is the person; it never changes.
+        raise FieldsNotEditable(
+            _("Nothing was saved: %(fields)s cannot be changed on the applicant's page.")
+            % {"fields": pgettext("list", ", ").join(_field_label(Applicant, n) for n in refused)}
+        )
+    changes = _apply_changes(locked, data)
     if changes:
         locked.full_clean()
         locked.save()
@@ -337,29 +396,71 @@ CASE_STEP_SERVICES = {
 }
 
 
+class RevealedNumber(StrEnum):
+    """A personal number shown masked that a user may look at in full (the value: its URL)."""
+
+    APPLICANT_ID_NUMBER = "applicant"
+    AGENT_ID_NUMBER = "agent"
+
+
+# Where each number is kept, from the case or the applicant it is looked at on: (record, field).
+NUMBER_LOCATIONS = {
+    (ReissueCase, RevealedNumber.APPLICANT_ID_NUMBER): lambda case: (case.applicant, "id_number"),
+    (ReissueCase, RevealedNumber.AGENT_ID_NUMBER): lambda case: (case, "agent_id_number"),
+    (Applicant, RevealedNumber.APPLICANT_ID_NUMBER): lambda person: (person, "id_number"),
+}
+
+
+def number_location(
+    obj: ReissueCase | Applicant, number: RevealedNumber
+) -> tuple[models.Model, str]:
+    """Return (the record that keeps `number`, its field), seen from a case or an applicant."""
+    locate = NUMBER_LOCATIONS.get((type(obj), number))
+    if locate is None:
+        raise ObjectNotFound(_("Not found."))  # an applicant has no agent
+    return locate(obj)
+
+
+def _visible_for_reveal(
+    *, case: ReissueCase | None, applicant: Applicant | None, acting_user
+) -> ReissueCase | Applicant:
+    # Read again, within the user's offices: the number comes from the stored row, whatever
+    # object the caller held.
+    if (case is None) == (applicant is None):
+        raise TypeError("Give the case or the applicant.")
+    if case is not None:
+        found = scope_cases(ReissueCase.objects.select_related("applicant"), acting_user)
+        found = found.filter(pk=case.pk).first()
+    else:
+        found = scope_applicants(Applicant.objects.filter(pk=applicant.pk), acting_user).first()
+    if found is None:
+        raise ObjectNotFound(_("Not found."))
+    return found
+
+
 @transaction.atomic
 def personal_data_reveal(
-    *, record: models.Model, field: str, case: ReissueCase | None, acting_user, reason: str
+    *,
+    case: ReissueCase | None = None,
+    applicant: Applicant | None = None,
+    number: RevealedNumber,
+    acting_user,
+    reason: str,
 ) -> str:
-    """Return a full ID number after logging who looked, at which record, when and why."""
+    """Return a full number of a case or an applicant after logging who looked, when and why."""
     if not can_see_full_id_number(acting_user):
         raise PermissionDenied(_("You may not see full ID numbers."))
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for looking.")})
-    visible = (
-        scope_cases(ReissueCase.objects.filter(pk=case.pk), acting_user)
-        if case is not None
-        else scope_applicants(Applicant.objects.filter(pk=record.pk), acting_user)
-    )
-    if not visible.exists():
-        raise Http404(_("Not found."))
+    found = _visible_for_reveal(case=case, applicant=applicant, acting_user=acting_user)
+    record, field = number_location(found, RevealedNumber(number))
     chain_append(
         PersonalDataAccess(
             kind=AccessKind.REVEAL,
             actor=acting_user,
             content_type=ContentType.objects.get_for_model(type(record)),
             object_id=record.pk,
-            case=case,
+            case=found if case is not None else None,
             field=field,
             reason=reason.strip(),
         )

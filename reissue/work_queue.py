@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from offices.scoping import offices_worked_in
+from offices.scoping import scope_to_offices_worked_in
 
 from .deadlines import overdue_case_filter
 from .models import OPEN_STATES, CaseState, LostItems, ReissueCase
@@ -80,10 +80,9 @@ def cases_waiting_for(*, user, queryset=None) -> QuerySet[ReissueCase]:
     for permission, state_condition in WAITING_FOR_THE_OFFICE.items():
         if user.has_perm(permission):
             condition |= state_condition
-    return _cases(user, queryset).filter(condition, office__in=offices_worked_in(user))
+    return scope_to_offices_worked_in(_cases(user, queryset), user).filter(condition)
 
 
 def cases_overdue(*, user, queryset=None) -> QuerySet[ReissueCase]:
     """Return the cases of `user`'s offices past their service deadline (`reports.calendar`)."""
-    cases = _cases(user, queryset).filter(office__in=offices_worked_in(user))
-    return cases.filter(overdue_case_filter())
+    return scope_to_offices_worked_in(_cases(user, queryset), user).filter(overdue_case_filter())

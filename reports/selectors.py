@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from claims.models import ClaimState, ExpenseClaim
 from offices.models import Office
-from offices.scoping import offices_visible_to, sees_all_offices
+from offices.scoping import office_ids_visible_to, offices_visible_to
 from reissue.deadlines import overdue_case_filter
 from reissue.models import SS_CARD_DONE_STATES, CaseState, ReissueCase
 from workdays.calendar import WorkingCalendar, start_of_day
@@ -157,12 +157,9 @@ class Dashboard:
 
 def dashboard_office_ids(*, user, office: Office | None = None) -> list[int] | None:
     """Return the ids of the offices the dashboard counts; None for all (all-office users)."""
-    visible = offices_visible_to(user)
     if office is not None:
-        return list(visible.filter(pk=office.pk).values_list("pk", flat=True))
-    if sees_all_offices(user):
-        return None
-    return list(visible.values_list("pk", flat=True))
+        return list(offices_visible_to(user).filter(pk=office.pk).values_list("pk", flat=True))
+    return office_ids_visible_to(user)
 
 
 def dashboard_cases(*, office_ids: list[int] | None) -> QuerySet[ReissueCase]:

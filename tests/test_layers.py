@@ -24,3 +24,20 @@ def test_every_import_runs_down_the_layers():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_services_and_permissions_know_nothing_of_http():
+    # They raise domain exceptions (common.exceptions); the admin maps them to pages.
+    modules = [
+        path
+        for pattern in ("*/services.py", "*/permissions.py", "*/services/*.py")
+        for path in ROOT.glob(pattern)
+        if ".venv" not in path.parts
+    ]
+    assert len(modules) >= 8
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in modules
+        if any(word in path.read_text() for word in ("django.http", "Http404", "HttpResponse"))
+    ]
+    assert offenders == []

@@ -24,7 +24,7 @@ from claims.models import ExpenseClaim, ReimbursementPolicy
 from claims.resources import ExpenseClaimResource
 from reissue.models import LostItems, ReissueCase
 from reissue.resources import AuditEntryResource, CaseResource
-from reissue.services import personal_data_reveal
+from reissue.services import RevealedNumber, personal_data_reveal
 from tests.exports.conftest import export, read_rows
 from tests.factories import (
     OfficeFactory,
@@ -193,9 +193,8 @@ def open_claim(client, world):
 def access_log(client, world):
     supervisor = UserFactory(role="Supervisor", offices=[world.office])
     personal_data_reveal(
-        record=world.case.applicant,
-        field="id_number",
         case=world.case,
+        number=RevealedNumber.APPLICANT_ID_NUMBER,
         acting_user=supervisor,
         reason="matrix probe",
     )

@@ -3,6 +3,7 @@ chinese-calendar package (import name `chinese_calendar`), which knows the years
 release. Later years are entered in the admin once the State Council publishes them."""
 
 import datetime
+from importlib.metadata import version
 
 from django.utils.translation import gettext_lazy as _
 
@@ -35,3 +36,8 @@ def published_calendar_days() -> list[tuple[datetime.date, str, str]]:
     days = [(day, HOLIDAY, str(name)) for day, name in constants.holidays.items()]
     days += [(day, MAKEUP_WORKDAY, str(name)) for day, name in constants.workdays.items()]
     return sorted(days)
+
+
+def published_source() -> str:
+    """Return the package the published days come from, with its version: chinesecalendar 1.11.0."""
+    return f"chinesecalendar {version('chinesecalendar')}"

@@ -2,9 +2,11 @@
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 
+from .holiday_source import published_calendar_days, published_source
 from .models import CalendarDay
 
 AUDITED_FIELDS = ["date", "kind", "name"]
@@ -52,3 +54,27 @@ def calendar_day_delete(*, day: CalendarDay, acting_user) -> None:
     changes = _changes(_values(day), _values(None))
     audit_record(obj=day, case=None, action="deleted", actor=acting_user, changes=changes)
     day.delete()
+
+
+@transaction.atomic
+def published_days_seed() -> list[CalendarDay]:
+    """Enter the published days the calendar lacks, each in the audit trail; keep the rest.
+
+    A system action (`manage.py seed_holidays`): no acting user; the comment names the package
+    and version the days came from. Days already entered, corrected in the admin or not, stay.
+    """
+    known = set(CalendarDay.objects.values_list("date", flat=True))
+    comment = _("Entered by seed_holidays from %(source)s.") % {"source": published_source()}
+    added = []
+    for date, kind, name in published_calendar_days():
+        if date in known:
+            continue
+        day = CalendarDay(date=date, kind=kind, name=name)
+        day.full_clean()
+        day.save()
+        changes = _changes(_values(None), _values(day))
+        audit_record(
+            obj=day, case=None, action="added", actor=None, comment=comment, changes=changes
+        )
+        added.append(day)
+    return added

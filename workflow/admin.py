@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.selectors import last_step_entry
+from common.exceptions import Refusal
 
-from .services import LOCKED, WorkflowError
+from .services import LOCKED
 from .transitions import transition_by_name, transition_label, transition_named, transition_options
 
 
@@ -45,7 +46,7 @@ def refusal_message(error: Exception) -> str | None:
 
     A bare PermissionDenied is the admin's own "403"; a service's carries a sentence.
     """
-    if isinstance(error, WorkflowError):
+    if isinstance(error, Refusal):  # WorkflowError among them
         return error.message
     if isinstance(error, PermissionDenied):
         return " ".join(str(arg) for arg in error.args) or None
@@ -117,7 +118,7 @@ class ServiceRefusalAdminMixin:
                 request._service_second_pass = True
                 return self.changeform_view(request, object_id, form_url, extra_context)
             return self.service_refused(request, error, back_url=request.get_full_path())
-        except (WorkflowError, PermissionDenied) as error:
+        except (Refusal, PermissionDenied) as error:
             if request.method != "POST" or refusal_message(error) is None:
                 raise
             return self.service_refused(request, error, back_url=request.get_full_path())
@@ -205,7 +206,7 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
-            except (WorkflowError, PermissionDenied) as error:
+            except (Refusal, PermissionDenied) as error:
                 if refusal_message(error) is None:
                     raise
                 return self.service_refused(request, error, back_url=change_url)

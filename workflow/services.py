@@ -8,6 +8,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, field_snapshot, snapshot_changes
+from common.exceptions import Refusal
 
 from .transitions import blocking_reasons, transition_label, transition_named
 
@@ -15,12 +16,8 @@ from .transitions import blocking_reasons, transition_label, transition_named
 LOCKED = "locked"
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refusal):
     """A step that cannot be taken now; the message is written for the clerk."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def save_within_constraints(instance: models.Model) -> None:

@@ -25,9 +25,8 @@ def logged_reasons(clerk, supervisor, office):
     case = register_case(clerk=clerk, office=office)
     for reason in REASONS:
         services.personal_data_reveal(
-            record=case.applicant,
-            field="id_number",
             case=case,
+            number=services.RevealedNumber.APPLICANT_ID_NUMBER,
             acting_user=supervisor,
             reason=reason,
         )

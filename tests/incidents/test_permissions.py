@@ -2,8 +2,8 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 
+from common.exceptions import ObjectNotFound
 from incidents import services
 from incidents.selectors import cases_selectable_for_incident, incidents_visible_to
 from tests.factories import UserFactory
@@ -13,8 +13,8 @@ ROLES = ["Clerk", "Reviewer", "Supervisor", "Auditor"]
 # What a user of each role gets for a step on an incident another clerk of their office
 # reported. A clerk sees only their own reports, a reviewer none: to them it looks missing.
 STEP_OUTCOME = {
-    "Clerk": Http404,
-    "Reviewer": Http404,
+    "Clerk": ObjectNotFound,
+    "Reviewer": ObjectNotFound,
     "Supervisor": None,
     "Auditor": PermissionDenied,
 }

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +14,7 @@ from audit.models import AuditEntry
 from common.id_numbers import id_number_digest
 from reissue import services
 from reissue.models import LostItems, ReissueCase
-from tests.factories import applicant_fields, register_case
+from tests.factories import UserFactory, applicant_fields, register_case
 from tests.searching import search
 from tests.steps import offers_step
 
@@ -457,3 +458,101 @@ def test_a_steps_date_is_labelled_as_the_case_page_labels_it(client, clerk, offi
     page = client.get(step_url(case, step), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert f"{label}:" in page or f"{label}：" in page
     assert "发放日期:" not in page.replace(label, "")
+
+
+# The services' rules behind the pages: forged posts, and users who see more than they work in
+
+
+@pytest.fixture
+def reader_of_all_offices(other_office):
+    """A clerk of PD who may also read every office (an auditor's grant besides)."""
+    reader = UserFactory(username="reader", role="Clerk", offices=[other_office])
+    reader.groups.add(Group.objects.get(name="Auditor"))
+    return reader
+
+
+def applicant_url(applicant):
+    return reverse("admin:reissue_applicant_change", args=[applicant.pk])
+
+
+def test_a_forged_office_or_card_number_on_the_change_form_is_ignored(
+    client, clerk, case, other_office
+):
+    client.force_login(clerk)
+    response = client.post(
+        change_url(case),
+        {
+            "office": other_office.pk,
+            "temp_card_number": "TMP-FORGED",
+            "reference": "PD-2026-000001",
+            "lost_items": case.lost_items,
+            "loss_kind": case.loss_kind,
+            "loss_date": case.loss_date.isoformat(),
+            "presented_hukou_book": "on",
+            "presented_photo": "on",
+        },
+    )
+    assert response.status_code == 302
+    stored = ReissueCase.objects.get(pk=case.pk)
+    assert (stored.office_id, stored.temp_card_number, stored.reference) == (
+        case.office_id,
+        "",
+        case.reference,
+    )
+    assert stored.audit_entries.last().changes == {"presented_photo": ["False", "True"]}
+
+
+def test_a_step_on_a_case_seen_but_not_worked_in_is_not_found(client, reader_of_all_offices, case):
+    client.force_login(reader_of_all_offices)
+    page = client.get(change_url(case))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    forged = client.post(
+        step_url(case, "issue_temp_card"),
+        {"card_number": "TMP-9999", "issued_on": TODAY().isoformat()},
+    )
+    assert forged.status_code == 404  # the service's ObjectNotFound, as Django's 404 page
+    assert "There is no such page" in forged.content.decode()
+    assert ReissueCase.objects.get(pk=case.pk).state == "reported"
+
+
+def test_another_offices_applicant_is_not_found_for_a_clerk(client, other_clerk, case):
+    client.force_login(other_clerk)
+    # As for a missing applicant: the admin's "does not exist" (a redirect with a message).
+    assert client.get(applicant_url(case.applicant)).status_code in (302, 404)
+    posted = client.post(applicant_url(case.applicant), {"name": "王五", "phone": "13912345678"})
+    assert posted.status_code in (302, 404)
+    assert ReissueCase.objects.get(pk=case.pk).applicant.phone == "13800138000"
+
+
+def test_an_applicant_seen_but_not_worked_for_is_read_only(client, reader_of_all_offices, case):
+    applicant = case.applicant
+    client.force_login(reader_of_all_offices)
+    page = client.get(applicant_url(applicant))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    posted = client.post(
+        applicant_url(applicant),
+        {
+            "name": applicant.name,
+            "phone": "13912345678",
+            "hukou_address": applicant.hukou_address,
+            "hukou_police_station": applicant.hukou_police_station,
+        },
+    )
+    assert posted.status_code == 403
+    assert ReissueCase.objects.get(pk=case.pk).applicant.phone == "13800138000"
+
+
+def test_a_clerk_changes_their_offices_applicant_on_its_page(client, clerk, case):
+    applicant = case.applicant
+    client.force_login(clerk)
+    posted = client.post(
+        applicant_url(applicant),
+        {
+            "name": applicant.name,
+            "phone": "13912345678",
+            "hukou_address": applicant.hukou_address,
+            "hukou_police_station": applicant.hukou_police_station,
+        },
+    )
+    assert posted.status_code == 302
+    assert ReissueCase.objects.get(pk=case.pk).applicant.phone == "13912345678"

@@ -212,9 +212,8 @@ def test_no_checkpoint_is_written_for_a_broken_chain(checkpoints, trail):
 )
 def test_the_database_refuses_to_change_audit_records(trail, supervisor, table, sql):
     services.personal_data_reveal(
-        record=trail[0].case.applicant,
         case=trail[0].case,
-        field="id_number",
+        number=services.RevealedNumber.APPLICANT_ID_NUMBER,
         acting_user=supervisor,
         reason="checking",
     )

@@ -57,7 +57,10 @@ def test_the_access_log_names_the_field_by_its_label_and_an_export_by_its_list(
     client, supervisor, auditor, case
 ):
     services.personal_data_reveal(
-        record=case.applicant, field="id_number", case=case, acting_user=supervisor, reason="x"
+        case=case,
+        number=services.RevealedNumber.APPLICANT_ID_NUMBER,
+        acting_user=supervisor,
+        reason="x",
     )
     export_record_full_numbers(
         acting_user=supervisor, model=ReissueCase, count=3, file_format="CSV", filters="no"
@@ -74,7 +77,10 @@ def test_the_access_log_export_names_fields_and_records_as_the_list_does(
     client, supervisor, auditor, case
 ):
     services.personal_data_reveal(
-        record=case, field="agent_id_number", case=case, acting_user=supervisor, reason="x"
+        case=case,
+        number=services.RevealedNumber.AGENT_ID_NUMBER,
+        acting_user=supervisor,
+        reason="x",
     )
     client.force_login(auditor)
     response = export(client, "audit_personaldataaccess", PersonalDataAccessResource, "xlsx")

@@ -155,3 +155,37 @@ def test_clerks_cannot_read_the_access_log(client, clerk):
     client.force_login(clerk)
     url = reverse("admin:audit_personaldataaccess_changelist")
     assert client.get(url).status_code == 403
+
+
+def test_a_supervisor_reveals_the_number_on_the_applicants_page(client, supervisor, case):
+    client.force_login(supervisor)
+    applicant = case.applicant
+    page = client.get(reverse("admin:reissue_applicant_change", args=[applicant.pk]))
+    url = reverse("admin:reissue_applicant_reveal", args=[applicant.pk, "applicant"])
+    assert url in page.content.decode()
+    response = client.post(url, {"reason": "identity check at the counter"})
+    assert applicant.id_number in response.content.decode()
+    access = PersonalDataAccess.objects.get()
+    assert (access.object_id, access.field, access.case) == (applicant.pk, "id_number", None)
+
+
+@pytest.mark.parametrize(
+    ("url_name", "which"),
+    [
+        ("admin:reissue_reissuecase_reveal", "phone"),
+        ("admin:reissue_applicant_reveal", "agent"),  # an applicant has no agent
+    ],
+)
+def test_a_number_the_page_does_not_offer_is_not_found(client, supervisor, case, url_name, which):
+    client.force_login(supervisor)
+    pk = case.pk if "reissuecase" in url_name else case.applicant.pk
+    response = client.post(reverse(url_name, args=[pk, which]), {"reason": "identity check"})
+    assert response.status_code == 404
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_a_case_without_an_agent_offers_only_the_applicants_number(client, supervisor, clerk):
+    case = register_case(clerk=clerk, office=clerk.offices.get())
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:reissue_reissuecase_change", args=[case.pk])).content
+    assert reveal_url(case).encode() in page and reveal_url(case, "agent").encode() not in page

@@ -1,15 +1,16 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 
-from audit.models import AuditEntry
+from audit.models import AuditEntry, PersonalDataAccess
+from common.exceptions import ObjectNotFound
 from reissue import services
-from reissue.models import LostItems, ReissueCase
-from tests.factories import ApplicantFactory, applicant_fields, register_case
+from reissue.models import Applicant, LostItems, ReissueCase
+from tests.factories import ApplicantFactory, UserFactory, applicant_fields, register_case
 from workflow.transitions import transition_options
 
 TODAY = timezone.localdate
@@ -267,7 +268,7 @@ def test_an_office_outsider_cannot_register_or_act(clerk, other_clerk, office):
     with pytest.raises(PermissionDenied):
         register_case(clerk=other_clerk, office=office)
     case = register_case(clerk=clerk, office=office)
-    with pytest.raises(Http404):
+    with pytest.raises(ObjectNotFound):
         services.case_issue_temp_card(
             case=case, acting_user=other_clerk, card_number="TMP-9", issued_on=TODAY()
         )
@@ -316,3 +317,197 @@ def test_registering_another_offices_applicant_refused_alike_whatever_the_reason
             "with the other offices."
         ]
     }
+
+
+# The service enforces its rules itself, whoever calls it -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "field", ["office", "applicant", "reference", "handled_by", "temp_card_number", "state"]
+)
+def test_update_refuses_what_a_clerk_never_edits_and_saves_nothing(
+    clerk, office, other_office, field
+):
+    case = register_case(clerk=clerk, office=office)
+    value = {
+        "office": other_office,
+        "applicant": ApplicantFactory(),
+        "reference": "PD-2026-000001",
+        "handled_by": None,
+        "temp_card_number": "TMP-FORGED",
+        "state": "closed",
+    }[field]
+    with pytest.raises(services.FieldsNotEditable, match="cannot be changed on the case's page"):
+        services.case_update(
+            case=case, acting_user=clerk, data={"presented_photo": True, field: value}
+        )
+    stored = ReissueCase.objects.get(pk=case.pk)
+    assert (stored.office, stored.temp_card_number, stored.presented_photo) == (office, "", False)
+    assert (stored.reference, stored.state, stored.applicant_id) == (
+        case.reference,
+        "reported",
+        case.applicant_id,
+    )
+    assert not stored.audit_entries.filter(action="edited").exists()
+
+
+def test_update_refusal_names_the_fields_for_the_clerk(clerk, office, other_office):
+    case = register_case(clerk=clerk, office=office)
+    with pytest.raises(services.FieldsNotEditable) as refused:
+        services.case_update(
+            case=case, acting_user=clerk, data={"office": other_office, "temp_card_number": "T-1"}
+        )
+    assert refused.value.message == (
+        "Nothing was saved: Office, Temporary card number cannot be changed on the case's page."
+    )
+
+
+def test_what_a_clerk_may_edit_narrows_with_the_steps_taken(clerk, supervisor, office):
+    case = register_case(clerk=clerk, office=office)
+    assert services.case_fields_editable(case) == {
+        "lost_items",
+        "loss_kind",
+        "loss_date",
+        "presented_hukou_book",
+        "presented_id_card",
+        "presented_photo",
+        "converts_ic_card",
+        "agent_acts",
+        "agent_name",
+        "agent_id_number",
+    }
+    case = services.case_record_id_reissued(case=case, acting_user=clerk, issued_on=TODAY())
+    editable = services.case_fields_editable(case)
+    assert "lost_items" not in editable and "presented_hukou_book" not in editable
+    assert "loss_kind" in editable
+    case = services.case_cancel(case=case, acting_user=supervisor, reason="found")
+    assert services.case_fields_editable(case) == frozenset()
+
+
+def test_a_clerk_of_another_office_cannot_change_an_applicant(clerk, other_clerk, office):
+    applicant = register_case(clerk=clerk, office=office).applicant
+    with pytest.raises(ObjectNotFound):
+        services.applicant_update(
+            applicant=applicant, acting_user=other_clerk, data={"phone": "13912345678"}
+        )
+    applicant.refresh_from_db()
+    assert applicant.phone == "13800138000"
+    assert not AuditEntry.objects.filter(action="edited").exists()
+
+
+def test_seeing_every_office_is_not_acting_for_its_applicants(clerk, office, other_office):
+    # A clerk of PD who may read every office (an auditor's grant as well): DC's applicant is
+    # in sight, not theirs to change.
+    reader = UserFactory(role="Clerk", offices=[other_office])
+    reader.groups.add(Group.objects.get(name="Auditor"))
+    applicant = register_case(clerk=clerk, office=office).applicant
+    with pytest.raises(ObjectNotFound):
+        services.applicant_update(applicant=applicant, acting_user=reader, data={"name": "王五"})
+    assert Applicant.objects.get(pk=applicant.pk).name == applicant.name
+
+
+def test_an_applicant_is_changed_by_a_clerk_of_any_office_with_a_case_of_theirs(
+    clerk, supervisor, other_clerk, office
+):
+    case = register_case(clerk=clerk, office=office)
+    services.case_cancel(case=case, acting_user=supervisor, reason="card found")
+    register_case(clerk=other_clerk, office=other_clerk.offices.get(), applicant=case.applicant)
+    services.applicant_update(
+        applicant=case.applicant, acting_user=other_clerk, data={"phone": "13912345678"}
+    )
+    assert Applicant.objects.get(pk=case.applicant.pk).phone == "13912345678"
+
+
+@pytest.mark.parametrize("field", ["id_number", "birth_date", "sex", "id_number_hash"])
+def test_applicant_update_refuses_the_facts_of_the_id_number(clerk, office, field):
+    applicant = register_case(clerk=clerk, office=office).applicant
+    stored = getattr(applicant, field)
+    with pytest.raises(services.FieldsNotEditable, match="applicant's page"):
+        services.applicant_update(
+            applicant=applicant,
+            acting_user=clerk,
+            data={"phone": "13912345678", field: ApplicantFactory.build().id_number},
+        )
+    applicant = Applicant.objects.get(pk=applicant.pk)
+    assert (getattr(applicant, field), applicant.phone) == (stored, "13800138000")
+
+
+# Reveals: the service finds the number on the case or the applicant itself -----------------
+
+
+@pytest.fixture
+def agent_case(clerk, office):
+    return register_case(
+        clerk=clerk,
+        office=office,
+        agent_acts=True,
+        agent_name="李四",
+        agent_id_number=ApplicantFactory.build().id_number,
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "holder", "field"),
+    [
+        ("applicant", "applicant", "id_number"),  # RevealedNumber.APPLICANT_ID_NUMBER
+        ("agent", "case", "agent_id_number"),  # RevealedNumber.AGENT_ID_NUMBER
+    ],
+)
+def test_a_reveal_reads_the_number_the_case_holds_and_logs_where(
+    supervisor, agent_case, number, holder, field
+):
+    revealed = services.personal_data_reveal(
+        case=agent_case, number=number, acting_user=supervisor, reason="identity check"
+    )
+    stored = ReissueCase.objects.select_related("applicant").get(pk=agent_case.pk)
+    record = stored.applicant if holder == "applicant" else stored
+    assert revealed == getattr(record, field) and len(revealed) == 18
+    access = PersonalDataAccess.objects.get()
+    assert (access.object_id, access.field, access.case) == (record.pk, field, agent_case)
+    assert access.content_type.model_class() is type(record)
+
+
+def test_a_reveal_cannot_be_pointed_at_another_offices_person(
+    supervisor, agent_case, other_clerk, other_office
+):
+    # However the object in hand was changed, the number is the stored one of the case.
+    foreign = register_case(clerk=other_clerk, office=other_office).applicant
+    agent_case.applicant = foreign
+    revealed = services.personal_data_reveal(
+        case=agent_case,
+        number=services.RevealedNumber.APPLICANT_ID_NUMBER,
+        acting_user=supervisor,
+        reason="identity check",
+    )
+    assert revealed != foreign.id_number
+    assert revealed == Applicant.objects.exclude(pk=foreign.pk).get().id_number
+    assert PersonalDataAccess.objects.get().object_id != foreign.pk
+
+
+def test_a_reveal_of_another_offices_case_looks_like_a_missing_one(other_supervisor, agent_case):
+    with pytest.raises(ObjectNotFound):
+        services.personal_data_reveal(
+            case=agent_case,
+            number=services.RevealedNumber.AGENT_ID_NUMBER,
+            acting_user=other_supervisor,
+            reason="curious",
+        )
+    with pytest.raises(ObjectNotFound):
+        services.personal_data_reveal(
+            applicant=agent_case.applicant,
+            number=services.RevealedNumber.APPLICANT_ID_NUMBER,
+            acting_user=other_supervisor,
+            reason="curious",
+        )
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_an_applicant_has_no_agents_number_to_reveal(supervisor, agent_case):
+    with pytest.raises(ObjectNotFound):
+        services.personal_data_reveal(
+            applicant=agent_case.applicant,
+            number=services.RevealedNumber.AGENT_ID_NUMBER,
+            acting_user=supervisor,
+            reason="identity check",
+        )
+    assert not PersonalDataAccess.objects.exists()

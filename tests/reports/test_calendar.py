@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from audit.models import AuditEntry
 from reissue.deadlines import is_overdue
 from reissue.models import CaseState, ReissueCase
 from workdays.calendar import (
@@ -111,6 +112,43 @@ def test_seed_command_adds_missing_days_and_keeps_corrections():
     call_command("seed_holidays", stdout=io.StringIO())
     assert CalendarDay.objects.get(date=D(2025, 10, 3)).kind == DayKind.HOLIDAY
     assert CalendarDay.objects.get(date=D(2025, 10, 2)).name == "Corrected"
+
+
+def test_seeding_records_each_day_it_adds_as_a_system_action():
+    from importlib.metadata import version
+
+    from workdays.services import published_days_seed
+
+    CalendarDay.objects.filter(date__in=[D(2025, 10, 3), D(2025, 10, 6)]).delete()
+    CalendarDay.objects.filter(date=D(2025, 10, 2)).update(name="Corrected")
+    added = published_days_seed()
+    assert [day.date for day in added] == [D(2025, 10, 3), D(2025, 10, 6)]
+    entries = AuditEntry.objects.filter(content_type__model="calendarday")
+    assert sorted(entries.values_list("object_id", flat=True)) == [day.pk for day in added]
+    entry = entries.get(object_id=added[0].pk)
+    assert (entry.action, entry.actor, entry.case) == ("added", None, None)
+    assert f"chinesecalendar {version('chinesecalendar')}" in entry.comment
+    assert entry.changes == {
+        "date": ["", "2025-10-03"],
+        "kind": ["", "holiday"],
+        "name": ["", "National Day"],
+    }
+
+
+def test_the_seed_command_is_audited_and_a_second_run_adds_nothing():
+    from django.core.management import call_command
+
+    CalendarDay.objects.filter(date=D(2025, 10, 3)).delete()
+    out = io.StringIO()
+    call_command("seed_holidays", stdout=out)
+    assert out.getvalue().startswith("1 days entered")
+    call_command("seed_holidays", stdout=io.StringIO())
+    day = CalendarDay.objects.get(date=D(2025, 10, 3))
+    assert list(
+        AuditEntry.objects.filter(content_type__model="calendarday").values_list(
+            "object_id", "action"
+        )
+    ) == [(day.pk, "added")]
 
 
 def test_a_year_without_holidays_is_pointed_out():

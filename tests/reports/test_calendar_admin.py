@@ -146,3 +146,13 @@ def test_the_list_shows_a_package_name_translated_and_keeps_it_stored(
     assert CalendarDay.objects.filter(name="Spring Festival").exists()
     own = client.get(reverse(LIST), {"date__year": "2031"}).content.decode()
     assert ">Own<" in own
+
+
+def test_the_audit_trail_shows_a_seeded_day_with_its_source(client, auditor):
+    from workdays.services import published_days_seed
+
+    CalendarDay.objects.filter(date=datetime.date(2025, 10, 3)).delete()
+    published_days_seed()
+    client.force_login(auditor)
+    page = client.get(reverse("admin:audit_auditentry_changelist")).content.decode()
+    assert "Entered by seed_holidays from chinesecalendar" in page

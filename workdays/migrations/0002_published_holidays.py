@@ -10,6 +10,8 @@ from workdays.holiday_source import published_calendar_days
 
 
 def seed(apps, schema_editor):
+    # Not audited, unlike `seed_holidays`: this runs once at install, before any user or any
+    # case exists, so no deadline moves; the days are the package's, as released.
     CalendarDay = apps.get_model("workdays", "CalendarDay")
     CalendarDay.objects.bulk_create(
         [
