@@ -1,7 +1,7 @@
 """Writes of the exports: the access-log record of a file holding personal numbers in full."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
@@ -11,7 +11,6 @@ from audit.models import AccessKind, PersonalDataAccess
 from .files import describe_filters
 
 
-@transaction.atomic
 def export_with_full_numbers_record(
     *,
     acting_user,
@@ -28,6 +27,7 @@ def export_with_full_numbers_record(
         "format": file_format,
         "filters": describe_filters(filters),
     }
+    # One record, appended to the chain in a transaction of its own (chain_append's).
     return chain_append(
         PersonalDataAccess(
             kind=AccessKind.EXPORT,

@@ -4,7 +4,9 @@ What an export holds is what the user sees in the list: import-export builds the
 from the list's ChangeList, so the admin's office scoping, the filters and the search apply.
 CSV is streamed from the database as it is sent; XLSX and JSON are built in memory and so
 refused above `EXPORT_IN_MEMORY_MAX_ROWS` rows. Personal numbers are masked unless the user
-may see them in full; an export with full numbers is written to the access log.
+may see them in full; an export with full numbers is written to the access log. Import-export
+is extended through its public hooks only (`export_action`, `get_export_data`, ...): its
+private methods may change in any release (tests/exports/test_public_hooks.py).
 """
 
 import re
@@ -158,9 +160,8 @@ class ExportForm(SelectableFieldsExportForm):
         super().__init__(formats, resources, **kwargs)
         for resource in resources:
             for name, field in resource.fields.items():
-                self.fields[
-                    self.create_boolean_field_name(resource, name)
-                ].label = field.column_name
+                checkbox = self.fields[self.create_boolean_field_name(resource, name)]
+                checkbox.label = field.column_name
 
 
 class ColumnExportMixin(SafeExportMixin):
