@@ -10,14 +10,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
-from common.id_numbers import mask_id_number, mask_phone
+from common.personal_numbers import (
+    Mask,
+    personal_number_fields,
+    personal_numbers_by_name,
+)
 
 from .chain import chain_append
 from .models import AuditEntry
-
-# Fields whose values the audit trail keeps masked: the trail is read by more people than
-# may see a full ID number.
-MASKED_IN_AUDIT = {"id_number", "agent_id_number"}
 
 
 def audit_record(
@@ -46,7 +46,7 @@ def audit_record(
     return chain_append(entry)
 
 
-def _audit_value(field: str, value: Any) -> str:
+def _audit_value(value: Any, mask: Mask | None = None) -> str:
     if value in (None, ""):
         return ""
     if isinstance(value, datetime.datetime):
@@ -54,9 +54,14 @@ def _audit_value(field: str, value: Any) -> str:
     if isinstance(value, dict | list):
         # Kept as JSON, not as Python's repr: the trail's pages read it back to show it.
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    if field == "phone":
-        return mask_phone(str(value))
-    return mask_id_number(str(value)) if field in MASKED_IN_AUDIT else str(value)
+    # The trail is read by more people than may see a personal number in full: kept masked.
+    return mask(str(value)) if mask is not None else str(value)
+
+
+def _masks(model: type[models.Model] | None) -> dict[str, Mask]:
+    """Return the masks of `model`'s personal numbers; without a model, those of every field
+    named as some model's personal number (the trail never keeps one in full)."""
+    return personal_number_fields(model) if model is not None else personal_numbers_by_name()
 
 
 def field_snapshot(instance: models.Model) -> dict[str, Any]:
@@ -74,10 +79,17 @@ def field_snapshot(instance: models.Model) -> dict[str, Any]:
     return snapshot
 
 
-def snapshot_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Return {field: [old, new]} for the fields that differ, ready for the audit trail."""
+def snapshot_changes(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    model: type[models.Model] | None = None,
+) -> dict[str, list[str]]:
+    """Return {field: [old, new]} for the fields of `model` that differ, ready for the audit
+    trail: its personal numbers masked as the model declares them."""
+    masks = _masks(model)
     return {
-        name: [_audit_value(name, before[name]), _audit_value(name, value)]
+        name: [_audit_value(before[name], masks.get(name)), _audit_value(value, masks.get(name))]
         for name, value in after.items()
         if _identity(before[name]) != _identity(value) and name != "state"
     }
@@ -90,10 +102,13 @@ def _identity(value: Any) -> Any:
 
 def _apply_changes(instance: models.Model, data: Mapping[str, Any]) -> dict[str, list[str]]:
     """Set the given fields and return {field: [old, new]} for those that really changed."""
-    changes = {}
+    changes, masks = {}, personal_number_fields(type(instance))
     for field, value in data.items():
         old = getattr(instance, field)
         if old != value:
             setattr(instance, field, value)
-            changes[field] = [_audit_value(field, old), _audit_value(field, value)]
+            changes[field] = [
+                _audit_value(old, masks.get(field)),
+                _audit_value(value, masks.get(field)),
+            ]
     return changes

@@ -113,7 +113,7 @@ def claim_change_item(*, item: ClaimItem, acting_user, data: Mapping[str, Any]) 
         if name in data:
             setattr(current, name, data[name])
     _save_item(current, acting_user)
-    changes = snapshot_changes(before, field_snapshot(current))
+    changes = snapshot_changes(before, field_snapshot(current), model=ClaimItem)
     if changes:
         audit_record(
             obj=locked, case=case, action="receipt_changed", actor=acting_user, changes=changes
@@ -277,7 +277,7 @@ def policy_save(*, policy: ReimbursementPolicy, acting_user) -> ReimbursementPol
     policy.full_clean()
     policy.save()
     after = field_snapshot(policy)
-    changes = snapshot_changes(before or dict.fromkeys(after), after)
+    changes = snapshot_changes(before or dict.fromkeys(after), after, model=ReimbursementPolicy)
     audit_record(obj=policy, case=None, action="edited", actor=acting_user, changes=changes)
     return policy
 

@@ -1,5 +1,7 @@
 """Model fields for personal data stored encrypted."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.db import models
 
@@ -11,7 +13,17 @@ class EncryptedCharField(models.TextField):
 
     An empty value stays empty, so `blank` rules and constraints on "" still work. Encrypted
     values cannot be searched: look records up by a keyed hash kept beside them.
+
+    `personal_number`: the field holds a personal number (an ID or phone number), shown
+    through this function to anyone who may not see it in full: the audit trail, the exports,
+    the admin and the import preview read it (`common.personal_numbers`).
     """
+
+    def __init__(self, *args, personal_number: Callable[[str], str] | None = None, **kwargs):
+        # How a value is shown is no part of the schema: left out of `deconstruct`, so out of
+        # the migrations.
+        self.personal_number = personal_number
+        super().__init__(*args, **kwargs)
 
     def from_db_value(self, value, expression, connection):
         return decrypt(value) if value else value

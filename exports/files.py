@@ -1,8 +1,9 @@
 """Exports: one column definition serves the streamed CSV and the import-export resources.
 
-A `Columns` list names, for each column, where its value comes from (a `values_list` path),
-its header and, for personal numbers, how it is masked. From it come the rows of a streamed
-CSV (written as they are read, never held in memory) and the cells of the resources behind
+A `Columns` list names, for each column, where its value comes from (a `values_list` path)
+and its header; a column reading a personal number is masked as its model field declares
+(`common.personal_numbers`) for users who may not see it in full. From it come the rows of a
+streamed CSV (written as they are read, never held in memory) and the cells of the resources behind
 the XLSX and JSON downloads, so both always hold the same columns, masked the same way.
 
 Spreadsheets run a cell that starts with = + - @, a tab or a carriage return as a formula
@@ -24,8 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.http import QueryDict, StreamingHttpResponse
 from django.utils import timezone, translation
@@ -33,9 +33,8 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from audit.chain import chain_append
-from audit.models import AccessKind, PersonalDataAccess
 from common.id_numbers import mask_id_number
+from common.personal_numbers import Mask, field_at, personal_number_mask
 from offices.scoping import offices_visible_to, sees_all_offices
 
 FORMULA_TRIGGERS = (
@@ -62,15 +61,13 @@ class Column:
     """One exported column.
 
     `source` is the `values_list` path of its value (default: `name`). A column made of
-    several values names them in `sources` and combines them with `display`. `mask` hides a
-    personal number from users who may not see it in full. `header` defaults to the verbose
-    name of the model field at `source`.
+    several values names them in `sources` and combines them with `display`. `header`
+    defaults to the verbose name of the model field at `source`.
     """
 
     name: str
     source: str = ""
     header: Any = None
-    mask: Callable[[str], str] | None = None
     sources: tuple[str, ...] = ()
     display: Callable[..., Any] | None = None
 
@@ -85,6 +82,17 @@ class Columns:
     def __init__(self, model: type[models.Model], columns: Sequence[Column]) -> None:
         self.model = model
         self.columns = tuple(columns)
+        for column in self.columns:
+            self._refuse_personal_in_display(column)
+
+    def _refuse_personal_in_display(self, column: Column) -> None:
+        # A column shown by `display` would show a personal number as written, unmasked.
+        for path in column.paths if column.display or column.sources else ():
+            if personal_number_mask(field_at(self.model, path)) is not None:
+                raise ImproperlyConfigured(
+                    f"Column {column.name!r} displays the personal number {path!r}: "
+                    "export it as a column of its own, which is masked."
+                )
 
     def __iter__(self) -> Iterator[Column]:
         return iter(self.columns)
@@ -98,9 +106,14 @@ class Columns:
         """Return the `values_list` paths the columns read, each once."""
         return tuple(dict.fromkeys(path for column in self.columns for path in column.paths))
 
+    def mask(self, column: Column) -> Mask | None:
+        """Return how the column's value is masked: as its model field declares, if it holds
+        a personal number."""
+        return None if column.sources else personal_number_mask(self.field(column))
+
     @property
     def has_personal(self) -> bool:
-        return any(column.mask for column in self.columns)
+        return any(self.mask(column) for column in self.columns)
 
     def under(self, model, prefix: str, *, names: str = "", headers=None) -> list[Column]:
         """Return these columns read through the relation `prefix` of another model's rows."""
@@ -125,13 +138,7 @@ class Columns:
 
     def field(self, column: Column) -> models.Field | None:
         """Return the model field a single-source column reads."""
-        if column.sources:
-            return None
-        model, field = self.model, None
-        for part in column.paths[0].split("__"):
-            field = model._meta.get_field(part)
-            model = field.related_model or model
-        return field
+        return None if column.sources else field_at(self.model, column.paths[0])
 
     def header(self, column: Column) -> Any:
         """Return the column's header: its own, else the verbose name of the model's field of
@@ -182,8 +189,8 @@ class Columns:
         """Return the function of a single-value column's value giving its cell."""
         if column.display:
             return _text_cell(column.display) if text else column.display
-        if column.mask and not full_numbers:
-            mask = column.mask
+        mask = self.mask(column)
+        if mask and not full_numbers:
             if text:
                 return lambda value: escape_formula(mask(value)) if value else ""
             return lambda value: mask(value) if value else ""
@@ -364,26 +371,3 @@ def describe_filters(params: QueryDict) -> str:
         for value in values
     ]
     return "; ".join(parts) or _("no filters")
-
-
-def export_record_full_numbers(
-    *, acting_user, model: type[models.Model], count: int, file_format: str, filters: str
-) -> PersonalDataAccess:
-    """Log an export holding full ID and phone numbers in the access log, as one record."""
-    reason = _("export of %(count)d %(objects)s (%(format)s, %(filters)s)") % {
-        "count": count,
-        "objects": model._meta.verbose_name_plural,
-        "format": file_format,
-        "filters": filters,
-    }
-    return chain_append(
-        PersonalDataAccess(
-            kind=AccessKind.EXPORT,
-            actor=acting_user,
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=0,
-            case=None,
-            field="export",
-            reason=reason,
-        )
-    )

@@ -60,7 +60,7 @@ def incident_report(
     incident.save()
     incident.affected_cases.set(cases)
     after = field_snapshot(incident)
-    changes = snapshot_changes(dict.fromkeys(after), after)
+    changes = snapshot_changes(dict.fromkeys(after), after, model=Incident)
     changes.pop("id", None)
     if cases:
         changes["affected_cases"] = ["", _references(cases)]
@@ -109,7 +109,7 @@ def incident_update(
     before = field_snapshot(locked)
     for name, value in data.items():
         setattr(locked, name, value)
-    changes = snapshot_changes(before, field_snapshot(locked))
+    changes = snapshot_changes(before, field_snapshot(locked), model=Incident)
     if changes:
         locked.full_clean()
         locked.save()

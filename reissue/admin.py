@@ -25,7 +25,12 @@ from import_export import fields, resources
 from audit import staff as staff_services
 from audit.models import AuditEntry, PersonalDataAccess
 from common.fields import EncryptedCharField
-from common.id_numbers import mask_id_number, mask_phone
+from common.personal_numbers import (
+    masked_column,
+    masked_columns,
+    masked_value,
+    personal_number_mask,
+)
 from offices.admin_filters import OfficeScopedFilter
 from offices.models import Office
 from offices.scoping import can_act_in_office, offices_visible_to, offices_worked_in
@@ -187,9 +192,6 @@ class OfficeAdmin(StaffChangesAuditedMixin, admin.ModelAdmin):
         return offices_visible_to(request.user)
 
 
-MASKED = {"agent_id_number": "masked_agent_id_number"}
-
-
 class RevealAdminMixin:
     """A deliberate look at a full ID number: the user gives a reason, the look is logged.
 
@@ -233,7 +235,7 @@ class RevealAdminMixin:
             "opts": self.opts,
             "original": obj,
             "title": _("See the full %(label)s") % {"label": self.revealable[number]},
-            "masked": mask_id_number(self._number_on_file(obj, number)),
+            "masked": self._masked_number_on_file(obj, number),
             "revealed": revealed,
             "form": form,
             "change_url": reverse(
@@ -248,6 +250,13 @@ class RevealAdminMixin:
     def _number_on_file(obj, number) -> str:
         record, field = services.number_location(obj, number)
         return getattr(record, field)
+
+    @staticmethod
+    def _masked_number_on_file(obj, number) -> str:
+        record, field = services.number_location(obj, number)
+        return masked_value(
+            getattr(record, field), personal_number_mask(record._meta.get_field(field))
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and can_see_full_id_number(request.user):
@@ -418,13 +427,9 @@ class ReissueCaseAdmin(
             year=int(match["year"]) if match["year"] else None,
         )
 
-    @admin.display(description=gettext_lazy("ID number"))
-    def masked_id_number(self, obj):
-        return mask_id_number(obj.applicant.id_number)
-
-    @admin.display(description=gettext_lazy("agent's ID number"))
-    def masked_agent_id_number(self, obj):
-        return mask_id_number(obj.agent_id_number) or "-"
+    masked_id_number = staticmethod(
+        masked_column(ReissueCase, "applicant__id_number", gettext_lazy("ID number"))
+    )
 
     @admin.display(description=gettext_lazy("applicant"), ordering="applicant__name")
     def applicant_name(self, obj):
@@ -453,13 +458,20 @@ class ReissueCaseAdmin(
                 (_("Report"), {"fields": CaseRegistrationForm.Meta.fields}),
             ]
         fieldsets = super().get_fieldsets(request, obj)
-        # Seen, never edited (a finished case, or locked by a step): the agent's number masked.
-        shown = locked_fields(obj) if self._editable(request, obj) else set(MASKED)
-        masked = {name: alias for name, alias in MASKED.items() if name in shown}
+        masked = self._masked_read_only(request, obj)
         return [
             (title, {**opts, "fields": [masked.get(f, f) for f in opts["fields"]]})
             for title, opts in fieldsets
         ]
+
+    def _masked_read_only(self, request, obj) -> dict:
+        """Return {field: its masked column} for the personal numbers the page shows but does
+        not let edit (all of a case only seen; those locked by a step taken, or set by one)."""
+        masked = masked_columns(ReissueCase)
+        if not self._editable(request, obj):
+            return masked
+        read_only = {*super().get_readonly_fields(request, obj), *locked_fields(obj)}
+        return {name: column for name, column in masked.items() if name in read_only}
 
     def _editable(self, request, obj) -> bool:
         return obj.is_open and self.has_change_permission(request, obj)
@@ -485,8 +497,9 @@ class ReissueCaseAdmin(
         if not self._editable(request, obj):
             return [f for _title, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
         # What the steps taken relied on (workflow.field_locks; case_update refuses it too).
-        locked = [MASKED.get(f, f) for f in sorted(locked_fields(obj))]
-        return [*super().get_readonly_fields(request, obj), *locked]
+        read_only = [*super().get_readonly_fields(request, obj), *sorted(locked_fields(obj))]
+        masked = self._masked_read_only(request, obj)
+        return [masked.get(f, f) for f in read_only]
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and not can_act_in_office(request.user, obj.office_id):
@@ -565,9 +578,9 @@ class ApplicantAdmin(
     readonly_fields = ["masked_id_number"]
     show_full_result_count = False
 
-    @admin.display(description=gettext_lazy("ID number"))
-    def masked_id_number(self, obj):
-        return mask_id_number(obj.id_number)
+    masked_id_number = staticmethod(
+        masked_column(Applicant, "id_number", gettext_lazy("ID number"))
+    )
 
     def get_queryset(self, request):
         return scope_applicants(super().get_queryset(request), request.user)
@@ -578,9 +591,7 @@ class ApplicantAdmin(
             return exact
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.display(description=gettext_lazy("phone"))
-    def masked_phone(self, obj):
-        return mask_phone(obj.phone)
+    masked_phone = staticmethod(masked_column(Applicant, "phone"))
 
     def has_add_permission(self, request):
         return False  # applicants are registered together with their first case

@@ -4,7 +4,9 @@ What an export holds is what the user sees in the list: import-export builds the
 from the list's ChangeList, so the admin's office scoping, the filters and the search apply.
 CSV is streamed from the database as it is sent; XLSX and JSON are built in memory and so
 refused above `EXPORT_IN_MEMORY_MAX_ROWS` rows. Personal numbers are masked unless the user
-may see them in full; an export with full numbers is written to the access log.
+may see them in full; an export with full numbers is written to the access log. Import-export
+is extended through its public hooks only (`export_action`, `get_export_data`, ...): its
+private methods may change in any release (tests/exports/test_public_hooks.py).
 """
 
 import re
@@ -12,7 +14,7 @@ import re
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,19 +26,19 @@ from import_export.signals import post_export
 from exports.files import (
     attachment_header,
     csv_response,
-    describe_filters,
     escape_formula,
     export_file_name,
     export_office_label,
-    export_record_full_numbers,
     sheet_title,
 )
 from exports.files import in_memory_max_rows as default_in_memory_max_rows
+from exports.services import export_with_full_numbers_record
 from offices.scoping import offices_visible_to
 
 from .admin_search import searched_params
 from .resources import AuditEntryResource, CaseResource
 
+NO_STORE = "no-store, private"  # an export holds personal data: no cache keeps a copy
 #: A list filter on an office (`office__id__exact`, a claim's `case__office__id__exact`).
 OFFICE_FILTER = re.compile(r"(^|__)office__id__exact$")
 
@@ -90,7 +92,8 @@ EXPORT_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX, base_formats.JSON]
 
 class SafeExportMixin(ExportMixin):
     """Import-export's export, offering only EXPORT_FORMATS (every export admin uses this),
-    its file and sheet named for people: the office, what it holds, the day."""
+    its file and sheet named for people (the office, what it holds, the day) and kept out of
+    caches (it holds personal data)."""
 
     def get_export_formats(self):
         return list(EXPORT_FORMATS)
@@ -132,24 +135,42 @@ class SafeExportMixin(ExportMixin):
         data.title = sheet_title(**self._export_names(request))  # the XLSX sheet's name
         return data
 
-    def _do_file_export(self, file_format, request, queryset, export_form=None):
-        response = super()._do_file_export(file_format, request, queryset, export_form)
-        response["Content-Disposition"] = attachment_header(
-            self.get_export_filename(request, queryset, file_format),
-            self.get_export_ascii_filename(request, file_format),
-        )
+    def export_action(self, request):
+        response = super().export_action(request)
+        if response.has_header("Content-Disposition"):  # import-export made a file
+            file_format = self.format_of(response)
+            response["Content-Disposition"] = attachment_header(
+                self.get_export_filename(request, None, file_format),
+                self.get_export_ascii_filename(request, file_format),
+            )
+            response["Cache-Control"] = NO_STORE
         return response
+
+    def format_of(self, response) -> base_formats.Format:
+        """Return the format of a file import-export made, known by its content type."""
+        content_type = response["Content-Type"].split(";")[0]
+        formats = self.get_export_formats()
+        return next(f() for f in formats if f().get_content_type() == content_type)
 
 
 class ExportForm(SelectableFieldsExportForm):
     """Import-export's form, with each column offered by its translated header."""
 
-    def _get_field_label(self, resource, field_name: str) -> str:
-        return resource.fields[field_name].column_name
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        for resource in resources:
+            for name, field in resource.fields.items():
+                checkbox = self.fields[self.create_boolean_field_name(resource, name)]
+                checkbox.label = field.column_name
 
 
 class ColumnExportMixin(SafeExportMixin):
-    """Export a list through one `ColumnResource`, to users with `export_permission`."""
+    """Export a list through one `ColumnResource`, to users with `export_permission`.
+
+    A CSV is streamed here, through import-export's public parts (its form, queryset,
+    resource and signal); the export page and the in-memory formats are import-export's own,
+    through `get_export_data`, which refuses a file too large to hold in memory.
+    """
 
     export_resource_class = CaseResource
     export_permission = ""
@@ -168,41 +189,71 @@ class ColumnExportMixin(SafeExportMixin):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
 
     def export_action(self, request):
+        if not self.has_export_permission(request):
+            raise PermissionDenied
         try:
-            return super().export_action(request)
+            form = self.csv_export_form(request)
+            if form is None:
+                return super().export_action(request)
+            return self.csv_export(request, form)
         except IncorrectLookupParameters:
             messages.error(request, _("The list's filters are not valid; export the list again."))
             info = self.opts.app_label, self.opts.model_name
             return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
 
-    # The seam of import-export 4.4 (pinned) where the file is made and sent.
-    def _do_file_export(self, file_format, request, queryset, export_form=None):
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        resource = self.export_resource_class(**self.get_export_resource_kwargs(request))
-        fields = self.get_export_resource_fields_from_form(export_form)
-        if isinstance(file_format, base_formats.CSV):
-            response = csv_response(
-                resource.export_csv(queryset, fields),
-                filename=self.get_export_filename(request, queryset, file_format),
-                ascii_filename=self.get_export_ascii_filename(request, file_format),
-            )
-            post_export.send(sender=None, model=self.model)
-        else:
-            self._refuse_if_too_large(resource, queryset, file_format)
-            response = super()._do_file_export(file_format, request, queryset, export_form)
-        response["Cache-Control"] = "no-store, private"  # personal data: keep no copy
+    def csv_export_form(self, request) -> ExportForm | None:
+        """Return the export form if it validly asks for a CSV, else None (the page, another
+        format, or an export of chosen items: import-export handles those itself)."""
+        if request.method != "POST" or "export_items" in request.POST:
+            return None
+        formats = self.get_export_formats()
+        form_class = self.get_export_form_class()
+        form = form_class(formats, self.get_export_resource_classes(request), data=request.POST)
+        if not form.is_valid():
+            return None  # import-export shows the page with the form's errors
+        chosen = formats[int(form.cleaned_data["format"])]
+        return form if issubclass(chosen, base_formats.CSV) else None
+
+    def csv_export(self, request, form: ExportForm) -> StreamingHttpResponse:
+        """Return the CSV the form asks for, streamed from the database as it is sent."""
+        file_format = self.get_export_formats()[int(form.cleaned_data["format"])]()
+        queryset = self.get_export_queryset(request)
+        resource = self.export_resource(request, form)
+        response = csv_response(
+            resource.export_csv(queryset, self.get_export_resource_fields_from_form(form)),
+            filename=self.get_export_filename(request, queryset, file_format),
+            ascii_filename=self.get_export_ascii_filename(request, file_format),
+        )
+        response["Cache-Control"] = NO_STORE
+        post_export.send(sender=None, model=self.model)
+        self.record_full_numbers(request, resource, queryset, file_format)
+        return response
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        resource = self.export_resource(request, kwargs.get("export_form"))
+        self.refuse_if_too_large(resource, queryset, file_format)
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        self.record_full_numbers(request, resource, queryset, file_format)
+        return data
+
+    def export_resource(self, request, form):
+        """Return the resource the export form chose, made for the requesting user."""
+        resource_class = self.choose_export_resource_class(form, request)
+        return resource_class(**self.get_export_resource_kwargs(request, export_form=form))
+
+    def record_full_numbers(self, request, resource, queryset, file_format) -> None:
+        """Write an export holding full personal numbers to the access log."""
         if resource.full_numbers:
-            export_record_full_numbers(
+            export_with_full_numbers_record(
                 acting_user=request.user,
                 model=self.model,
                 count=queryset.count(),
                 file_format=file_format.get_title().upper(),
-                filters=describe_filters(searched_params(request)),
+                filters=searched_params(request),
             )
-        return response
 
-    def _refuse_if_too_large(self, resource, queryset, file_format) -> None:
+    def refuse_if_too_large(self, resource, queryset, file_format) -> None:
+        """Refuse an in-memory export above the row limit, with a message for the page."""
         limit = self.export_in_memory_max_rows or default_in_memory_max_rows()
         if resource.count_rows(queryset, up_to=limit + 1) > limit:
             # import-export shows a ValueError's message on the export page.

@@ -15,6 +15,8 @@ from common.fields import EncryptedCharField
 from common.id_numbers import (
     birth_date_from_id_number,
     id_number_digest,
+    mask_id_number,
+    mask_phone,
     normalize_id_number,
     sex_from_id_number,
     validate_id_number,
@@ -38,11 +40,14 @@ class Applicant(models.Model):
         max_length=18,
         validators=[validate_id_number],
         help_text=_("18 characters; the last may be X."),
+        personal_number=mask_id_number,
     )
     id_number_hash = models.CharField(max_length=64, editable=False)
     birth_date = models.DateField(_("birth date"), editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
-    phone = EncryptedCharField(_("phone"), max_length=20, validators=[phone_validator])
+    phone = EncryptedCharField(
+        _("phone"), max_length=20, validators=[phone_validator], personal_number=mask_phone
+    )
     hukou_address = PlainCharField(_("household registration address"), max_length=200)
     hukou_police_station = PlainCharField(
         _("police station of household registration"), max_length=100
@@ -228,7 +233,11 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     agent_acts = models.BooleanField(_("an agent acts for the applicant"), default=False)
     agent_name = PlainCharField(_("agent's name"), max_length=50, blank=True)
     agent_id_number = EncryptedCharField(
-        _("agent's ID number"), max_length=18, blank=True, validators=[validate_id_number]
+        _("agent's ID number"),
+        max_length=18,
+        blank=True,
+        validators=[validate_id_number],
+        personal_number=mask_id_number,
     )
 
     presented_hukou_book = models.BooleanField(_("hukou book presented"), default=False)

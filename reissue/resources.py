@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
 from audit.models import AuditEntry
-from common.id_numbers import mask_id_number, mask_phone
 from exports.files import CHUNK_SIZE, Column, Columns, csv_chunks
 
 from .models import ReissueCase
@@ -21,9 +20,10 @@ from .permissions import can_see_full_id_number
 class ColumnResource(resources.Resource):
     """A resource whose fields are `columns`, exported from `values_list` rows.
 
-    Made with the requesting `user`: personal numbers are masked unless they may see them in
-    full. Without a user (import-export's export form makes resources without arguments) they
-    are masked. Cells are Python values; the spreadsheet formats escape formulae themselves.
+    Made with the requesting `user`: personal numbers (as their model fields declare them)
+    are masked unless they may see them in full. Without a user (import-export's export form
+    makes resources without arguments) they are masked. Cells are Python values; the
+    spreadsheet formats escape formulae themselves.
     """
 
     columns = Columns(ReissueCase, [])
@@ -84,8 +84,8 @@ CASE_COLUMNS = Columns(
         Column("office", "office__code"),
         Column("state"),
         Column("applicant", "applicant__name"),
-        Column("id_number", "applicant__id_number", header=_("ID number"), mask=mask_id_number),
-        Column("phone", "applicant__phone", mask=mask_phone),
+        Column("id_number", "applicant__id_number", header=_("ID number")),
+        Column("phone", "applicant__phone"),
         Column("lost_items"),
         Column("loss_kind"),
         Column("loss_date"),
@@ -93,7 +93,7 @@ CASE_COLUMNS = Columns(
         Column("handled_by", "handled_by__username"),
         Column("agent_acts"),
         Column("agent_name"),
-        Column("agent_id_number", mask=mask_id_number),
+        Column("agent_id_number"),
         Column("presented_hukou_book"),
         Column("presented_id_card"),
         Column("presented_photo"),

@@ -80,7 +80,7 @@ def run_transition(
         raise WorkflowError(" ".join(reasons))
     source, before = locked.state, field_snapshot(locked)
     getattr(locked, name)(**arguments)
-    changes = snapshot_changes(before, field_snapshot(locked))
+    changes = snapshot_changes(before, field_snapshot(locked), model=type(locked))
     _clean_what_the_step_set(locked, set(changes) | {"state"})
     save_within_constraints(locked)
     audit_record(

@@ -2,12 +2,13 @@
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import PersonalDataAccess
-from exports.files import export_record_full_numbers
+from exports.services import export_with_full_numbers_record
 from reissue import services
 from reissue.admin import PersonalDataAccessResource
 from reissue.models import ReissueCase
@@ -62,8 +63,8 @@ def test_the_access_log_names_the_field_by_its_label_and_an_export_by_its_list(
         acting_user=supervisor,
         reason="x",
     )
-    export_record_full_numbers(
-        acting_user=supervisor, model=ReissueCase, count=3, file_format="CSV", filters="no"
+    export_with_full_numbers_record(
+        acting_user=supervisor, model=ReissueCase, count=3, file_format="CSV", filters=QueryDict()
     )
     client.force_login(auditor)
     page = client.get(ACCESS_LIST, **CHINESE).content.decode()
