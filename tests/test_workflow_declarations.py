@@ -136,12 +136,16 @@ BROKEN = [
     (
         "a declared step with no transition",
         lambda w: dataclasses.replace(
-            w, steps=(*w.steps, dataclasses.replace(w.steps[0], name="order_card"))
+            w, steps=(*w.steps, dataclasses.replace(w.steps[0], name="no_such_step"))
         ),
-        "step order_card: no such transition",
+        "step no_such_step: no such transition",
     ),
     ("a state left undeclared", _without_state(CaseState.CLOSED), "state closed: not declared"),
-    ("a declared state not in the FSM", _with_state("card_ordered"), "card_ordered: declared, not"),
+    (
+        "a declared state not in the FSM",
+        _with_state("no_such_state"),
+        "no_such_state: declared, not",
+    ),
     ("a state without slip lines", _state(CaseState.ID_REISSUED, slip=()), "id_reissued: no slip"),
     ("a badge of no palette", _state(CaseState.REPORTED, badge="pink"), "reported: its badge"),
     (

@@ -135,7 +135,7 @@ def test_an_old_case_is_overdue_exactly_in_the_states_that_await_the_new_card(pe
 def _reachable(without: str) -> set[str]:
     """Return the states a case can reach from its report without taking the step `without`."""
     reached, todo = set(), [str(CaseState.REPORTED)]
-    transitions = ReissueCase._meta.get_field("state").get_all_transitions(ReissueCase)
+    transitions = list(ReissueCase._meta.get_field("state").get_all_transitions(ReissueCase))
     while todo:
         state = todo.pop()
         if state not in reached:
