@@ -3,7 +3,6 @@
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -12,12 +11,13 @@ from claims import selectors, services
 from common.display import format_yuan
 from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office, offices_worked_in, scope_to_offices_worked_in
-from reissue.models import OPEN_STATES, ReissueCase
+from reissue.case_workflow import CASE_WORKFLOW
+from reissue.models import ReissueCase
 from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
 
 from .admin_counter import ClaimCounterMixin
 from .admin_exports import ClaimExportMixin
-from .forms import CLAIM_STEP_FORMS, ClaimItemForm, ClaimItemFormSet
+from .forms import ClaimItemForm, ClaimItemFormSet
 from .models import ClaimItem, ExpenseClaim, ReimbursementPolicy
 
 
@@ -67,9 +67,6 @@ class ClaimItemInline(admin.TabularInline):
 @admin.register(ExpenseClaim)
 class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/claims/expenseclaim/change_form.html"
-    step_forms = CLAIM_STEP_FORMS
-    step_services = services.CLAIM_STEP_SERVICES
-    step_instance_argument = "claim"
     inlines = [ClaimItemInline]
     list_display = [
         "case_reference",
@@ -113,7 +110,9 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
         if db_field.name == "case":
             # Only open cases of the user's own offices that have no claim yet.
             kwargs["queryset"] = scope_to_offices_worked_in(
-                ReissueCase.objects.filter(state__in=OPEN_STATES, expense_claim__isnull=True),
+                ReissueCase.objects.filter(
+                    state__in=CASE_WORKFLOW.open_states, expense_claim__isnull=True
+                ),
                 request.user,
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -129,12 +128,6 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
     @admin.display(description=gettext_lazy("office"))
     def office(self, obj):
         return obj.case.office.code
-
-    @admin.display(description=gettext_lazy("state"), ordering="state")
-    def state_badge(self, obj):
-        return format_html(
-            '<span class="state-badge state-{}">{}</span>', obj.state, obj.get_state_display()
-        )
 
     @admin.display(description=gettext_lazy("claimed (yuan)"))
     def claimed_total(self, obj):

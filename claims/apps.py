@@ -8,9 +8,12 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         from reissue.models import ReissueCase
+        from workflow.registry import register_workflow
         from workflow.transitions import register_lock_source
 
+        from .claim_workflow import CLAIM_WORKFLOW
         from .models import case_locks
 
+        register_workflow(CLAIM_WORKFLOW)
         # A submitted claim fixes what its examination reads on the case.
         register_lock_source(ReissueCase, case_locks)

@@ -118,11 +118,3 @@ class PayClaimForm(StepForm):
         help_text=_("The reference of the bank transfer or cash voucher."),
     )
     field_order = ["payment_reference", "comment"]
-
-
-CLAIM_STEP_FORMS = {
-    "submit": StepForm,
-    "approve": ApproveClaimForm,
-    "reject": RejectClaimForm,
-    "pay": PayClaimForm,
-}

@@ -131,7 +131,7 @@ class ClaimState(models.TextChoices):
 def case_locks(case) -> dict:
     """Return {field of the case: claim step} for what the case's claim relied on."""
     claim = getattr(case, "expense_claim", None)
-    return {} if claim is None else field_locks(claim, key="case_locks")
+    return {} if claim is None else field_locks(claim, of="case")
 
 
 @condition(_("Add at least one receipt before submitting."))
@@ -283,8 +283,7 @@ class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
         target=ClaimState.SUBMITTED,
         conditions=[has_items, case_still_open],
         permission="claims.submit_claim",
-        # The examination reads the case's date of loss (the window of eligible visits).
-        custom={"label": _("Submit for examination"), "case_locks": ["loss_date"]},
+        custom={"label": _("Submit for examination")},
     )
     def submit(self, *, by, at) -> None:
         self.submitted_by, self.submitted_at = by, at

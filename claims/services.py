@@ -280,11 +280,3 @@ def policy_save(*, policy: ReimbursementPolicy, acting_user) -> ReimbursementPol
     changes = snapshot_changes(before or dict.fromkeys(after), after, model=ReimbursementPolicy)
     audit_record(obj=policy, case=None, action="edited", actor=acting_user, changes=changes)
     return policy
-
-
-CLAIM_STEP_SERVICES = {
-    "submit": claim_submit,
-    "approve": claim_approve,
-    "reject": claim_reject,
-    "pay": claim_pay,
-}

@@ -1,36 +1,22 @@
 """The incident register's screens. Declarations here; every write goes through `services`."""
 
 from django.contrib import admin
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from incidents import selectors, services
 from workflow.admin import WorkflowAdminMixin
 
-from .forms import INCIDENT_STEP_FORMS
-from .models import Incident, IncidentState
+from .incident_workflow import INCIDENT_WORKFLOW
+from .models import Incident
 
 DETAILS = ["title", "description", "occurred_at", "discovered_at"]
 # Set by the report or by a workflow step, never typed into the change form.
-RECORDED = [
-    "state",
-    "reported_by",
-    "reported_at",
-    "containment_steps",
-    "persons_notified_at",
-    "notification_method",
-    "authority_informed_at",
-    "authority_name",
-    "closing_summary",
-]
+RECORDED = INCIDENT_WORKFLOW.set_fields
 
 
 @admin.register(Incident)
 class IncidentAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
-    step_forms = INCIDENT_STEP_FORMS
-    step_services = services.INCIDENT_STEP_SERVICES
-    step_instance_argument = "incident"
     list_display = [
         "title",
         "state_badge",
@@ -47,12 +33,6 @@ class IncidentAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.incidents_visible_to(user=request.user)
-
-    @admin.display(description=gettext_lazy("state"), ordering="state")
-    def state_badge(self, obj):
-        return format_html(
-            '<span class="state-badge state-{}">{}</span>', obj.state, obj.get_state_display()
-        )
 
     @admin.display(description=gettext_lazy("affected cases"), ordering="affected_case_count")
     def affected_case_count(self, obj):
@@ -101,7 +81,7 @@ class IncidentAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         return formfield
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.state == IncidentState.CLOSED:
+        if obj is not None and obj.state in INCIDENT_WORKFLOW.finished_states:
             return False  # the record of a closed incident stays as it was closed
         return super().has_change_permission(request, obj)
 

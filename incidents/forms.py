@@ -57,10 +57,3 @@ class CloseIncidentForm(StepForm):
         help_text=_("What was done, what the persons concerned were told, what changes now."),
     )
     field_order = ["closing_summary", "comment"]
-
-
-INCIDENT_STEP_FORMS = {
-    "contain": ContainIncidentForm,
-    "record_notifications": RecordNotificationsForm,
-    "close": CloseIncidentForm,
-}

@@ -207,10 +207,3 @@ def incident_close(*, incident: Incident, acting_user, closing_summary: str, **o
             closing_summary=summary,
             **options,
         )
-
-
-INCIDENT_STEP_SERVICES = {
-    "contain": incident_contain,
-    "record_notifications": incident_record_notifications,
-    "close": incident_close,
-}

@@ -1,12 +1,14 @@
 """Who may do what: the four roles of the bureau and their permissions, in one table.
 
 Synced into auth groups of the same names after every `migrate` (`sync_role_groups`,
-connected in `OfficesConfig.ready`): a group holds exactly what is listed here, so a grant is
-added or taken back by editing this file. Which office a user acts in is office membership
-(`offices.scoping`), not a role. The README's role table is checked against this one
-(tests/test_roles.py).
+connected in `OfficesConfig.ready`): a group holds exactly what is listed here and what the
+domain apps contribute (`register_role_grants`: the permission of each workflow step goes to
+the roles its declaration names), so a grant is added or taken back by editing this file or
+that declaration. Which office a user acts in is office membership (`offices.scoping`), not a
+role. The README's role table is checked against this one (tests/test_roles.py).
 """
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.apps import apps as global_apps
@@ -26,17 +28,13 @@ READ_CLAIMS = [
     "claims.view_claimitem",
     "claims.view_reimbursementpolicy",
 ]
+# (The permissions of the workflow steps are granted by the workflows' declarations.)
 COUNTER_WORK = [
     "reissue.change_applicant",
     "reissue.add_reissuecase",
     "reissue.change_reissuecase",
-    "reissue.issue_temp_card",
-    "reissue.record_id_reissued",
-    "reissue.reissue_ss_card",
-    "reissue.close_case",
     "claims.add_expenseclaim",
     "claims.change_expenseclaim",
-    "claims.submit_claim",
     "claims.add_claimitem",
     "claims.change_claimitem",
     "claims.delete_claimitem",
@@ -44,6 +42,10 @@ COUNTER_WORK = [
     "incidents.add_incident",
 ]
 READ_REPORTS = ["reports.view_reports", "workdays.view_calendarday"]
+
+
+# The role groups' names, as the workflows' declarations grant their steps to them.
+CLERK, REVIEWER, SUPERVISOR, AUDITOR = "Clerk", "Reviewer", "Supervisor", "Auditor"
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Role:
 
 ROLES = [
     Role(
-        "Clerk",
+        CLERK,
         _("Clerk"),
         _(
             "Register cases, edit open cases, issue the temporary card, record the new ID "
@@ -67,16 +69,16 @@ ROLES = [
         (*READ_CASES, *READ_CLAIMS, *COUNTER_WORK),
     ),
     Role(
-        "Reviewer",
+        REVIEWER,
         _("Reviewer"),
         _(
             "Read the cases and claims of their offices; approve or reject claims someone "
             "else entered. No export, import or reports."
         ),
-        (*READ_CASES, *READ_CLAIMS, "claims.examine_claim"),
+        (*READ_CASES, *READ_CLAIMS),
     ),
     Role(
-        "Supervisor",
+        SUPERVISOR,
         _("Supervisor"),
         _(
             "All a clerk may, and cancel cases, pay approved claims, mark cases reimbursed, "
@@ -89,23 +91,19 @@ ROLES = [
             *READ_CLAIMS,
             *COUNTER_WORK,
             *READ_REPORTS,
-            "reissue.cancel_case",
-            "reissue.reimburse_case",
             "reissue.view_full_id_number",
             "reissue.export_cases",
             "reissue.import_cases",
             "audit.export_audit_trail",
-            "claims.pay_claim",
             "claims.export_claims",
             "claims.add_reimbursementpolicy",
             "claims.change_reimbursementpolicy",
             "incidents.change_incident",
-            "incidents.manage_incident",
             "incidents.view_all_incidents",
         ),
     ),
     Role(
-        "Auditor",
+        AUDITOR,
         _("Auditor"),
         _(
             "Read everything in every office, the audit trail, the access log and the "
@@ -129,8 +127,35 @@ ROLES = [
 ]
 
 
+# What the domain apps grant besides the table: source name -> a function returning
+# {role name: permissions}, read at each sync. Filled in AppConfig.ready().
+GrantSource = Callable[[], Mapping[str, Iterable[str]]]
+_grant_sources: dict[str, GrantSource] = {}
+
+
+def register_role_grants(name: str, source: GrantSource) -> None:
+    """Add (or replace) the grants `source()` contributes to the roles (from ready())."""
+    _grant_sources[name] = source
+
+
 def role_named(name: str) -> Role:
     return next(role for role in ROLES if role.name == name)
+
+
+def role_permissions(role: Role) -> set[str]:
+    """Return every permission the role's group holds: its row and the contributed grants."""
+    granted = set(role.permissions)
+    for source in _grant_sources.values():
+        granted.update(source().get(role.name, ()))
+    return granted
+
+
+def _check_grants_name_roles() -> None:
+    known = {role.name for role in ROLES}
+    for name, source in _grant_sources.items():
+        unknown = set(source()) - known
+        if unknown:
+            raise LookupError(f"{name} grants to no such role {', '.join(sorted(unknown))}")
 
 
 def roles_markdown() -> str:
@@ -152,12 +177,14 @@ def sync_role_groups(*, apps=global_apps, using: str = "default") -> None:
             "pk", "content_type__app_label", "codename"
         )
     }
+    _check_grants_name_roles()
     for role in ROLES:
-        missing = [name for name in role.permissions if name not in by_name]
+        permissions = sorted(role_permissions(role))
+        missing = [name for name in permissions if name not in by_name]
         if missing:
             raise LookupError(f"Role {role.name}: no such permission {', '.join(missing)}")
         group, _created = Group.objects.using(using).get_or_create(name=role.name)
-        group.permissions.set([by_name[name] for name in role.permissions])
+        group.permissions.set([by_name[name] for name in permissions])
 
 
 def sync_after_migrate(sender, *, apps=global_apps, using="default", **kwargs) -> None:

@@ -17,7 +17,6 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
@@ -49,14 +48,9 @@ from .admin_filters import (
 )
 from .admin_imports import CaseImportMixin
 from .admin_search import TOKEN_VAR, IdNumberSearchMixin
-from .forms import (
-    APPLICANT_FIELDS,
-    CASE_STEP_FORMS,
-    CaseChangeForm,
-    CaseRegistrationForm,
-    RevealForm,
-)
-from .models import WORKFLOW_SET_FIELDS, Applicant, ReissueCase
+from .case_workflow import CASE_WORKFLOW
+from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
+from .models import Applicant, ReissueCase
 from .permissions import can_act_for_applicant, can_see_full_id_number, scope_applicants
 
 User = get_user_model()
@@ -285,8 +279,6 @@ class ReissueCaseAdmin(
         services.RevealedNumber.APPLICANT_ID_NUMBER: gettext_lazy("applicant's ID number"),
         services.RevealedNumber.AGENT_ID_NUMBER: gettext_lazy("agent's ID number"),
     }
-    step_forms = CASE_STEP_FORMS
-    step_services = services.CASE_STEP_SERVICES
     list_display = [
         "reference",
         "applicant_name",
@@ -342,24 +334,12 @@ class ReissueCaseAdmin(
             },
         ),
         (gettext_lazy("Agent"), {"fields": ["agent_acts", "agent_name", "agent_id_number"]}),
-        (
-            gettext_lazy("Cards"),
-            {
-                "fields": [
-                    "temp_card_number",
-                    "temp_card_issued_on",
-                    "id_card_issued_on",
-                    "ss_card_number",
-                    "ss_card_issued_on",
-                    "cancel_reason",
-                    "finished_at",
-                ]
-            },
-        ),
+        # What the steps recorded (the cards, their dates, ...), as case_workflow declares it.
+        (gettext_lazy("Cards"), {"fields": CASE_WORKFLOW.fields_set_by_steps}),
     ]
     # Set by registration or by a workflow step, never typed into the change form.
     readonly_fields = [
-        *WORKFLOW_SET_FIELDS,
+        *CASE_WORKFLOW.set_fields,
         "office",
         "reported_at",
         "applicant_name",
@@ -438,12 +418,6 @@ class ReissueCaseAdmin(
     @admin.display(description=gettext_lazy("phone"))
     def applicant_phone(self, obj):
         return obj.applicant.phone
-
-    @admin.display(description=gettext_lazy("state"), ordering="state")
-    def state_badge(self, obj):
-        return format_html(
-            '<span class="state-badge state-{}">{}</span>', obj.state, obj.get_state_display()
-        )
 
     @admin.display(description=gettext_lazy("days open"))
     def days_open(self, obj):

@@ -87,7 +87,7 @@ def _changelist(query: str) -> str:
 
 def case_queue(user) -> list[work_queue.QueueCount]:
     """Return the case counts of the work queue for a user who moves cases in an office."""
-    moves_cases = any(user.has_perm(p) for p in work_queue.WAITING_FOR_THE_OFFICE)
+    moves_cases = any(user.has_perm(p) for p in work_queue.office_steps_due())
     if not (moves_cases and offices_worked_in(user).exists()):
         return []  # reviewers and auditors read cases; their work is elsewhere
     counts = []

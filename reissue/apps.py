@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ReissueConfig(AppConfig):
     name = "reissue"
     verbose_name = _("Card reissue")
+
+    def ready(self) -> None:
+        from workflow.registry import register_workflow
+
+        from .case_workflow import CASE_WORKFLOW
+
+        register_workflow(CASE_WORKFLOW)

@@ -7,18 +7,22 @@ from django.db.models import Q
 
 from workdays.calendar import overdue_cutoff, start_of_day
 
-from .models import CaseState
+from .case_workflow import CASE_WORKFLOW, CaseFlag
 
-AWAITING_CARD_STATES = [CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED, CaseState.ID_REISSUED]
+
+def awaiting_card_states() -> list[str]:
+    """Return the states in which the deadline runs (declared in case_workflow)."""
+    return CASE_WORKFLOW.flagged(CaseFlag.AWAITS_NEW_CARD)
 
 
 def overdue_case_filter(today: datetime.date | None = None) -> Q:
     """Return the filter for cases past their service deadline (one query for the calendar)."""
-    return Q(state__in=AWAITING_CARD_STATES, reported_at__lt=start_of_day(overdue_cutoff(today)))
+    cutoff = start_of_day(overdue_cutoff(today))
+    return Q(state__in=awaiting_card_states(), reported_at__lt=cutoff)
 
 
 def is_overdue(case, today: datetime.date | None = None) -> bool:
     """Return whether `case` waits for its new SS card past its service deadline."""
-    return case.state in AWAITING_CARD_STATES and case.reported_at < start_of_day(
+    return case.state in awaiting_card_states() and case.reported_at < start_of_day(
         overdue_cutoff(today)
     )

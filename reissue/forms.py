@@ -165,16 +165,6 @@ class CancelCaseForm(StepForm):
     field_order = ["reason", "comment"]
 
 
-CASE_STEP_FORMS = {
-    "issue_temp_card": IssueTempCardForm,
-    "record_id_reissued": RecordIdReissuedForm,
-    "reissue_ss_card": ReissueSsCardForm,
-    "reimburse": StepForm,
-    "close": StepForm,
-    "cancel": CancelCaseForm,
-}
-
-
 class CaseChangeForm(forms.ModelForm):
     """The editable details of an open case. A stored agent's ID number is never sent back to
     the browser: the field starts empty, and typing a number replaces it."""

@@ -66,9 +66,8 @@ from common.text import BIDI_CONTROLS, normalize_text
 from offices.models import Office
 from offices.scoping import offices_worked_in
 
+from .case_workflow import CASE_WORKFLOW
 from .models import (
-    OPEN_STATES,
-    WORKFLOW_SET_FIELDS,
     Applicant,
     CaseSequence,
     LossKind,
@@ -110,7 +109,7 @@ COLUMNS = {**APPLICANT_COLUMNS, **CASE_COLUMNS}
 REQUIRED_COLUMNS = [*APPLICANT_COLUMNS, "office", "lost_items", "loss_kind", "loss_date"]
 CONTACT_FIELDS = ["phone", "hukou_address", "hukou_police_station"]
 # Set by registration or by a workflow step: an import must never set them.
-WORKFLOW_COLUMNS = WORKFLOW_SET_FIELDS
+WORKFLOW_COLUMNS = CASE_WORKFLOW.set_fields
 MASKED_IN_PREVIEW = {
     "id_number": mask_id_number,
     "agent_id_number": mask_id_number,
@@ -736,7 +735,7 @@ class LegacyCaseImport:
         applicants = Applicant.objects.filter(id_number_hash__in=hashes)
         open_ids = set(
             ReissueCase.objects.filter(
-                applicant__id_number_hash__in=hashes, state__in=OPEN_STATES
+                applicant__id_number_hash__in=hashes, state__in=CASE_WORKFLOW.open_states
             ).values_list("applicant_id", flat=True)
         )
         return {a.id_number_hash: (a, a.pk in open_ids) for a in applicants}

@@ -26,6 +26,8 @@ from common.validators import phone_validator
 from offices.models import Office
 from workflow.transitions import condition
 
+from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState, LostItems
+
 
 class Sex(models.TextChoices):
     MALE = "M", _("male")
@@ -95,30 +97,8 @@ class Applicant(models.Model):
             )
 
 
-class CaseState(models.TextChoices):
-    REPORTED = "reported", _("reported")
-    TEMP_CARD_ISSUED = "temp_card_issued", _("temporary card issued")
-    ID_REISSUED = "id_reissued", _("ID card reissued")
-    SS_CARD_REISSUED = "ss_card_reissued", _("SS card reissued")
-    REIMBURSED = "reimbursed", _("reimbursed")
-    CLOSED = "closed", _("closed")
-    CANCELLED = "cancelled", _("cancelled")
-
-
-OPEN_STATES = [
-    CaseState.REPORTED,
-    CaseState.TEMP_CARD_ISSUED,
-    CaseState.ID_REISSUED,
-    CaseState.SS_CARD_REISSUED,
-]
-FINISHED_STATES = [CaseState.REIMBURSED, CaseState.CLOSED, CaseState.CANCELLED]
-SS_CARD_DONE_STATES = [CaseState.SS_CARD_REISSUED, CaseState.REIMBURSED, CaseState.CLOSED]
-
-
-class LostItems(models.TextChoices):
-    BOTH = "both", _("ID card and SS card")
-    ID_CARD = "id_card", _("ID card only")
-    SS_CARD = "ss_card", _("SS card only")
+# The states (CaseState), what was lost (LostItems) and what each state and step means are
+# declared in case_workflow.py.
 
 
 class LossKind(models.TextChoices):
@@ -196,21 +176,6 @@ def nothing_to_reimburse(case: "ReissueCase") -> bool:
     return claim is None or claim.state == "rejected"
 
 
-# What a step relied on: its conditions' fields, and the date of loss that bounds the claim.
-ID_STEP_LOCKS = ["lost_items", "presented_hukou_book"]
-SS_CARD_STEP_LOCKS = [
-    "lost_items",
-    "loss_date",
-    "presented_hukou_book",
-    "presented_id_card",
-    "presented_photo",
-    "converts_ic_card",
-    "agent_acts",
-    "agent_name",
-    "agent_id_number",
-]
-
-
 class ReissueCase(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
     applicant = models.ForeignKey(
@@ -283,7 +248,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["applicant"],
-                condition=Q(state__in=OPEN_STATES),
+                condition=Q(state__in=CASE_WORKFLOW.open_states),
                 name="case_one_open_case_per_applicant",
                 violation_error_message=_(
                     "This applicant already has an open case; continue that case instead."
@@ -304,7 +269,8 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 violation_error_code="unique",  # Django then reports it on the field
             ),
             models.CheckConstraint(
-                condition=~Q(state__in=SS_CARD_DONE_STATES) | ~Q(ss_card_number=""),
+                condition=~Q(state__in=CASE_WORKFLOW.flagged(CaseFlag.NEW_CARD_ISSUED))
+                | ~Q(ss_card_number=""),
                 name="case_ss_card_number_once_reissued",
             ),
             models.CheckConstraint(
@@ -347,7 +313,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in OPEN_STATES
+        return self.state in CASE_WORKFLOW.open_states
 
     def days_open(self) -> int:
         """Return the calendar days from the report to the finish (or to today, while open)."""
@@ -382,7 +348,8 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         if errors:
             raise ValidationError(errors)
 
-    # The workflow. Transitions change only this model's fields; services save and audit.
+    # The workflow. Transitions change only this model's fields; services save and audit. What
+    # each state and step means besides (form, service, roles, locks ...): case_workflow.py.
 
     @transition(
         field=state,
@@ -401,8 +368,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         target=CaseState.ID_REISSUED,
         conditions=[id_card_was_lost, hukou_book_presented],
         permission="reissue.record_id_reissued",
-        # "locks": what this step relied on, read-only from then on (workflow.field_locks).
-        custom={"label": _("Record new ID card"), "locks": ID_STEP_LOCKS},
+        custom={"label": _("Record new ID card")},
     )
     def record_id_reissued(self, *, issued_on) -> None:
         self.id_card_issued_on = issued_on
@@ -418,7 +384,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             agent_details_complete,
         ],
         permission="reissue.reissue_ss_card",
-        custom={"label": _("Reissue SS card"), "locks": SS_CARD_STEP_LOCKS},
+        custom={"label": _("Reissue SS card")},
     )
     def reissue_ss_card(self, *, card_number: str, issued_on) -> None:
         self.ss_card_number = card_number
@@ -448,7 +414,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=OPEN_STATES,
+        source=CASE_WORKFLOW.open_states,
         target=CaseState.CANCELLED,
         permission="reissue.cancel_case",
         custom={"label": _("Cancel case")},
@@ -473,22 +439,6 @@ class CaseSequence(models.Model):
     def __str__(self) -> str:
         return f"{self.office_id}/{self.year}: {self.last_number}"
 
-
-# Fields of a case set by its registration or a workflow step: never typed in a form, never
-# imported (the admin shows them read-only; the legacy import refuses them).
-WORKFLOW_SET_FIELDS = [
-    "state",
-    "reference",
-    "handled_by",
-    "ss_card_suspended_at",
-    "temp_card_number",
-    "temp_card_issued_on",
-    "id_card_issued_on",
-    "ss_card_number",
-    "ss_card_issued_on",
-    "cancel_reason",
-    "finished_at",
-]
 
 # The details of an open case a clerk types on its page (the change form's inputs); the
 # service takes no others (`services.case_fields_editable`, less what steps taken locked).

@@ -13,6 +13,7 @@ from import_export import fields, resources
 from audit.models import AuditEntry
 from exports.files import CHUNK_SIZE, Column, Columns, csv_chunks
 
+from .case_workflow import CASE_WORKFLOW
 from .models import ReissueCase
 from .permissions import can_see_full_id_number
 
@@ -99,13 +100,8 @@ CASE_COLUMNS = Columns(
         Column("presented_photo"),
         Column("converts_ic_card"),
         Column("ss_card_suspended_at"),
-        Column("temp_card_number"),
-        Column("temp_card_issued_on"),
-        Column("id_card_issued_on"),
-        Column("ss_card_number"),
-        Column("ss_card_issued_on"),
-        Column("cancel_reason"),
-        Column("finished_at"),
+        # What the steps recorded (cards, dates, ...), as case_workflow declares it.
+        *(Column(name) for name in CASE_WORKFLOW.fields_set_by_steps),
     ],
 )
 

@@ -6,7 +6,8 @@ from audit.models import AuditEntry, PersonalDataAccess
 from common.id_numbers import id_number_digest
 from offices.models import Office
 
-from .models import OPEN_STATES, CaseSequence, ReissueCase
+from .case_workflow import CASE_WORKFLOW
+from .models import CaseSequence, ReissueCase
 from .permissions import scope_audit_entries, scope_cases
 
 
@@ -39,7 +40,7 @@ def case_references_numbered(
 def open_case_visible_to(*, id_number: str, user) -> ReissueCase | None:
     """Return the open case of the applicant with this ID number, if `user` may see it."""
     return (
-        scope_cases(ReissueCase.objects.filter(state__in=OPEN_STATES), user)
+        scope_cases(ReissueCase.objects.filter(state__in=CASE_WORKFLOW.open_states), user)
         .filter(applicant__id_number_hash=id_number_digest(id_number))
         .first()
     )

@@ -29,15 +29,8 @@ from offices.models import Office
 from workflow.services import LOCKED, WorkflowError, run_transition
 from workflow.transitions import field_locks, transition_label
 
-from .models import (
-    CASE_EDITABLE_FIELDS,
-    OPEN_STATES,
-    WORKFLOW_SET_FIELDS,
-    Applicant,
-    CaseSequence,
-    ReissueCase,
-    validate_loss_date,
-)
+from .case_workflow import CASE_WORKFLOW
+from .models import CASE_EDITABLE_FIELDS, Applicant, CaseSequence, ReissueCase, validate_loss_date
 from .permissions import (
     access_applicant_for_action,
     access_case_for_action,
@@ -85,7 +78,7 @@ def registration_refusals(*, id_number: str, name: str | None, acting_user) -> d
     known = Applicant.objects.filter(id_number_hash=id_number_digest(id_number)).first()
     if known is None:
         return {}
-    open_cases = ReissueCase.objects.filter(applicant=known, state__in=OPEN_STATES)
+    open_cases = ReissueCase.objects.filter(applicant=known, state__in=CASE_WORKFLOW.open_states)
     other_name = bool(name) and match_key(known.name) != match_key(name)
     known_here = scope_applicants(Applicant.objects.filter(pk=known.pk), acting_user).exists()
     open_here = scope_cases(open_cases, acting_user).exists()
@@ -232,7 +225,7 @@ def case_fields_editable(case: ReissueCase) -> frozenset[str]:
     """
     if not case.is_open:
         return frozenset()
-    never = {*WORKFLOW_SET_FIELDS, "office", "applicant", "reference"}
+    never = {*CASE_WORKFLOW.set_fields, "office", "applicant", "reference"}
     return frozenset(CASE_EDITABLE_FIELDS) - never - set(field_locks(case))
 
 
@@ -317,6 +310,14 @@ def _run_case_transition(*, case: ReissueCase, acting_user, name: str, **options
         )
 
 
+def case_take_step(*, case: ReissueCase, acting_user, name: str, **options) -> ReissueCase:
+    """Take a step that has no checks of its own; the form's inputs go to the transition.
+
+    The service of a step whose declaration names none (case_workflow.CASE_WORKFLOW).
+    """
+    return _run_case_transition(case=case, acting_user=acting_user, name=name, **options)
+
+
 def _not_before(day: datetime.date, earliest: datetime.date, what: str) -> None:
     if day > timezone.localdate():
         raise ValidationError({"issued_on": _("The date cannot be in the future.")})
@@ -384,16 +385,6 @@ def case_cancel(*, case: ReissueCase, acting_user, reason: str, **options) -> Re
     return _run_case_transition(
         case=case, acting_user=acting_user, name="cancel", reason=reason, **options
     )
-
-
-CASE_STEP_SERVICES = {
-    "issue_temp_card": case_issue_temp_card,
-    "record_id_reissued": case_record_id_reissued,
-    "reissue_ss_card": case_reissue_ss_card,
-    "reimburse": case_reimburse,
-    "close": case_close,
-    "cancel": case_cancel,
-}
 
 
 class RevealedNumber(StrEnum):

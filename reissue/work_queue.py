@@ -7,12 +7,14 @@ Each app registers a function `user -> list[QueueCount]` (cases here, claims in 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from offices.scoping import scope_to_offices_worked_in
+from workflow.declaration import Party
 
+from .case_workflow import CASE_WORKFLOW
 from .deadlines import overdue_case_filter
-from .models import OPEN_STATES, CaseState, LostItems, ReissueCase
+from .models import ReissueCase
 from .selectors import cases_visible_to
 
 # Past this a count says "999+": the home page stays quick however long a queue grows, and
@@ -57,29 +59,23 @@ def _cases(user, queryset) -> QuerySet[ReissueCase]:
 
 def cases_handled_by(*, user, queryset=None) -> QuerySet[ReissueCase]:
     """Return the open cases `user` registered and handles."""
-    return _cases(user, queryset).filter(handled_by=user, state__in=OPEN_STATES)
+    return _cases(user, queryset).filter(handled_by=user, state__in=CASE_WORKFLOW.open_states)
 
 
-# The office's own next step, by the permission it needs. The other open states wait for the
-# citizen (at the police station for the ID card) or for a claim's examination and payment.
-WAITING_FOR_THE_OFFICE = {
-    # Reported: the temporary card to issue.
-    "reissue.issue_temp_card": Q(state=CaseState.REPORTED),
-    # The SS card to reissue: the ID card was not lost, or its new one is recorded.
-    "reissue.reissue_ss_card": Q(state=CaseState.ID_REISSUED)
-    | Q(state=CaseState.TEMP_CARD_ISSUED, lost_items=LostItems.SS_CARD),
-    # SS card reissued and nothing to pay: the case to close (or a claim to enter).
-    "reissue.close_case": Q(state=CaseState.SS_CARD_REISSUED)
-    & (Q(expense_claim__isnull=True) | Q(expense_claim__state="rejected")),
-}
+def office_steps_due() -> set[str]:
+    """Return the permissions of the steps the office takes when it is its turn (the states'
+    declared turns); the other open cases wait for the citizen, the police or a claim."""
+    return {
+        CASE_WORKFLOW.permission(turn.step)
+        for meaning in CASE_WORKFLOW.states
+        for turn in meaning.turns
+        if turn.party is Party.OFFICE
+    }
 
 
 def cases_waiting_for(*, user, queryset=None) -> QuerySet[ReissueCase]:
     """Return the open cases of `user`'s offices whose next step is the office's and theirs."""
-    condition = Q(pk__in=[])
-    for permission, state_condition in WAITING_FOR_THE_OFFICE.items():
-        if user.has_perm(permission):
-            condition |= state_condition
+    condition = CASE_WORKFLOW.waiting_for(Party.OFFICE, may_take=user.has_perm)
     return scope_to_offices_worked_in(_cases(user, queryset), user).filter(condition)
 
 

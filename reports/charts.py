@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from common.display import NO_VALUE, format_month
+from reissue.case_workflow import CASE_WORKFLOW
 
 from .selectors import Dashboard
 
@@ -186,7 +187,8 @@ def dashboard_charts(dashboard: Dashboard) -> dict[str, SafeString]:
             title=_("Cases reported in the period, by state now"),
             rows=[(row.label, row.count) for row in dashboard.states],
             css_class="state",
-            row_classes=[f"state-{row.state}" for row in dashboard.states],
+            # Each state in its badge's colour (case_workflow), as the case list shows it.
+            row_classes=[CASE_WORKFLOW.state(r.state).badge.css_class for r in dashboard.states],
         ),
         "days": horizontal_bar_chart(
             title=_("Days from report to new SS card"),

@@ -41,8 +41,9 @@ from django.utils import timezone
 from claims.models import ClaimState, ExpenseClaim
 from offices.models import Office
 from offices.scoping import office_ids_visible_to, offices_visible_to
+from reissue.case_workflow import CASE_WORKFLOW, CaseFlag
 from reissue.deadlines import overdue_case_filter
-from reissue.models import SS_CARD_DONE_STATES, CaseState, ReissueCase
+from reissue.models import CaseState, ReissueCase
 from workdays.calendar import WorkingCalendar, start_of_day
 
 OVERDUE_LIST_LENGTH = 20
@@ -214,7 +215,7 @@ def cases_per_week(*, cases: QuerySet[ReissueCase], period: Period) -> list[Week
     )
     finished = (
         cases.filter(
-            state__in=SS_CARD_DONE_STATES,
+            state__in=CASE_WORKFLOW.flagged(CaseFlag.NEW_CARD_ISSUED),
             ss_card_issued_on__range=(period.first_week, week_end),
         )
         .annotate(week=TruncWeek("ss_card_issued_on", output_field=DateField()))
@@ -249,7 +250,7 @@ def days_to_new_card(*, cases: QuerySet[ReissueCase], period: Period) -> DaysToC
     the same linear interpolation; no more than two rows ever reach Python.
     """
     finished = cases.filter(
-        state__in=SS_CARD_DONE_STATES,
+        state__in=CASE_WORKFLOW.flagged(CaseFlag.NEW_CARD_ISSUED),
         ss_card_issued_on__range=(period.date_from, period.date_to),
     ).annotate(days=DaysBetween(TruncDate("reported_at"), F("ss_card_issued_on")))
     if connection.vendor == "postgresql":

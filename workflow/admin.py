@@ -1,21 +1,27 @@
 """Workflow steps in the admin, for any model with a django-fsm `state` field.
 
 The change page shows the steps the user may take (and why a step is blocked); each step has
-its own page with the step's inputs, and its POST goes through the model's service. Django's
-FSMAdminMixin is not used: its POST path checks no transition permission.
+its own page with the step's inputs, and its POST goes through the model's service. Which
+form and service a step has, and the state's badge, come from the model's declared workflow
+(workflow.declaration). Django's FSMAdminMixin is not used: its POST path checks no
+transition permission.
 """
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.selectors import last_step_entry
 from common.exceptions import Refusal
 
+from .declaration import Workflow
+from .registry import workflow_for
 from .services import LOCKED
 from .transitions import transition_by_name, transition_label, transition_named, transition_options
 
@@ -125,10 +131,22 @@ class ServiceRefusalAdminMixin:
 
 
 class WorkflowAdminMixin(ServiceRefusalAdminMixin):
-    step_forms: dict = {}  # transition name -> form class (takes `instance=` in __init__)
-    step_services: dict = {}  # transition name -> service(instance kw, acting_user, ...)
-    step_instance_argument = "case"  # the keyword under which services take the object
     step_template = "admin/workflow/step_form.html"
+
+    @property
+    def workflow(self) -> Workflow:
+        return workflow_for(self.model)
+
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def state_badge(self, obj):
+        """Return the object's state as a badge, in its declared colour of the palette."""
+        badge = self.workflow.state(obj.state).badge
+        return format_html(
+            '<span class="state-badge {}" data-state="{}">{}</span>',
+            badge.css_class,
+            obj.state,
+            obj.get_state_display(),
+        )
 
     def _step_url_name(self) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_step"
@@ -159,6 +177,7 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["step_links"] = self.step_links(request, obj)
+            context["state_badge"] = self.state_badge(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def log_change(self, request, obj, message):
@@ -169,7 +188,7 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
         # A step button of the change form (panel.html): the page's edits were saved first,
         # through the usual save and its services; only then the step's own page opens.
         name = request.POST.get(STEP_BUTTON)
-        if name not in self.step_forms:
+        if not self.workflow.has_step(name):
             return super().response_change(request, obj)
         if getattr(request, "_workflow_changes_saved", False):
             messages.success(request, _("Your changes were saved."))
@@ -178,7 +197,7 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
     def step_view(self, request, object_id, name):
         """Show the inputs of one workflow step and, on POST, take it through the service."""
         obj = self.get_object(request, object_id)
-        if obj is None or name not in self.step_forms:
+        if obj is None or not self.workflow.has_step(name):
             raise Http404(_("Not found."))
         step = transition_named(obj, name) or transition_by_name(type(obj), name)
         if step is None:
@@ -195,11 +214,11 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
             # never possible from here: say which, on the page it belongs to. Nothing changes.
             messages.warning(request, stale_step_message(obj, name))
             return HttpResponseRedirect(change_url)
-        form = self.step_forms[name](request.POST or None, instance=obj)
+        form = self.workflow.form(name)(request.POST or None, instance=obj)
         if request.method == "POST" and form.is_valid():
             try:
-                self.step_services[name](
-                    **{self.step_instance_argument: obj},
+                self.workflow.service(name)(
+                    **{self.workflow.service_argument: obj},
                     acting_user=request.user,
                     expected_state=request.POST.get("expected_state") or None,
                     **form.step_arguments(),

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,3 +18,7 @@ class WorkflowConfig(AppConfig):
             # The lazy label itself: it is read in the user's language when shown.
             labels = {step.name: step.custom.get("label", step.name) for step in steps}
             register_step_labels(model, labels)
+
+        from .checks import check_workflow_declarations
+
+        checks.register(check_workflow_declarations)

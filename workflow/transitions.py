@@ -11,6 +11,8 @@ from typing import Any
 from django.apps import apps
 from django_fsm import FSMFieldMixin, Transition
 
+from .registry import workflow_for
+
 
 @dataclass(frozen=True)
 class TransitionOption:
@@ -158,34 +160,37 @@ def register_lock_source(model, source: Callable[[Any], dict[str, Transition]]) 
     LOCK_SOURCES.setdefault(model, []).append(source)
 
 
-def field_locks(instance, state_field: str = "state", key: str = "locks") -> dict[str, Transition]:
+def field_locks(instance, state_field: str = "state", *, of: str = "") -> dict[str, Transition]:
     """Return {field: the step that locked it} for the fields the steps already taken lock.
 
-    Each transition declares the fields later steps rely on, `custom={"locks": [...]}`. A step
+    Each step's declaration names the fields later steps rely on (`StepMeaning.locks`). A step
     counts as taken once the instance stands at its target or beyond, unless it never applied
     to it (no ID card was lost: its new ID card was never recorded). The first step in the
-    model's order names the lock. `key` reads another list (the fields of a related object a
-    step locks); registered lock sources add theirs.
+    model's order names the lock. `of` reads the fields of a related object a step locks
+    instead (`StepMeaning.locks_on`); registered lock sources add theirs.
     """
-    locks = _own_locks(instance, state_field, key)
-    for source in LOCK_SOURCES.get(type(instance), []) if key == "locks" else []:
+    locks = _own_locks(instance, state_field, of)
+    for source in LOCK_SOURCES.get(type(instance), []) if not of else []:
         for name, step in source(instance).items():
             locks.setdefault(name, step)
     return locks
 
 
-def _own_locks(instance, state_field: str, key: str) -> dict[str, Transition]:
+def _own_locks(instance, state_field: str, of: str) -> dict[str, Transition]:
     model, current = type(instance), str(getattr(instance, state_field))
+    workflow = workflow_for(model, default=None)
     steps = model._meta.get_field(state_field).get_all_transitions(model)
     locks: dict[str, Transition] = {}
     seen = set()
     for step in sorted(steps, key=declared_at):
-        if step.name in seen or not step.custom.get(key):
+        if step.name in seen or workflow is None or not workflow.has_step(step.name):
             continue  # (a step from several states is one Transition per state)
         seen.add(step.name)
-        taken = current in _states_after(model, step, state_field)
+        meaning = workflow.step(step.name)
+        fields = meaning.locks_on.get(of, ()) if of else meaning.locks
+        taken = fields and current in _states_after(model, step, state_field)
         if taken and applies_to(step, instance):
-            for name in step.custom[key]:
+            for name in fields:
                 locks.setdefault(name, step)
     return locks
 

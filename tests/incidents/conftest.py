@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from incidents import services
+from incidents.incident_workflow import INCIDENT_WORKFLOW
 from incidents.models import Incident
 from tests.factories import register_case
 
@@ -54,7 +55,7 @@ STEP_ORDER = list(STEP_ARGUMENTS)
 def take_steps(incident: Incident, *, user, until: str | None = None) -> Incident:
     """Take the workflow steps in order up to (not including) the step `until`, or all."""
     for name in STEP_ORDER[: STEP_ORDER.index(until) if until else None]:
-        incident = services.INCIDENT_STEP_SERVICES[name](
+        incident = INCIDENT_WORKFLOW.service(name)(
             incident=incident, acting_user=user, **STEP_ARGUMENTS[name]()
         )
     return incident

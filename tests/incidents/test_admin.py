@@ -58,7 +58,7 @@ def test_changelist_shows_the_register_without_a_query_per_row(
     client.force_login(supervisor)
     with CaptureQueriesContext(connection) as one:
         page = client.get(CHANGELIST).content.decode()
-    assert incident.title in page and "state-open" in page
+    assert incident.title in page and "state-badge badge-amber" in page
     assert '<td class="field-affected_case_count">1</td>' in page
     for _ in range(3):
         report_incident(user=clerk, cases=[case])

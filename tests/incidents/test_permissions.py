@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from common.exceptions import ObjectNotFound
 from incidents import services
+from incidents.incident_workflow import INCIDENT_WORKFLOW
 from incidents.selectors import cases_selectable_for_incident, incidents_visible_to
 from tests.factories import UserFactory
 from tests.incidents.conftest import STEP_ARGUMENTS, report_incident, take_steps
@@ -26,7 +27,7 @@ def test_role_against_step(role, step, clerk, supervisor, office, incident):
     user = UserFactory(role=role, offices=[office])
     incident = take_steps(incident, user=supervisor, until=step)
     before = incident.state
-    run = services.INCIDENT_STEP_SERVICES[step]
+    run = INCIDENT_WORKFLOW.service(step)
     if STEP_OUTCOME[role] is not None:
         with pytest.raises(STEP_OUTCOME[role]):
             run(incident=incident, acting_user=user, **STEP_ARGUMENTS[step]())
@@ -42,7 +43,7 @@ def test_the_reporting_clerk_sees_the_incident_but_may_not_take_a_step(
 ):
     incident = take_steps(incident, user=supervisor, until=step)
     with pytest.raises(PermissionDenied):
-        services.INCIDENT_STEP_SERVICES[step](
+        INCIDENT_WORKFLOW.service(step)(
             incident=incident, acting_user=clerk, **STEP_ARGUMENTS[step]()
         )
 

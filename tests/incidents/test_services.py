@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents import services
+from incidents.incident_workflow import INCIDENT_WORKFLOW
 from incidents.models import Incident
 from tests.incidents.conftest import (
     STEP_ARGUMENTS,
@@ -108,7 +109,7 @@ def test_notification_times_must_lie_between_discovery_and_now(
 def test_a_step_needs_its_text(supervisor, incident, step, blank):
     incident = take_steps(incident, user=supervisor, until=step)
     with pytest.raises(ValidationError) as refused:
-        services.INCIDENT_STEP_SERVICES[step](
+        INCIDENT_WORKFLOW.service(step)(
             incident=incident, acting_user=supervisor, **{blank: "  \n "}
         )
     assert blank in refused.value.message_dict

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from common.exceptions import ObjectNotFound
 from reissue import services
+from reissue.case_workflow import CASE_WORKFLOW
 from reissue.models import LostItems
 from tests.factories import UserFactory, register_case
 
@@ -31,7 +32,7 @@ ALLOWED = {
 def _prepared_case(clerk, office, steps):
     case = register_case(clerk=clerk, office=office, lost_items=LostItems.BOTH)
     for step in steps:
-        case = services.CASE_STEP_SERVICES[step](case=case, acting_user=clerk, **STEPS[step][1])
+        case = CASE_WORKFLOW.service(step)(case=case, acting_user=clerk, **STEPS[step][1])
     return case
 
 
@@ -40,7 +41,7 @@ def _prepared_case(clerk, office, steps):
 def test_role_against_step(role, step, clerk, office):
     user = UserFactory(role=role, offices=[office])
     case = _prepared_case(clerk, office, STEPS[step][0])
-    run = services.CASE_STEP_SERVICES[step]
+    run = CASE_WORKFLOW.service(step)
     if step not in ALLOWED[role]:
         with pytest.raises(PermissionDenied):
             run(case=case, acting_user=user, **STEPS[step][1])

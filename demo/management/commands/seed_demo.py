@@ -25,13 +25,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims import services as claim_services
-from claims.models import ExpenseCategory, ReimbursementPolicy
+from claims.models import ExpenseCategory, ExpenseClaim, ReimbursementPolicy
 from common.id_numbers import compose_id_number
 from offices.models import Office
 from reissue import services
 from reissue.models import LossKind, LostItems, ReissueCase
 from twofactor.demo import demo_device_give, demo_secret
 from twofactor.policy import otp_required
+from workflow.registry import workflow_for
 
 DEMO_PASSWORD = "demo-Reissue-2026"
 OFFICES = [("DC", "东城区社保经办处", "110101"), ("PD", "浦东新区社保中心", "310115")]
@@ -95,7 +96,8 @@ class Step:
     at: datetime.datetime
     number: int
     case_number: int = field(compare=False)
-    name: str = field(compare=False)
+    name: str = field(compare=False)  # a step of the case's or its claim's workflow, or other
+    of: str = field(compare=False, default="case")  # "case" or "claim"
     options: dict = field(compare=False, default_factory=dict)
 
 
@@ -208,15 +210,44 @@ class OfficeHistory:
         return self.steps
 
     def take(self, step: Step) -> None:
-        getattr(self, f"_take_{step.name}")(step.case_number, **step.options)
+        """Take a workflow step through its declared service, by the first role granted it."""
+        workflow, objects = self._workflow_and_objects(step.of)
+        if not workflow.has_step(step.name):  # registering a case, starting a claim
+            getattr(self, f"_take_{step.name}")(step.case_number, **step.options)
+            return
+        objects[step.case_number] = workflow.service(step.name)(
+            **{workflow.service_argument: objects[step.case_number]},
+            acting_user=self.staff[workflow.step(step.name).roles[0]],
+            **self._inputs(step),
+        )
+
+    def _workflow_and_objects(self, of: str) -> tuple:
+        if of == "case":
+            return workflow_for(ReissueCase), self.cases
+        return workflow_for(ExpenseClaim), self.claims
+
+    def _inputs(self, step: Step) -> dict:
+        """Return what the counter types into the step's form for this case."""
+        code, number, today = self.office.code, step.case_number, timezone.localdate()
+        return {
+            "issue_temp_card": {"card_number": f"TMP{code}{number:05d}", "issued_on": today},
+            "record_id_reissued": {"issued_on": today},
+            "reissue_ss_card": {"card_number": f"SS{code}{number:08d}", "issued_on": today},
+            "cancel": {"reason": "申请人已找回证件，申请撤销。"},
+            "approve": {"reason": "票据齐全，同意报销。"},
+            "reject": {"reason": "收据非原件，不予报销。"},
+            "pay": {"payment_reference": f"PAY-{self.cases[number].reference}"},
+        }.get(step.name, {})
 
     # Planning -----------------------------------------------------------------------------
 
-    def _plan(self, case_number: int, at: datetime.datetime, name: str, **options) -> bool:
+    def _plan(
+        self, case_number: int, at: datetime.datetime, name: str, of: str = "case", **options
+    ) -> bool:
         """Add a step if it lies in the past; return whether it does (later ones follow it)."""
         if at >= self.now:
             return False
-        self.steps.append(Step(at, len(self.steps), case_number, name, options))
+        self.steps.append(Step(at, len(self.steps), case_number, name, of, options))
         return True
 
     def _working_moment(self, day: datetime.date) -> datetime.datetime:
@@ -276,15 +307,15 @@ class OfficeHistory:
         if not self._plan(case_number, opened, "claim_start", receipts=rng.randint(1, 4)):
             return
         submitted = self._later(opened, 0, 3)
-        if rng.random() < 0.1 or not self._plan(case_number, submitted, "claim_submit"):
+        if rng.random() < 0.1 or not self._plan(case_number, submitted, "submit", "claim"):
             return
         decided = self._later(submitted, 2, 10)
         if rng.random() < 0.15:
-            if self._plan(case_number, decided, "claim_reject"):
+            if self._plan(case_number, decided, "reject", "claim"):
                 self._plan(case_number, self._later(decided, 1, 5), "close")
             return
-        if self._plan(case_number, decided, "claim_approve"):
-            self._plan(case_number, self._later(decided, 1, 7), "claim_pay")
+        if self._plan(case_number, decided, "approve", "claim"):
+            self._plan(case_number, self._later(decided, 1, 7), "pay", "claim")
 
     # Taking the steps, through the services, at the planned moment --------------------------
 
@@ -331,43 +362,6 @@ class OfficeHistory:
         surname = self.rng.choices(list(SURNAMES), weights=list(SURNAMES.values()))[0]
         return surname + "".join(self.rng.sample(GIVEN_NAMES, self.rng.choice([1, 2, 2])))
 
-    def _step(self, case_number: int, service, **arguments) -> None:
-        user = arguments.pop("acting_user", self.staff["Clerk"])
-        self.cases[case_number] = service(
-            case=self.cases[case_number], acting_user=user, **arguments
-        )
-
-    def _take_issue_temp_card(self, case_number: int) -> None:
-        number = f"TMP{self.office.code}{case_number:05d}"
-        self._step(
-            case_number,
-            services.case_issue_temp_card,
-            card_number=number,
-            issued_on=timezone.localdate(),
-        )
-
-    def _take_record_id_reissued(self, case_number: int) -> None:
-        self._step(case_number, services.case_record_id_reissued, issued_on=timezone.localdate())
-
-    def _take_reissue_ss_card(self, case_number: int) -> None:
-        self._step(
-            case_number,
-            services.case_reissue_ss_card,
-            card_number=f"SS{self.office.code}{case_number:08d}",
-            issued_on=timezone.localdate(),
-        )
-
-    def _take_close(self, case_number: int) -> None:
-        self._step(case_number, services.case_close)
-
-    def _take_cancel(self, case_number: int) -> None:
-        self._step(
-            case_number,
-            services.case_cancel,
-            acting_user=self.staff["Supervisor"],
-            reason="申请人已找回证件，申请撤销。",
-        )
-
     def _take_claim_start(self, case_number: int, *, receipts: int) -> None:
         case, clerk = self.cases[case_number], self.staff["Clerk"]
         claim = claim_services.claim_start(case=case, acting_user=clerk)
@@ -383,29 +377,3 @@ class OfficeHistory:
                 amount=Decimal(self.rng.randrange(3000, 150000)) / 100,
             )
         self.claims[case_number] = claim
-
-    def _take_claim_submit(self, case_number: int) -> None:
-        self.claims[case_number] = claim_services.claim_submit(
-            claim=self.claims[case_number], acting_user=self.staff["Clerk"]
-        )
-
-    def _take_claim_reject(self, case_number: int) -> None:
-        self.claims[case_number] = claim_services.claim_reject(
-            claim=self.claims[case_number],
-            acting_user=self.staff["Reviewer"],
-            reason="收据非原件，不予报销。",
-        )
-
-    def _take_claim_approve(self, case_number: int) -> None:
-        self.claims[case_number] = claim_services.claim_approve(
-            claim=self.claims[case_number],
-            acting_user=self.staff["Reviewer"],
-            reason="票据齐全，同意报销。",
-        )
-
-    def _take_claim_pay(self, case_number: int) -> None:
-        claim_services.claim_pay(
-            claim=self.claims[case_number],
-            acting_user=self.staff["Supervisor"],
-            payment_reference=f"PAY-{self.cases[case_number].reference}",
-        )

@@ -1,0 +1,300 @@
+"""The case workflow, declared once: what each state and step of a case means.
+
+The transitions on `models.ReissueCase` say which steps lead where, with which permission and
+label; this says the rest: per state, whether it is finished, whose turn it is, its badge,
+what the citizen's slip says and what the domain reads from it; per step, its form, service,
+roles and the fields it sets and locks. The model imports this module (its constraints and its
+`cancel` step need the open states), so forms and services are named by their dotted paths.
+
+The slip's next steps follow the bureau's process (README): the ID card is reissued by the
+police station of household registration on the hukou book; the SS card is then reissued on
+the new ID card, a temporary ID card or the hukou book (a one-inch colour photo when an old
+medical-insurance IC card is converted; an agent brings both people's IDs); the medical
+expenses of the gap are reimbursed once, after examination.
+"""
+
+import enum
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from offices.roles import CLERK, SUPERVISOR
+from workflow.declaration import Badge, Party, SlipLine, StateMeaning, StepMeaning, Turn, Workflow
+
+
+class CaseState(models.TextChoices):
+    REPORTED = "reported", _("reported")
+    TEMP_CARD_ISSUED = "temp_card_issued", _("temporary card issued")
+    ID_REISSUED = "id_reissued", _("ID card reissued")
+    SS_CARD_REISSUED = "ss_card_reissued", _("SS card reissued")
+    REIMBURSED = "reimbursed", _("reimbursed")
+    CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class LostItems(models.TextChoices):
+    # What was lost decides the path: only a lost ID card has the ID-card step.
+    BOTH = "both", _("ID card and SS card")
+    ID_CARD = "id_card", _("ID card only")
+    SS_CARD = "ss_card", _("SS card only")
+
+
+class CaseFlag(enum.Enum):
+    """What the domain reads from a state."""
+
+    AWAITS_NEW_CARD = "awaits_new_card"  # the service deadline runs (reissue.deadlines)
+    NEW_CARD_ISSUED = "new_card_issued"  # the new SS card was issued (its number is known)
+
+
+# The slip's lines -----------------------------------------------------------------------------
+
+
+def _claim_state(case) -> str | None:
+    # The claims app supplies the reverse relation; its states are compared by value, as the
+    # case's own `reimburse` and `close` conditions do, so `reissue` never imports `claims`.
+    claim = getattr(case, "expense_claim", None)
+    return None if claim is None else claim.state
+
+
+def _id_card_awaited(case) -> bool:
+    return case.id_card_lost and case.id_card_issued_on is None
+
+
+TEMP_CARD_OFFER = SlipLine(
+    _(
+        "To see a doctor before the new SS card is ready, ask at this office for a "
+        "temporary card (or the paper card-collection certificate)."
+    ),
+    _("when you need it"),
+    applies=lambda case: case.ss_card_lost,
+)
+POLICE_STATION = SlipLine(
+    _(
+        "Take your household registration (hukou) book to the police station of your "
+        "household registration (%(station)s) to have the ID card reissued."
+    ),
+    _("now"),
+    applies=_id_card_awaited,
+    values=lambda case: {"station": case.applicant.hukou_police_station},
+)
+BACK_WITH_THE_ID_CARD = SlipLine(
+    _(
+        "Come back to this office with the new ID card, a temporary ID card or the "
+        "hukou book to have the SS card reissued."
+    ),
+    _("once the police station has given you the new or a temporary ID card"),
+    applies=_id_card_awaited,
+)
+SS_CARD_AT_THE_COUNTER = SlipLine(
+    _(
+        "Have the SS card reissued at this office: bring your ID card, a temporary "
+        "ID card or the hukou book."
+    ),
+    _("at your next visit"),
+    applies=lambda case: not _id_card_awaited(case),
+)
+PHOTO = SlipLine(
+    _(
+        "Bring a one-inch colour photo (like the one on the second-generation ID "
+        "card): your old medical-insurance IC card is converted to an SS card."
+    ),
+    _("with the SS card application"),
+    applies=lambda case: case.converts_ic_card and not case.presented_photo,
+)
+AGENT = SlipLine(
+    _("An agent acting for you brings your ID card (or hukou book) and the agent's own ID card."),
+    _("at every visit"),
+    applies=lambda case: case.agent_acts,
+)
+KEEP_RECEIPTS = SlipLine(
+    _(
+        "Keep the receipts of medical expenses you pay from the date of loss "
+        "(%(date)s) until the new SS card is issued: they are reimbursed once, after "
+        "examination."
+    ),
+    _("bring them after the new SS card is issued"),
+    applies=lambda case: case.ss_card_lost,
+    values=lambda case: {"date": case.loss_date.isoformat()},
+)
+BEFORE_THE_SS_CARD = (
+    POLICE_STATION,
+    BACK_WITH_THE_ID_CARD,
+    SS_CARD_AT_THE_COUNTER,
+    PHOTO,
+    AGENT,
+    KEEP_RECEIPTS,
+)
+BRING_RECEIPTS = SlipLine(
+    _(
+        "Bring the receipts of medical expenses paid from %(start)s to %(end)s for "
+        "the one-time reimbursement, or tell us there are none so the case can be "
+        "closed."
+    ),
+    _("as soon as you can"),
+    applies=lambda case: _claim_state(case) is None and case.ss_card_lost,
+    values=lambda case: {
+        "start": case.loss_date.isoformat(),
+        # An imported case may lack the day; the sentence still reads.
+        "end": case.ss_card_issued_on.isoformat()
+        if case.ss_card_issued_on
+        else _("the day of the new SS card"),
+    },
+)
+AFTER_THE_SS_CARD = (
+    BRING_RECEIPTS,
+    SlipLine(
+        _("Bring any receipts still missing from your expense claim."),
+        _("before it is handed over for examination"),
+        applies=lambda case: _claim_state(case) == "draft",
+    ),
+    SlipLine(
+        _("Nothing: your expense claim is being examined; we will tell you."),
+        applies=lambda case: _claim_state(case) == "submitted",
+    ),
+    SlipLine(
+        _("Nothing: the approved amount will be paid to you."),
+        applies=lambda case: _claim_state(case) == "approved",
+    ),
+    SlipLine(
+        _("Nothing more: the case will be closed."),
+        applies=lambda case: (
+            _claim_state(case) in ("rejected", "paid")
+            or (_claim_state(case) is None and not case.ss_card_lost)
+        ),
+    ),
+)
+FINISHED = (SlipLine(_("Nothing more: the case is finished.")),)
+
+# Whose turn: the office's step due, where the case does not wait for someone else.
+NOTHING_TO_REIMBURSE = Q(expense_claim__isnull=True) | Q(expense_claim__state="rejected")
+
+CASE_WORKFLOW = Workflow(
+    model="reissue.ReissueCase",
+    service_argument="case",
+    take_step="reissue.services.case_take_step",
+    set_on_create=("reference", "handled_by", "ss_card_suspended_at"),
+    has_slip=True,
+    states=(
+        StateMeaning(
+            CaseState.REPORTED,
+            turn=Turn(Party.OFFICE, "issue_temp_card"),
+            badge=Badge.AMBER,
+            slip=(TEMP_CARD_OFFER, *BEFORE_THE_SS_CARD),
+            flags=frozenset({CaseFlag.AWAITS_NEW_CARD}),
+        ),
+        StateMeaning(
+            CaseState.TEMP_CARD_ISSUED,
+            turn=(
+                Turn(Party.OFFICE, "reissue_ss_card", when=Q(lost_items=LostItems.SS_CARD)),
+                Turn(Party.OTHER_BODY),  # the police station reissues the lost ID card
+            ),
+            badge=Badge.OCHRE,
+            slip=BEFORE_THE_SS_CARD,
+            flags=frozenset({CaseFlag.AWAITS_NEW_CARD}),
+        ),
+        StateMeaning(
+            CaseState.ID_REISSUED,
+            turn=Turn(Party.OFFICE, "reissue_ss_card"),
+            badge=Badge.BLUE,
+            slip=BEFORE_THE_SS_CARD,
+            flags=frozenset({CaseFlag.AWAITS_NEW_CARD}),
+        ),
+        StateMeaning(
+            CaseState.SS_CARD_REISSUED,
+            turn=(
+                Turn(Party.OFFICE, "close", when=NOTHING_TO_REIMBURSE),
+                Turn(Party.RELATED),  # the expense claim is examined and paid first
+            ),
+            badge=Badge.INDIGO,
+            slip=AFTER_THE_SS_CARD,
+            flags=frozenset({CaseFlag.NEW_CARD_ISSUED}),
+        ),
+        StateMeaning(
+            CaseState.REIMBURSED,
+            turn=Turn(Party.NOBODY),
+            finished=True,
+            badge=Badge.GREEN,
+            slip=FINISHED,
+            flags=frozenset({CaseFlag.NEW_CARD_ISSUED}),
+        ),
+        StateMeaning(
+            CaseState.CLOSED,
+            turn=Turn(Party.NOBODY),
+            finished=True,
+            badge=Badge.SLATE,
+            slip=FINISHED,
+            flags=frozenset({CaseFlag.NEW_CARD_ISSUED}),
+        ),
+        StateMeaning(
+            CaseState.CANCELLED,
+            turn=Turn(Party.NOBODY),
+            finished=True,
+            badge=Badge.RED,
+            slip=(
+                SlipLine(
+                    _("Nothing: the case was cancelled (%(reason)s)."),
+                    values=lambda case: {"reason": case.cancel_reason},
+                ),
+            ),
+        ),
+    ),
+    steps=(
+        StepMeaning(
+            "issue_temp_card",
+            roles=(CLERK, SUPERVISOR),
+            form="reissue.forms.IssueTempCardForm",
+            service="reissue.services.case_issue_temp_card",
+            sets=("temp_card_number", "temp_card_issued_on"),
+        ),
+        StepMeaning(
+            "record_id_reissued",
+            roles=(CLERK, SUPERVISOR),
+            form="reissue.forms.RecordIdReissuedForm",
+            service="reissue.services.case_record_id_reissued",
+            sets=("id_card_issued_on",),
+            # What this step relied on: its conditions' fields.
+            locks=("lost_items", "presented_hukou_book"),
+        ),
+        StepMeaning(
+            "reissue_ss_card",
+            roles=(CLERK, SUPERVISOR),
+            form="reissue.forms.ReissueSsCardForm",
+            service="reissue.services.case_reissue_ss_card",
+            sets=("ss_card_number", "ss_card_issued_on"),
+            # Its conditions' fields, and the date of loss that bounds the claim.
+            locks=(
+                "lost_items",
+                "loss_date",
+                "presented_hukou_book",
+                "presented_id_card",
+                "presented_photo",
+                "converts_ic_card",
+                "agent_acts",
+                "agent_name",
+                "agent_id_number",
+            ),
+        ),
+        StepMeaning(
+            "reimburse",
+            roles=(SUPERVISOR,),  # taken by paying the case's claim (claims.services.claim_pay)
+            form=None,
+            service="reissue.services.case_reimburse",
+            sets=("finished_at",),
+        ),
+        StepMeaning(
+            "close",
+            roles=(CLERK, SUPERVISOR),
+            form=None,
+            service="reissue.services.case_close",
+            sets=("finished_at",),
+        ),
+        StepMeaning(
+            "cancel",
+            roles=(SUPERVISOR,),
+            form="reissue.forms.CancelCaseForm",
+            service="reissue.services.case_cancel",
+            sets=("cancel_reason", "finished_at"),
+        ),
+    ),
+)

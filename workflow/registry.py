@@ -1,0 +1,30 @@
+"""The declared workflows by model, registered from the domain apps' AppConfig.ready()."""
+
+from typing import TYPE_CHECKING
+
+from offices.roles import register_role_grants
+
+if TYPE_CHECKING:
+    from .declaration import Workflow
+
+_workflows: dict[str, "Workflow"] = {}
+
+
+def register_workflow(workflow: "Workflow") -> None:
+    """Make `workflow` the declaration of its model, and grant its steps to their roles."""
+    _workflows[workflow.model.lower()] = workflow
+    register_role_grants(workflow.model, workflow.grants)
+
+
+def workflow_for(model, default=LookupError) -> "Workflow":
+    """Return the declared workflow of a model (a class or an instance), else `default`."""
+    label = model._meta.label_lower
+    if label in _workflows:
+        return _workflows[label]
+    if default is LookupError:
+        raise LookupError(f"No workflow is declared for {label}.")
+    return default
+
+
+def registered_workflows() -> list["Workflow"]:
+    return list(_workflows.values())
