@@ -2,7 +2,7 @@
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
 from audit.chain import chain_append
@@ -17,7 +17,7 @@ def export_with_full_numbers_record(
     model: type[models.Model],
     count: int,
     file_format: str,
-    filters: QueryDict,
+    filters: MultiValueDict,  # the list's query parameters (a QueryDict)
 ) -> PersonalDataAccess:
     """Log an export of `count` rows of `model`'s list with full personal numbers, as one
     access-log record naming the format and the list's `filters` (ID numbers in them masked)."""
