@@ -86,8 +86,9 @@ def test_rotation_moves_values_of_before_to_the_new_key_and_format(settings, sto
     new_key = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new_key, *old_keys]
 
-    rotate()
+    output = rotate()
 
+    assert f"Encrypting under key id {key_id(new_key)}." in output
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old keys are gone now
     values = raw_values()
     assert len(values) == 4  # the ID number, phone, the agent's number, the upload
@@ -103,7 +104,7 @@ def test_a_second_rotation_rewrites_nothing(settings, stored):
     second = rotate()
 
     assert "applicants: 1 re-encrypted" in first and "import uploads: 1 re-encrypted" in first
-    assert second.count(": 0 re-encrypted") == second.count("\n") > 0
+    assert second.count(": 0 re-encrypted") == second.count("\n") - 1 > 0
     assert raw_values() == rotated
     assert all(value.startswith(current_token_prefix()) for value in rotated)
     assert plain_values() == stored

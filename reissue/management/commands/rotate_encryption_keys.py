@@ -12,7 +12,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
 
-from common.encryption import current_token_prefix
+from common.encryption import current_token_prefix, keyring
 from common.fields import EncryptedCharField
 
 BATCH = 1000
@@ -64,6 +64,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         current = current_token_prefix()
+        self.stdout.write(f"Encrypting under key id {keyring().current_id}.")
         for model, fields in encrypted_fields():
             done = re_encrypt(model, fields, current)
             self.stdout.write(f"{model._meta.verbose_name_plural}: {done} re-encrypted")
