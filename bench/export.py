@@ -14,7 +14,8 @@ Prints, in one run:
    the median is printed.
 2. The CSV export of N cases (every column), in rows per second, median of --rounds, each
    sample in a fresh subprocess (so its peak memory is its own), the variants alternated
-   round by round so that a busy moment of the shared machine hits all of them alike:
+   round by round so that a busy moment of the shared machine hits all of them alike. Beside
+   the rate, the CPU time of the exporting process per row (COPY's work is the server's):
    - "copy": PostgreSQL's COPY (same query) TO STDOUT as CSV: no Python per row, the numbers
      left encrypted. The floor.
    - "plain": csv.writer over the rows of the same query read from a server-side cursor: no
@@ -323,17 +324,12 @@ def measure(which: str) -> dict:
     office = "BF" if which == "ours-fernet" else "BA"
     count = ReissueCase.objects.filter(office__code=office).count()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     size = EXPORTS[which]()
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # ru_maxrss is in KiB on Linux
-    return {
-        "rows": count,
-        "seconds": seconds,
-        "bytes": size,
-        "rss_growth": (rss_after - rss_before) * 1024,
-    }
+    growth = (rss_after - rss_before) * 1024  # ru_maxrss is in KiB on Linux
+    return {"rows": count, "seconds": seconds, "cpu": cpu, "bytes": size, "rss_growth": growth}
 
 
 def in_subprocess(which: str) -> dict:
@@ -370,16 +366,28 @@ def report_exports(rounds: int) -> None:
             samples[which].append(in_subprocess(which))
     rates = {}
     for which, runs in samples.items():
-        rates[which] = statistics.median(run["rows"] / run["seconds"] for run in runs)
         spread = [run["rows"] / run["seconds"] for run in runs]
+        rates[which] = statistics.median(spread)
+        cpu = statistics.median(run["cpu"] / run["rows"] * 1e6 for run in runs)
         growth = max(run["rss_growth"] for run in runs)
         print(
             f"  {which:<14} {rates[which]:>9,.0f} rows/s  (samples {min(spread):,.0f}-"
-            f"{max(spread):,.0f}; {runs[0]['bytes'] / 2**20:5.1f} MiB; "
-            f"peak RSS growth up to {growth / 2**20:5.1f} MiB)"
+            f"{max(spread):,.0f}; this process's CPU {cpu:5.1f} µs/row; "
+            f"{runs[0]['bytes'] / 2**20:5.1f} MiB; peak RSS growth up to {growth / 2**20:4.1f} MiB)"
         )
+    # The ratio within each round: its samples ran side by side, under the same load.
+    rate = lambda run: run["rows"] / run["seconds"]  # noqa: E731
     for which in VARIANTS[1:]:
-        print(f"  COPY / {which}: {rates['copy'] / rates[which]:.1f}x")
+        ratio = statistics.median(
+            rate(copy) / rate(run)
+            for copy, run in zip(samples["copy"], samples[which], strict=True)
+        )
+        print(f"  COPY / {which}: {rates['copy'] / rates[which]:.1f}x (per round: {ratio:.1f}x)")
+    gain = statistics.median(
+        rate(run) / rate(old)
+        for run, old in zip(samples["ours"], samples["ours-fernet"], strict=True)
+    )
+    print(f"  ours (AES-GCM) / ours-fernet: {gain:.2f}x the rows/s (per round)")
 
 
 def main() -> None:

@@ -57,6 +57,8 @@ class UnknownKeyError(DecryptionError):
 
 
 def _derive(fernet_key: str, info: bytes, length: int) -> bytes:
+    # A Fernet key is 32 random bytes: HKDF needs no salt then (RFC 5869, 3.1); `info` keeps
+    # each derived key to its one purpose.
     hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info)
     return hkdf.derive(base64.urlsafe_b64decode(fernet_key))
 
