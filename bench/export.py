@@ -6,7 +6,7 @@
 
 Prints, in one run:
 
-1. Per value, the µs to encrypt and to decrypt an ID number (18 characters) and a phone
+1. Per value, the CPU µs to encrypt and to decrypt an ID number (18 characters) and a phone
    number (11), the Fernet tokens of before against the AES-GCM tokens of now
    (common/encryption.py, as the fields call it), and a Fernet token of the second key (a row
    not yet rotated). Then the bare AEAD primitives of `cryptography` on an 18-byte text, the
@@ -27,7 +27,8 @@ Prints, in one run:
    - "ours-fernet": ours over N other cases whose numbers are Fernet tokens of before.
 
 Migrates the database named in DATABASE_URL and fills it with N cases of office BA
-(AES-GCM) and N of office BF (Fernet) by bulk insert, once; a later run reuses them.
+(AES-GCM) and N of office BF (Fernet) by bulk insert, once; a later run reuses them (all of
+them: give each size a database of its own).
 """
 
 import argparse
@@ -238,9 +239,9 @@ def alternate(operations: dict, rounds: int, size: int) -> dict[str, list[float]
     samples = {name: [] for name in operations}
     for _ in range(rounds):
         for name, run in operations.items():
-            began = time.perf_counter()
+            began = time.process_time()  # CPU time: a loaded machine's waits left out
             run()
-            samples[name].append((time.perf_counter() - began) / size * 1e6)
+            samples[name].append((time.process_time() - began) / size * 1e6)
     return samples
 
 
@@ -342,14 +343,14 @@ def in_subprocess(which: str) -> dict:
 
 
 def report_per_value(rounds: int) -> None:
-    print(f"Per value (µs, median of {rounds} alternated rounds of 2,000 values):")
+    print(f"Per value (CPU µs, median of {rounds} alternated rounds of 2,000 values):")
     samples = per_value_samples(rounds)
     for name, values in samples.items():
         print(f"  {name:<36} {statistics.median(values):6.2f}")
     fernet = statistics.median(samples["decrypt ID number, Fernet"])
     aes = statistics.median(samples["decrypt ID number, AES-GCM"])
     print(f"  decrypting an ID number: AES-GCM costs {aes / fernet:.0%} of Fernet")
-    print("Bare AEAD primitives of cryptography, 18 bytes (µs, median):")
+    print("Bare AEAD primitives of cryptography, 18 bytes (CPU µs, median):")
     for name, values in primitive_samples(rounds).items():
         print(f"  {name:<36} {statistics.median(values):6.2f}")
 
