@@ -60,7 +60,7 @@ def re_encrypt(model: type[models.Model], fields: list[str], current: str) -> in
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt the ID and phone numbers with the current (first) encryption key."
+    help = "Re-encrypt every encrypted value (numbers, pending uploads) with the first key."
 
     def handle(self, *args, **options):
         current = current_token_prefix()
