@@ -236,7 +236,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Keys for the encrypted fields and the ID-number search hash. Production requires them;
 # dev and test settings fill in fixed development-only values.
-# FIELD_ENCRYPTION_KEYS: Fernet keys, the first encrypts, all decrypt (key rotation).
+# FIELD_ENCRYPTION_KEYS: Fernet keys, the first encrypts, all decrypt (key rotation); the
+# AES-GCM key of each is derived from it (common/encryption.py), Fernet values still decrypt.
 FIELD_ENCRYPTION_KEYS = fernet_keys(
     "FIELD_ENCRYPTION_KEYS", os.environ.get("FIELD_ENCRYPTION_KEYS", "")
 )
