@@ -8,12 +8,15 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         from reissue.models import ReissueCase
+        from reissue.reimbursement import register_claim_source
         from workflow.registry import register_workflow
         from workflow.transitions import register_lock_source
 
         from .claim_workflow import CLAIM_WORKFLOW
-        from .models import case_locks
+        from .models import case_locks, claim_source
 
         register_workflow(CLAIM_WORKFLOW)
+        # The case reads its claim as a stage of the reimbursement (reissue.reimbursement).
+        register_claim_source(claim_source())
         # A submitted claim fixes what its examination reads on the case.
         register_lock_source(ReissueCase, case_locks)

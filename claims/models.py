@@ -17,6 +17,7 @@ from common.display import format_percent, format_yuan
 from common.text import PlainCharField, match_key
 from offices.models import Office
 from reissue.models import EARLIEST_LOSS_DATE, CaseState, ReissueCase
+from reissue.reimbursement import ClaimSource, ClaimStage
 from workflow.transitions import condition, field_locks
 
 from .calculation import PolicyTerms
@@ -126,6 +127,31 @@ class ClaimState(models.TextChoices):
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
     PAID = "paid", _("paid")
+
+
+STAGE_OF_STATE = {
+    ClaimState.DRAFT: ClaimStage.BEING_PREPARED,
+    ClaimState.SUBMITTED: ClaimStage.BEING_EXAMINED,
+    ClaimState.APPROVED: ClaimStage.TO_BE_PAID,
+    ClaimState.REJECTED: ClaimStage.REJECTED,
+    ClaimState.PAID: ClaimStage.PAID,
+}
+
+
+def _stage_of(case) -> ClaimStage:
+    claim = getattr(case, "expense_claim", None)
+    return ClaimStage.NONE if claim is None else STAGE_OF_STATE[claim.state]
+
+
+def _cases_at(stages: frozenset[ClaimStage]) -> Q:
+    states = [state for state, stage in STAGE_OF_STATE.items() if stage in stages]
+    found = Q(expense_claim__state__in=states)
+    return found | Q(expense_claim__isnull=True) if ClaimStage.NONE in stages else found
+
+
+def claim_source() -> ClaimSource:
+    """Return how a case reads its claim (registered in ClaimsConfig.ready)."""
+    return ClaimSource(stage_of=_stage_of, cases_at=_cases_at)
 
 
 def case_locks(case) -> dict:

@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from offices.roles import CLERK, SUPERVISOR
 from workflow.declaration import Badge, Party, SlipLine, StateMeaning, StepMeaning, Turn, Workflow
 
+from .reimbursement import SETTLED, ClaimStage, cases_whose_claim_is, claim_stage
+
 
 class CaseState(models.TextChoices):
     REPORTED = "reported", _("reported")
@@ -48,13 +50,6 @@ class CaseFlag(enum.Enum):
 
 
 # The slip's lines -----------------------------------------------------------------------------
-
-
-def _claim_state(case) -> str | None:
-    # The claims app supplies the reverse relation; its states are compared by value, as the
-    # case's own `reimburse` and `close` conditions do, so `reissue` never imports `claims`.
-    claim = getattr(case, "expense_claim", None)
-    return None if claim is None else claim.state
 
 
 def _id_card_awaited(case) -> bool:
@@ -132,7 +127,7 @@ BRING_RECEIPTS = SlipLine(
         "closed."
     ),
     _("as soon as you can"),
-    applies=lambda case: _claim_state(case) is None and case.ss_card_lost,
+    applies=lambda case: claim_stage(case) is ClaimStage.NONE and case.ss_card_lost,
     values=lambda case: {
         "start": case.loss_date.isoformat(),
         # An imported case may lack the day; the sentence still reads.
@@ -146,28 +141,31 @@ AFTER_THE_SS_CARD = (
     SlipLine(
         _("Bring any receipts still missing from your expense claim."),
         _("before it is handed over for examination"),
-        applies=lambda case: _claim_state(case) == "draft",
+        applies=lambda case: claim_stage(case) is ClaimStage.BEING_PREPARED,
     ),
     SlipLine(
         _("Nothing: your expense claim is being examined; we will tell you."),
-        applies=lambda case: _claim_state(case) == "submitted",
+        applies=lambda case: claim_stage(case) is ClaimStage.BEING_EXAMINED,
     ),
     SlipLine(
         _("Nothing: the approved amount will be paid to you."),
-        applies=lambda case: _claim_state(case) == "approved",
+        applies=lambda case: claim_stage(case) is ClaimStage.TO_BE_PAID,
     ),
     SlipLine(
         _("Nothing more: the case will be closed."),
         applies=lambda case: (
-            _claim_state(case) in ("rejected", "paid")
-            or (_claim_state(case) is None and not case.ss_card_lost)
+            claim_stage(case) in (ClaimStage.REJECTED, ClaimStage.PAID)
+            or (claim_stage(case) is ClaimStage.NONE and not case.ss_card_lost)
         ),
     ),
 )
 FINISHED = (SlipLine(_("Nothing more: the case is finished.")),)
 
+
 # Whose turn: the office's step due, where the case does not wait for someone else.
-NOTHING_TO_REIMBURSE = Q(expense_claim__isnull=True) | Q(expense_claim__state="rejected")
+def nothing_to_reimburse() -> Q:
+    return cases_whose_claim_is(SETTLED)
+
 
 CASE_WORKFLOW = Workflow(
     model="reissue.ReissueCase",
@@ -203,7 +201,7 @@ CASE_WORKFLOW = Workflow(
         StateMeaning(
             CaseState.SS_CARD_REISSUED,
             turn=(
-                Turn(Party.OFFICE, "close", when=NOTHING_TO_REIMBURSE),
+                Turn(Party.OFFICE, "close", when=nothing_to_reimburse),
                 Turn(Party.RELATED),  # the expense claim is examined and paid first
             ),
             badge=Badge.INDIGO,

@@ -27,6 +27,7 @@ from offices.models import Office
 from workflow.transitions import condition
 
 from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState, LostItems
+from .reimbursement import SETTLED, ClaimStage, claim_stage
 
 
 class Sex(models.TextChoices):
@@ -165,15 +166,12 @@ def agent_details_complete(case: "ReissueCase") -> bool:
 
 @condition(_("The expense claim of this case has not been paid yet."))
 def claim_paid(case: "ReissueCase") -> bool:
-    # The claims app supplies the reverse relation; without a claim this is never met.
-    claim = getattr(case, "expense_claim", None)
-    return claim is not None and claim.state == "paid"
+    return claim_stage(case) is ClaimStage.PAID
 
 
 @condition(_("An expense claim is still open for this case: decide and pay it, or reject it."))
 def nothing_to_reimburse(case: "ReissueCase") -> bool:
-    claim = getattr(case, "expense_claim", None)
-    return claim is None or claim.state == "rejected"
+    return claim_stage(case) in SETTLED
 
 
 class ReissueCase(ConcurrentTransitionMixin, models.Model):

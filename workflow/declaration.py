@@ -61,11 +61,17 @@ class Badge(enum.Enum):
 class Turn:
     """Whose turn it is in a state. The office's turn names the `step` due, so that the work
     queue shows the object to whoever may take it. With `when`, the turn holds only for the
-    objects it matches; the state's next turn holds for the others."""
+    objects it matches; the state's next turn holds for the others. `when` may be a function
+    returning the filter, for one that another app fills in when it is ready."""
 
     party: Party
     step: str = ""
-    when: Q | None = None
+    when: Q | Callable[[], Q] | None = None
+
+    def condition(self) -> Q:
+        if self.when is None:
+            return Q()
+        return self.when() if callable(self.when) else self.when
 
 
 def _always(obj) -> bool:
@@ -225,7 +231,7 @@ class Workflow:
         for meaning in self.states:
             earlier: Q | None = None  # the objects an earlier turn of the state holds for
             for turn in meaning.turns:
-                holds = Q() if turn.when is None else turn.when
+                holds = turn.condition()
                 mine = turn.party is party and (
                     not turn.step or may_take(self.permission(turn.step))
                 )

@@ -261,3 +261,10 @@ def test_a_receipt_claimed_under_a_pharmacy_typed_with_ascii_brackets_is_refused
         )
     assert "receipt_number" in refused.value.message_dict
     assert ClaimItem.objects.get(claim=claim).provider == "同仁堂（和平里店）"
+
+
+def test_every_claim_state_tells_the_case_where_its_reimbursement_stands():
+    # A claim state the case cannot read would leave its slip, queue and close step guessing.
+    from claims.models import STAGE_OF_STATE, ClaimState
+
+    assert set(STAGE_OF_STATE) == set(ClaimState)

@@ -101,7 +101,7 @@ def people(office, clerk, reviewer, supervisor):
 def _declared_turn(case):
     """Return the turn the declaration gives this case in its state (the first that holds)."""
     for turn in CASE_WORKFLOW.state(case.state).turns:
-        if ReissueCase.objects.filter(Q(pk=case.pk) & (turn.when or Q())).exists():
+        if ReissueCase.objects.filter(Q(pk=case.pk) & turn.condition()).exists():
             return turn
     raise AssertionError(case.state)
 
