@@ -105,6 +105,3 @@ def claim_queue(user) -> list[work_queue.QueueCount]:
             )
         )
     return counts
-
-
-work_queue.register_queue_provider("claims", claim_queue)

@@ -106,6 +106,3 @@ def case_queue(user) -> list[work_queue.QueueCount]:
         ),
         work_queue.QueueCount("overdue", _("Overdue cases"), overdue, _changelist("overdue=1")),
     ]
-
-
-work_queue.register_queue_provider("cases", case_queue)

@@ -9,6 +9,9 @@ class ReissueConfig(AppConfig):
     def ready(self) -> None:
         from workflow.registry import register_workflow
 
+        from .admin_counter import case_queue
         from .case_workflow import CASE_WORKFLOW
+        from .work_queue import register_queue_provider
 
         register_workflow(CASE_WORKFLOW)
+        register_queue_provider("cases", case_queue)

@@ -1,7 +1,7 @@
 """The clerk's work queue on the admin home: reads, and the counts each app contributes.
 
-Each app registers a function `user -> list[QueueCount]` (cases here, claims in `claims`), so
-`reissue` shows the reviewer's claims without importing `claims`.
+Each app registers a function `user -> list[QueueCount]` in its AppConfig.ready() (cases here,
+claims in `claims`), so `reissue` shows the reviewer's claims without importing `claims`.
 """
 
 from collections.abc import Callable
