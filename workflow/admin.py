@@ -103,31 +103,32 @@ class ServiceRefusalAdminMixin:
         return HttpResponseRedirect(back_url)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # The form's checks passed, then the save lost a race to another clerk (the same
-            # person registered, the same receipt claimed a moment ago). Their row is committed
-            # now, so one more pass shows it as a form error; should it not, say so.
-            if request.method != "POST":
-                raise
-            if LOCKED in codes_of(error):
-                # A step taken meanwhile locked a field this page changed: once more rendered,
-                # the field would be read-only and the change dropped without a word.
-                messages.error(
-                    request,
-                    _("Nothing on this page was saved. %(reason)s")
-                    % {"reason": refusal_message(error)},
-                )
-                return HttpResponseRedirect(request.get_full_path())
-            if not getattr(request, "_service_second_pass", False):
-                request._service_second_pass = True
-                return self.changeform_view(request, object_id, form_url, extra_context)
-            return self.service_refused(request, error, back_url=request.get_full_path())
-        except (Refusal, PermissionDenied) as error:
-            if request.method != "POST" or refusal_message(error) is None:
-                raise
-            return self.service_refused(request, error, back_url=request.get_full_path())
+        # The form's checks passed, then the save lost a race to another clerk (the same
+        # person registered, the same receipt claimed a moment ago). Their row is committed
+        # then, so a second pass shows it as a form error; should it not, say so.
+        for second_pass in (False, True):
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except ValidationError as error:
+                if request.method != "POST":
+                    raise
+                if LOCKED in codes_of(error):
+                    return self._refused_as_locked(request, error)
+                if second_pass:
+                    return self.service_refused(request, error, back_url=request.get_full_path())
+            except (Refusal, PermissionDenied) as error:
+                if request.method != "POST" or refusal_message(error) is None:
+                    raise
+                return self.service_refused(request, error, back_url=request.get_full_path())
+
+    def _refused_as_locked(self, request, error: ValidationError) -> HttpResponseRedirect:
+        # A step taken meanwhile locked a field this page changed: once more rendered, the
+        # field would be read-only and the change dropped without a word.
+        messages.error(
+            request,
+            _("Nothing on this page was saved. %(reason)s") % {"reason": refusal_message(error)},
+        )
+        return HttpResponseRedirect(request.get_full_path())
 
 
 class WorkflowAdminMixin(ServiceRefusalAdminMixin):
