@@ -222,17 +222,18 @@ def test_agent_who_acts_needs_name_and_number_as_at_the_counter(importer_user):
 
 def run_recording_locks(monkeypatch, name: str, user):
     """Import a file in batches of one row; return what happened, in order."""
-    from reissue import legacy_import
+    from reissue.legacy_import import importer as import_run
+    from reissue.legacy_import import writer
 
     events = []
-    lock = legacy_import.lock_chain_head
+    lock = writer.lock_chain_head
 
     def recording_lock(chain_name):
         events.append(("locked", chain_name))
         return lock(chain_name)
 
-    monkeypatch.setattr(legacy_import, "BATCH_SIZE", 1)
-    monkeypatch.setattr(legacy_import, "lock_chain_head", recording_lock)
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 1)
+    monkeypatch.setattr(writer, "lock_chain_head", recording_lock)
     headers, rows = read_table(file_bytes(name), file_name=name)
     importer = LegacyCaseImport(acting_user=user, source_name=name)
     outcome = importer.run(
@@ -268,8 +269,9 @@ def test_case_registered_between_check_and_write_refuses_the_whole_file(
     # Checked without locks: the database's one-open-case rule still stops the file. (The
     # registration runs inside the import's transaction here, so it is rolled back with it.)
     from reissue import legacy_import
+    from reissue.legacy_import import writer
 
-    lock = legacy_import.lock_chain_head
+    lock = writer.lock_chain_head
 
     def register_meanwhile(chain_name):
         register_case(
@@ -279,7 +281,7 @@ def test_case_registered_between_check_and_write_refuses_the_whole_file(
         )
         return lock(chain_name)
 
-    monkeypatch.setattr(legacy_import, "lock_chain_head", register_meanwhile)
+    monkeypatch.setattr(writer, "lock_chain_head", register_meanwhile)
     with pytest.raises(legacy_import.ImportRefused, match="changed while the file"):
         import_file("utf8.csv", user=importer_user)
     assert not Applicant.objects.filter(name="张伟").exists()
