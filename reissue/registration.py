@@ -229,8 +229,3 @@ def _merge(errors: dict[str, list[ValidationError]], exc: ValidationError, refus
             continue
         shown = errors.setdefault(name, [])
         shown.extend(e for e in found if e.messages not in [s.messages for s in shown])
-
-
-def error_messages(exc: ValidationError) -> dict[str, list[str]]:
-    """Return {field: messages} of a registration's refusal (non-field errors under "__all__")."""
-    return {name: ValidationError(found).messages for name, found in exc.error_dict.items()}

@@ -32,7 +32,13 @@ from .permissions import (
     scope_applicants,
     scope_cases,
 )
-from .registration import Registration, check_registration, known_number
+from .registration import (
+    MESSAGES,
+    OPEN_CASE,
+    Registration,
+    check_registration,
+    known_number,
+)
 
 
 class SearchLimitReached(Exception):
@@ -113,9 +119,7 @@ def case_register(
             case.save()
     except IntegrityError as exc:
         # Another clerk registered the same applicant a moment ago.
-        raise ValidationError(
-            _("This applicant already has an open case; continue that case instead.")
-        ) from exc
+        raise ValidationError(MESSAGES[OPEN_CASE]) from exc
     audit_record(
         obj=case, case=case, action="registered", actor=acting_user, target_state=case.state
     )

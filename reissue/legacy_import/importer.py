@@ -44,6 +44,16 @@ class _RollBack(Exception):
     """Raised inside the transaction to undo what a failed import has written so far."""
 
 
+def _changed_meanwhile() -> ImportRefused:
+    # Someone registered a case or an applicant of the file since its rows were checked.
+    return ImportRefused(
+        _(
+            "The cases changed while the file was being imported, so nothing was imported. "
+            "Import the file again."
+        )
+    )
+
+
 def access_import(user) -> None:
     """Raise PermissionDenied unless `user` may import legacy cases."""
     if not (user.is_active and user.has_perm(IMPORT_PERMISSION)):
@@ -102,13 +112,7 @@ class LegacyCaseImport:
         except _RollBack:
             outcome.references = []
         except IntegrityError as exc:
-            # Someone registered a case or an applicant of this file meanwhile.
-            raise ImportRefused(
-                _(
-                    "The cases changed while the file was being imported, so nothing was "
-                    "imported. Import the file again."
-                )
-            ) from exc
+            raise _changed_meanwhile() from exc
         outcome.created = len(outcome.references)
         return outcome
 

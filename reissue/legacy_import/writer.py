@@ -25,30 +25,33 @@ MAX_PARAMETERS = 999
 def insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
     """INSERT unsaved objects, many rows a statement, and set their primary keys.
 
-    What `bulk_create` writes, each value prepared by its own field (`Field.pre_save` and
-    `Field.get_db_prep_save`, documented for this: personal numbers encrypted, dates as the
-    database keeps them), without bulk_create's SQL compiling of each value, which takes
-    most of its time: an import writes three times faster so (bench/import_cases.py).
+    What `bulk_create` writes, each value prepared by its own field (`Field.pre_save`,
+    `Field.get_db_prep_save`: personal numbers encrypted, dates as the database keeps them),
+    without the SQL compiling of each value that takes most of bulk_create's time.
     """
     db = connections[router.db_for_write(model)]
     if not objs or not db.features.can_return_rows_from_bulk_insert:
         model.objects.bulk_create(objs)
         return
     fields = [f for f in model._meta.get_fields() if f.concrete and not f.primary_key]
-    quote = db.ops.quote_name
-    head = "INSERT INTO {} ({}) VALUES ".format(
-        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    )
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = " RETURNING " + quote(model._meta.pk.column)
     per_statement = MAX_PARAMETERS // len(fields)
     with db.cursor() as cursor:
         for start in range(0, len(objs), per_statement):
             chunk = objs[start : start + per_statement]
             params = [f.get_db_prep_save(f.pre_save(o, True), db) for o in chunk for f in fields]
-            cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
+            cursor.execute(_insert_sql(model, fields, len(chunk), db), params)
             for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 obj.pk = pk
+
+
+def _insert_sql(model: type[models.Model], fields, rows: int, db) -> str:
+    quote = db.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * rows)
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values} "
+        f"RETURNING {quote(model._meta.pk.column)}"
+    )
 
 
 class BulkWriter:

@@ -286,3 +286,24 @@ def test_case_registered_between_check_and_write_refuses_the_whole_file(
         import_file("utf8.csv", user=importer_user)
     assert not Applicant.objects.filter(name="张伟").exists()
     assert verify_chain(AuditEntry) is None
+
+
+def test_imported_values_read_back_and_match_as_the_orms_own(importer_user, clerk, office):
+    # The writer prepares each value by its field, as a save does: an exact lookup on the
+    # moment of the import, the dates and the audit entry's changes find what was written.
+    reissued = reissued_case(
+        clerk=clerk,
+        office=office,
+        applicant=ApplicantFactory.build(name="张伟", id_number=ZHANG_WEI, phone="13000000000"),
+    )
+    services.case_close(case=reissued, acting_user=clerk)
+    importer = LegacyCaseImport(acting_user=importer_user, source_name="open_case_exists.csv")
+    headers, rows = read_table(file_bytes("open_case_exists.csv"), file_name="x.csv")
+    assert importer.run(headers, rows).created == 1
+    case = ReissueCase.objects.get(reported_at=importer.now, ss_card_suspended_at=importer.now)
+    assert case.loss_date == datetime.date(2024, 3, 5) and case.presented_hukou_book
+    assert (case.applicant.id_number, case.applicant.phone) == (ZHANG_WEI, "13800138000")
+    assert AuditEntry.objects.filter(at=importer.now).count() == 2
+    assert AuditEntry.objects.get(action="edited", changes__has_key="phone").changes == {
+        "phone": ["*******0000", "*******8000"]
+    }
