@@ -18,19 +18,21 @@ from ..registration import CONTACT_FIELDS
 from ..services import format_case_reference
 from .rows import CheckedRow
 
-# Parameters a statement: SQLite's default limit, the lowest of the databases we run on.
+# Parameters a statement on SQLite: its default limit.
 MAX_PARAMETERS = 999
 
 
 def insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
-    """INSERT unsaved objects, many rows a statement, and set their primary keys.
+    """INSERT unsaved objects in bulk and set their primary keys.
 
-    What `bulk_create` writes, each value prepared by its own field (`Field.pre_save`,
-    `Field.get_db_prep_save`: personal numbers encrypted, dates as the database keeps them),
-    without the SQL compiling of each value that takes most of bulk_create's time.
+    `bulk_create`, except on SQLite, where it compiles SQL for each value, the most of its
+    time (three times slower here, bench/import_cases.py): there the rows go in multi-row
+    statements whose values each field prepares itself, as for a save (`Field.pre_save`,
+    `Field.get_db_prep_save`: personal numbers encrypted, dates as the database keeps them).
+    PostgreSQL's bulk_create (UNNEST) is faster than such statements.
     """
     db = connections[router.db_for_write(model)]
-    if not objs or not db.features.can_return_rows_from_bulk_insert:
+    if not objs or db.vendor != "sqlite" or not db.features.can_return_rows_from_bulk_insert:
         model.objects.bulk_create(objs)
         return
     fields = [f for f in model._meta.get_fields() if f.concrete and not f.primary_key]
