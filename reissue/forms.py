@@ -9,7 +9,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from common.id_numbers import (
-    birth_date_from_id_number,
     id_number_warnings,
     mask_id_number,
     normalize_id_number,
@@ -17,16 +16,15 @@ from common.id_numbers import (
 )
 from common.text import PlainTextField
 from common.validators import phone_validator
-from reissue import selectors, services
+from reissue import registration, selectors, services
 from workflow.forms import StepForm
 
-from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase, validate_loss_date
+from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase
+from .registration import APPLICANT_FIELDS, REPORT_FIELDS
 
 card_number_validator = RegexValidator(
     r"^[A-Za-z0-9-]{4,32}$", _("Use 4 to 32 letters, digits or dashes, as printed on the card.")
 )
-
-APPLICANT_FIELDS = ["name", "id_number", "phone", "hukou_address", "hukou_police_station"]
 
 
 class CaseRegistrationForm(forms.ModelForm):
@@ -50,35 +48,39 @@ class CaseRegistrationForm(forms.ModelForm):
 
     class Meta:
         model = ReissueCase
-        fields = [
-            "office",
-            "lost_items",
-            "loss_kind",
-            "loss_date",
-            "presented_hukou_book",
-            "presented_id_card",
-            "presented_photo",
-            "converts_ic_card",
-            "agent_acts",
-            "agent_name",
-            "agent_id_number",
-        ]
+        fields = REPORT_FIELDS
 
     def clean_id_number(self) -> str:
         return normalize_id_number(self.cleaned_data["id_number"])
 
-    def clean(self):
-        """Check here what registering would refuse, so the clerk sees it on the form."""
-        cleaned = super().clean()
-        id_number = cleaned.get("id_number")
-        if id_number:
-            self._check_against_known_applicant(id_number, cleaned.get("name"))
-            if cleaned.get("loss_date"):
-                birth_date = birth_date_from_id_number(id_number)
-                self._check_loss_after_birth(cleaned["loss_date"], birth_date)
-        return cleaned
+    def full_clean(self) -> None:
+        """Check what registering checks too (`registration.check_registration`), on the form."""
+        super().full_clean()  # the inputs, then the case as its model checks it
+        if self.is_bound:
+            self._check_registration()
 
-    def _check_against_known_applicant(self, id_number: str, name: str | None) -> None:
+    def _check_registration(self) -> None:
+        known = self._known_number(self.cleaned_data.get("id_number"))
+        refused = set(self.errors)  # shown already: checked again, they would show twice
+        try:
+            registration.check_registration(
+                case=self.instance,
+                applicant_fields={
+                    name: self.cleaned_data.get(name, "") for name in APPLICANT_FIELDS
+                },
+                known=known,
+                acting_user=self.acting_user,
+                reported_at=timezone.now(),
+                refused=refused,
+            )
+        except forms.ValidationError as refusal:
+            for field, errors in refusal.error_dict.items():
+                for error in errors:
+                    self.add_error(field, self._leading_to_the_open_case(error))
+
+    def _known_number(self, id_number: str | None) -> registration.KnownNumber | None:
+        if not id_number:
+            return None
         # Looking a number up is a search by it: counted and logged like the lists' searches.
         try:
             services.id_number_search_record(
@@ -86,33 +88,24 @@ class CaseRegistrationForm(forms.ModelForm):
             )
         except services.SearchLimitReached as refusal:
             self.add_error("id_number", refusal.message)
-            return
-        refusals = services.registration_refusals(
-            id_number=id_number, name=name, acting_user=self.acting_user
-        )
-        open_case = "id_number" in refusals and selectors.open_case_visible_to(
-            id_number=id_number, user=self.acting_user
-        )
-        if open_case:
-            # The case may be seen (the answer is neutral otherwise): lead on to it.
-            refusals["id_number"] = format_html(
-                _("This applicant already has an open case, {link}; continue that case instead."),
-                link=format_html(
-                    '<a href="{}">{}</a>',
-                    reverse("admin:reissue_reissuecase_change", args=[open_case.pk]),
-                    open_case.reference,
-                ),
-            )
-        for field, message in refusals.items():
-            self.add_error(field, message)
+            return None
+        return registration.known_number(id_number=id_number, acting_user=self.acting_user)
 
-    def _check_loss_after_birth(self, loss_date, birth_date) -> None:
-        # The model checks the other bounds of the date (it does not know the applicant yet).
-        try:
-            validate_loss_date(loss_date, birth_date=birth_date)
-        except forms.ValidationError as error:
-            if error.code == "before_birth":
-                self.add_error("loss_date", error)
+    def _leading_to_the_open_case(self, error: forms.ValidationError):
+        open_case = error.code == registration.OPEN_CASE and selectors.open_case_visible_to(
+            id_number=self.cleaned_data["id_number"], user=self.acting_user
+        )
+        if not open_case:
+            return error
+        # The case may be seen (the answer is neutral otherwise): lead on to it.
+        return format_html(
+            _("This applicant already has an open case, {link}; continue that case instead."),
+            link=format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:reissue_reissuecase_change", args=[open_case.pk]),
+                open_case.reference,
+            ),
+        )
 
     def applicant_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in APPLICANT_FIELDS}

@@ -332,7 +332,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         if self.loss_date:
             # Not against the stored birth date: on an edit, whoever may not see the full
             # number could find the birth date by trying dates. Registration checks it
-            # against the number typed (forms.py, services.case_register).
+            # against the number typed (registration.check_registration).
             try:
                 validate_loss_date(self.loss_date, birth_date=None)
             except ValidationError as error:

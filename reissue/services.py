@@ -19,18 +19,15 @@ from audit.models import AccessKind, PersonalDataAccess
 from audit.services import _apply_changes, audit_record, field_snapshot, snapshot_changes
 from common.exceptions import ObjectNotFound, Refusal
 from common.id_numbers import (
-    birth_date_from_id_number,
-    id_number_digest,
     mask_id_number,
-    normalize_id_number,
 )
-from common.text import match_key, required_text
+from common.text import required_text
 from offices.models import Office
 from workflow.services import LOCKED, WorkflowError, run_transition
 from workflow.transitions import field_locks, transition_label
 
 from .case_workflow import CASE_WORKFLOW
-from .models import CASE_EDITABLE_FIELDS, Applicant, CaseSequence, ReissueCase, validate_loss_date
+from .models import CASE_EDITABLE_FIELDS, Applicant, CaseSequence, ReissueCase
 from .permissions import (
     access_applicant_for_action,
     access_case_for_action,
@@ -38,6 +35,13 @@ from .permissions import (
     can_see_full_id_number,
     scope_applicants,
     scope_cases,
+)
+from .registration import (
+    MESSAGES,
+    OPEN_CASE,
+    Registration,
+    check_registration,
+    known_number,
 )
 
 
@@ -68,48 +72,10 @@ def _next_reference(office: Office) -> str:
     return format_case_reference(office.code, year, sequence.last_number)
 
 
-def registration_refusals(*, id_number: str, name: str | None, acting_user) -> dict:
-    """Return {field: message} of what refuses registering this number now.
-
-    Precise about what the user may know (an open case, an applicant of their own offices);
-    about another office's applicant one answer whatever the reason, so that the number's
-    existence elsewhere, the name it is registered under or its open case there do not leak.
-    """
-    known = Applicant.objects.filter(id_number_hash=id_number_digest(id_number)).first()
-    if known is None:
-        return {}
-    open_cases = ReissueCase.objects.filter(applicant=known, state__in=CASE_WORKFLOW.open_states)
-    other_name = bool(name) and match_key(known.name) != match_key(name)
-    known_here = scope_applicants(Applicant.objects.filter(pk=known.pk), acting_user).exists()
-    open_here = scope_cases(open_cases, acting_user).exists()
-    if (other_name and not known_here) or (not open_here and open_cases.exists()):
-        return {
-            "id_number": _(
-                "This ID number cannot be registered here. Ask your supervisor, who can "
-                "clear it with the other offices."
-            )
-        }
-    refusals = {}
-    if open_here:
-        refusals["id_number"] = _(
-            "This applicant already has an open case; continue that case instead."
-        )
-    if other_name:
-        refusals["name"] = _("This ID number is registered under another name. Check the card.")
-    return refusals
-
-
-def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Applicant:
-    """Return the applicant with this ID number: created, or with contact details updated."""
-    id_number = normalize_id_number(fields["id_number"])
-    applicant = (
-        Applicant.objects.select_for_update()
-        .filter(id_number_hash=id_number_digest(id_number))
-        .first()
-    )
-    if applicant is None:
-        applicant = Applicant(**{**fields, "id_number": id_number})
-        applicant.full_clean()
+def _save_applicant(registration: Registration, *, acting_user) -> Applicant:
+    """Save a new applicant, or a known one's new contact details with an audit entry."""
+    applicant = registration.applicant
+    if registration.is_new:
         try:
             with transaction.atomic():
                 applicant.save()
@@ -118,28 +84,16 @@ def _applicant_for_registration(*, fields: Mapping[str, Any], acting_user) -> Ap
             raise ValidationError(
                 _("Another clerk has just registered this person; look up their case instead.")
             ) from exc
-        return applicant
-    applicant.validate_name(fields["name"])
-    contact = {k: v for k, v in fields.items() if k not in ("id_number", "name")}
-    changes = _apply_changes(applicant, contact)
-    if changes:
-        applicant.full_clean()
+    elif registration.contact_changes:
         applicant.save()
-        audit_record(obj=applicant, case=None, action="edited", actor=acting_user, changes=changes)
+        audit_record(
+            obj=applicant,
+            case=None,
+            action="edited",
+            actor=acting_user,
+            changes=registration.contact_changes,
+        )
     return applicant
-
-
-def _check_loss_after_birth(loss_date: datetime.date | None, id_number: str) -> None:
-    # Only here, against the number the user typed: checked against a stored number (on an
-    # edit), the refusal would tell the birth date to someone who may not see it.
-    if loss_date is None:
-        return
-    try:
-        validate_loss_date(loss_date, birth_date=birth_date_from_id_number(id_number))
-    except ValidationError as error:
-        raise ValidationError({"loss_date": error.error_list}) from error
-    except ValueError:
-        return  # not a valid number: the applicant's own checks refuse it
 
 
 @transaction.atomic
@@ -148,33 +102,28 @@ def case_register(
 ) -> ReissueCase:
     """Register a lost-card report: find or create the applicant, suspend the SS card, audit.
 
-    `case` is an unsaved case with the report's fields filled in (office, what was lost, ...).
+    `case` is an unsaved case with the report's fields filled in (office, what was lost, ...);
+    what it must pass is `registration.check_registration`'s.
     """
     access_office_for_registration(acting_user, case.office)
-    refusals = registration_refusals(
-        id_number=applicant_fields["id_number"],
-        name=applicant_fields["name"],
-        acting_user=acting_user,
+    known = known_number(
+        id_number=applicant_fields["id_number"], acting_user=acting_user, lock=True
     )
-    if refusals:
-        raise ValidationError({field: [message] for field, message in refusals.items()})
-    _check_loss_after_birth(case.loss_date, applicant_fields["id_number"])
-    case.applicant = _applicant_for_registration(fields=applicant_fields, acting_user=acting_user)
-    case.handled_by = acting_user
-    case.reported_at = timezone.now()
-    if case.ss_card_lost:
-        # Suspended at once, so that nobody can use the lost card.
-        case.ss_card_suspended_at = case.reported_at
-    case.full_clean(exclude=["reference"])
+    registration = check_registration(
+        case=case,
+        applicant_fields=applicant_fields,
+        known=known,
+        acting_user=acting_user,
+        reported_at=timezone.now(),
+    )
+    case.applicant = _save_applicant(registration, acting_user=acting_user)
     case.reference = _next_reference(case.office)
     try:
         with transaction.atomic():
             case.save()
     except IntegrityError as exc:
         # Another clerk registered the same applicant a moment ago.
-        raise ValidationError(
-            _("This applicant already has an open case; continue that case instead.")
-        ) from exc
+        raise ValidationError(MESSAGES[OPEN_CASE]) from exc
     audit_record(
         obj=case, case=case, action="registered", actor=acting_user, target_state=case.state
     )

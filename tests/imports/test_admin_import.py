@@ -165,3 +165,21 @@ def test_the_import_page_speaks_chinese_names_columns_by_label_and_writes_proble
     assert "遗失方式（loss_kind）" in page
     assert "“丢了”不是以下值之一：遗失、被盗、损坏。" in page
     assert "lost, stolen, damaged" not in page and "validation-error-count" not in page
+
+
+def test_preview_of_another_offices_applicant_tells_neither_its_open_case_nor_its_name(
+    client, supervisor, other_clerk, other_office
+):
+    # As at the counter: a number registered in another office gets one neutral answer.
+    from tests.factories import ApplicantFactory, register_case
+
+    register_case(
+        clerk=other_clerk,
+        office=other_office,
+        applicant=ApplicantFactory.build(name="张大伟", id_number="110101198005171233"),
+    )
+    client.force_login(supervisor)
+    page = upload(client, "open_case_exists.csv").content.decode()
+    assert "This ID number cannot be registered here. Ask your supervisor" in page
+    assert "already has an open case" not in page and "under another name" not in page
+    assert ReissueCase.objects.count() == 1

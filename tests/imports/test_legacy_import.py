@@ -222,17 +222,18 @@ def test_agent_who_acts_needs_name_and_number_as_at_the_counter(importer_user):
 
 def run_recording_locks(monkeypatch, name: str, user):
     """Import a file in batches of one row; return what happened, in order."""
-    from reissue import legacy_import
+    from reissue.legacy_import import importer as import_run
+    from reissue.legacy_import import writer
 
     events = []
-    lock = legacy_import.lock_chain_head
+    lock = writer.lock_chain_head
 
     def recording_lock(chain_name):
         events.append(("locked", chain_name))
         return lock(chain_name)
 
-    monkeypatch.setattr(legacy_import, "BATCH_SIZE", 1)
-    monkeypatch.setattr(legacy_import, "lock_chain_head", recording_lock)
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 1)
+    monkeypatch.setattr(writer, "lock_chain_head", recording_lock)
     headers, rows = read_table(file_bytes(name), file_name=name)
     importer = LegacyCaseImport(acting_user=user, source_name=name)
     outcome = importer.run(
@@ -268,8 +269,9 @@ def test_case_registered_between_check_and_write_refuses_the_whole_file(
     # Checked without locks: the database's one-open-case rule still stops the file. (The
     # registration runs inside the import's transaction here, so it is rolled back with it.)
     from reissue import legacy_import
+    from reissue.legacy_import import writer
 
-    lock = legacy_import.lock_chain_head
+    lock = writer.lock_chain_head
 
     def register_meanwhile(chain_name):
         register_case(
@@ -279,8 +281,29 @@ def test_case_registered_between_check_and_write_refuses_the_whole_file(
         )
         return lock(chain_name)
 
-    monkeypatch.setattr(legacy_import, "lock_chain_head", register_meanwhile)
+    monkeypatch.setattr(writer, "lock_chain_head", register_meanwhile)
     with pytest.raises(legacy_import.ImportRefused, match="changed while the file"):
         import_file("utf8.csv", user=importer_user)
     assert not Applicant.objects.filter(name="张伟").exists()
     assert verify_chain(AuditEntry) is None
+
+
+def test_imported_values_read_back_and_match_as_the_orms_own(importer_user, clerk, office):
+    # The writer prepares each value by its field, as a save does: an exact lookup on the
+    # moment of the import, the dates and the audit entry's changes find what was written.
+    reissued = reissued_case(
+        clerk=clerk,
+        office=office,
+        applicant=ApplicantFactory.build(name="张伟", id_number=ZHANG_WEI, phone="13000000000"),
+    )
+    services.case_close(case=reissued, acting_user=clerk)
+    importer = LegacyCaseImport(acting_user=importer_user, source_name="open_case_exists.csv")
+    headers, rows = read_table(file_bytes("open_case_exists.csv"), file_name="x.csv")
+    assert importer.run(headers, rows).created == 1
+    case = ReissueCase.objects.get(reported_at=importer.now, ss_card_suspended_at=importer.now)
+    assert case.loss_date == datetime.date(2024, 3, 5) and case.presented_hukou_book
+    assert (case.applicant.id_number, case.applicant.phone) == (ZHANG_WEI, "13800138000")
+    assert AuditEntry.objects.filter(at=importer.now).count() == 2
+    assert AuditEntry.objects.get(action="edited", changes__has_key="phone").changes == {
+        "phone": ["*******0000", "*******8000"]
+    }

@@ -1,0 +1,128 @@
+"""Writing checked rows in bulk, as `services.case_register` writes one report: the new
+applicants, the known ones' contact details, the cases with their references, and the
+chained audit entries (`registered`, and `edited` for changed contact details)."""
+
+import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connections, models, router
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.chain import chain_extend, lock_chain_head
+from audit.models import AuditEntry
+from offices.models import Office
+
+from ..models import Applicant, CaseSequence, ReissueCase
+from ..registration import CONTACT_FIELDS
+from ..services import format_case_reference
+from .rows import CheckedRow
+
+# Parameters a statement on SQLite: its default limit.
+MAX_PARAMETERS = 999
+
+
+def insert_new(model: type[models.Model], objs: list[models.Model]) -> None:
+    """INSERT unsaved objects in bulk and set their primary keys.
+
+    `bulk_create`, except on SQLite, where it compiles SQL for each value, the most of its
+    time (three times slower here, bench/import_cases.py): there the rows go in multi-row
+    statements whose values each field prepares itself, as for a save (`Field.pre_save`,
+    `Field.get_db_prep_save`: personal numbers encrypted, dates as the database keeps them).
+    PostgreSQL's bulk_create (UNNEST) is faster than such statements.
+    """
+    db = connections[router.db_for_write(model)]
+    if not objs or db.vendor != "sqlite" or not db.features.can_return_rows_from_bulk_insert:
+        model.objects.bulk_create(objs)
+        return
+    fields = [f for f in model._meta.get_fields() if f.concrete and not f.primary_key]
+    per_statement = MAX_PARAMETERS // len(fields)
+    with db.cursor() as cursor:
+        for start in range(0, len(objs), per_statement):
+            chunk = objs[start : start + per_statement]
+            params = [f.get_db_prep_save(f.pre_save(o, True), db) for o in chunk for f in fields]
+            cursor.execute(_insert_sql(model, fields, len(chunk), db), params)
+            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                obj.pk = pk
+
+
+def _insert_sql(model: type[models.Model], fields, rows: int, db) -> str:
+    quote = db.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * rows)
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values} "
+        f"RETURNING {quote(model._meta.pk.column)}"
+    )
+
+
+class BulkWriter:
+    """Write checked rows in bulk, a batch at a time, in the caller's transaction.
+
+    Holds the office sequences and the audit chain's head locked until the transaction ends,
+    so references and chain links are handed out in one unbroken run; `finish` saves them.
+    """
+
+    def __init__(self, *, acting_user, source_name: str, now: datetime.datetime) -> None:
+        self.user, self.source_name, self.now = acting_user, source_name, now
+        self.comment = _("Imported from the legacy file “%(file)s”, row %(row)d.")
+        self.year = timezone.localdate().year
+        self.sequences: dict[int, CaseSequence] = {}
+        self.head = lock_chain_head(AuditEntry.CHAIN)
+        self.case_type = ContentType.objects.get_for_model(ReissueCase)
+        self.applicant_type = ContentType.objects.get_for_model(Applicant)
+
+    def write(self, rows: list[CheckedRow]) -> list[str]:
+        """Write one batch and return the references of its cases."""
+        insert_new(Applicant, [r.applicant for r in rows if r.applicant.pk is None])
+        changed = [r for r in rows if r.contact_changes]
+        if changed:
+            Applicant.objects.bulk_update([r.applicant for r in changed], CONTACT_FIELDS)
+        for row in rows:
+            row.case.applicant = row.applicant
+            row.case.reference = self._next_reference(row.case.office)
+        insert_new(ReissueCase, [row.case for row in rows])
+        entries = [self._edited(row) for row in changed]
+        entries += [self._registered(row) for row in rows]
+        insert_new(AuditEntry, chain_extend(self.head, entries))
+        return [row.case.reference for row in rows]
+
+    def finish(self) -> None:
+        """Save the sequences and the chain's head past what was written."""
+        for sequence in self.sequences.values():
+            sequence.save(update_fields=["last_number"])
+        self.head.save(update_fields=["sequence", "last_hash"])
+
+    def _next_reference(self, office: Office) -> str:
+        sequence = self.sequences.get(office.pk)
+        if sequence is None:
+            sequence = CaseSequence.objects.select_for_update().get_or_create(
+                office=office, year=self.year
+            )[0]
+            self.sequences[office.pk] = sequence
+        sequence.last_number += 1
+        return format_case_reference(office.code, self.year, sequence.last_number)
+
+    def _registered(self, row: CheckedRow) -> AuditEntry:
+        return AuditEntry(
+            case=row.case,
+            content_type=self.case_type,
+            object_id=row.case.pk,
+            action="registered",
+            target_state=row.case.state,
+            actor=self.user,
+            at=self.now,
+            comment=self.comment % {"file": self.source_name, "row": row.number},
+        )
+
+    def _edited(self, row: CheckedRow) -> AuditEntry:
+        return AuditEntry(
+            case=None,
+            content_type=self.applicant_type,
+            object_id=row.applicant.pk,
+            action="edited",
+            actor=self.user,
+            at=self.now,
+            comment=self.comment % {"file": self.source_name, "row": row.number},
+            changes=row.contact_changes,
+        )
