@@ -4,7 +4,7 @@ The admin saves these objects itself (Django's user and group screens); it hands
 here, with what the object looked like before, so the trail shows old -> new.
 """
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models, transaction
 
 from offices.models import Office
@@ -61,7 +61,7 @@ def staff_change_audited(
     obj: models.Model,
     before: dict[str, str],
     after: dict[str, str],
-    acting_user,
+    acting_user: AbstractUser,
     action: str = "edited",
 ) -> AuditEntry | None:
     """Write who changed a user, group or office, with each field's old and new value."""
@@ -76,6 +76,6 @@ def staff_change_audited(
         return audit_record(obj=obj, case=None, action=action, actor=acting_user, changes=changes)
 
 
-def user_password_change_audited(*, user, acting_user) -> AuditEntry:
+def user_password_change_audited(*, user, acting_user: AbstractUser) -> AuditEntry:
     """Write that a user's password was changed (by whom), never the password or its hash."""
     return audit_record(obj=user, case=None, action="password_changed", actor=acting_user)

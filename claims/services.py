@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,7 +22,9 @@ from .selectors import claim_assessment, duplicate_receipt_message, policy_in_ef
 ITEM_FIELDS = ["provider", "visit_date", "receipt_number", "category", "amount"]
 
 
-def _lock_claim_for(*, claim: ExpenseClaim, acting_user) -> tuple[ReissueCase, ExpenseClaim]:
+def _lock_claim_for(
+    *, claim: ExpenseClaim, acting_user: AbstractUser
+) -> tuple[ReissueCase, ExpenseClaim]:
     """Lock the case, then its claim (always in this order), after checking the office."""
     case = lock_case_for(case=claim.case, acting_user=acting_user)
     return case, ExpenseClaim.objects.select_for_update().get(pk=claim.pk)
@@ -35,13 +38,13 @@ class ClaimAlreadyOpened(WorkflowError):
         self.claim = claim
 
 
-def _require(acting_user, permission: str, message: str) -> None:
+def _require(acting_user: AbstractUser, permission: str, message: str) -> None:
     if not acting_user.has_perm(permission):
         raise PermissionDenied(message)
 
 
 @transaction.atomic
-def claim_start(*, case: ReissueCase, acting_user) -> ExpenseClaim:
+def claim_start(*, case: ReissueCase, acting_user: AbstractUser) -> ExpenseClaim:
     """Open the (single) expense claim of a case, as a draft."""
     _require(acting_user, "claims.add_expenseclaim", _("You may not enter expense claims."))
     case = lock_case_for(case=case, acting_user=acting_user)
@@ -59,7 +62,7 @@ def claim_start(*, case: ReissueCase, acting_user) -> ExpenseClaim:
     return claim
 
 
-def _save_item(item: ClaimItem, acting_user) -> None:
+def _save_item(item: ClaimItem, acting_user: AbstractUser) -> None:
     item.full_clean(validate_constraints=False)
     message = duplicate_receipt_message(item=item, user=acting_user)
     if message:
@@ -75,7 +78,7 @@ def _save_item(item: ClaimItem, acting_user) -> None:
         ) from exc
 
 
-def _editable_claim(*, claim: ExpenseClaim, acting_user, permission: str):
+def _editable_claim(*, claim: ExpenseClaim, acting_user: AbstractUser, permission: str):
     _require(acting_user, permission, _("You may not change receipts."))
     case, locked = _lock_claim_for(claim=claim, acting_user=acting_user)
     if not locked.is_editable:
@@ -84,7 +87,7 @@ def _editable_claim(*, claim: ExpenseClaim, acting_user, permission: str):
 
 
 @transaction.atomic
-def claim_add_item(*, claim: ExpenseClaim, acting_user, **fields: Any) -> ClaimItem:
+def claim_add_item(*, claim: ExpenseClaim, acting_user: AbstractUser, **fields: Any) -> ClaimItem:
     """Add one receipt to a draft claim."""
     case, locked = _editable_claim(
         claim=claim, acting_user=acting_user, permission="claims.add_claimitem"
@@ -102,7 +105,9 @@ def claim_add_item(*, claim: ExpenseClaim, acting_user, **fields: Any) -> ClaimI
 
 
 @transaction.atomic
-def claim_change_item(*, item: ClaimItem, acting_user, data: Mapping[str, Any]) -> ClaimItem:
+def claim_change_item(
+    *, item: ClaimItem, acting_user: AbstractUser, data: Mapping[str, Any]
+) -> ClaimItem:
     """Change a receipt of a draft claim."""
     case, locked = _editable_claim(
         claim=item.claim, acting_user=acting_user, permission="claims.change_claimitem"
@@ -122,7 +127,7 @@ def claim_change_item(*, item: ClaimItem, acting_user, data: Mapping[str, Any]) 
 
 
 @transaction.atomic
-def claim_remove_item(*, item: ClaimItem, acting_user) -> None:
+def claim_remove_item(*, item: ClaimItem, acting_user: AbstractUser) -> None:
     """Remove a receipt from a draft claim."""
     case, locked = _editable_claim(
         claim=item.claim, acting_user=acting_user, permission="claims.delete_claimitem"
@@ -135,7 +140,7 @@ def claim_remove_item(*, item: ClaimItem, acting_user) -> None:
     )
 
 
-def _access_as_examiner(claim: ExpenseClaim, acting_user) -> None:
+def _access_as_examiner(claim: ExpenseClaim, acting_user: AbstractUser) -> None:
     """Four eyes: refuse, in words, whoever entered or submitted the claim."""
     if acting_user.pk in (claim.entered_by_id, claim.submitted_by_id):
         raise PermissionDenied(
@@ -143,7 +148,7 @@ def _access_as_examiner(claim: ExpenseClaim, acting_user) -> None:
         )
 
 
-def _run_claim_transition(*, claim: ExpenseClaim, acting_user, name: str, **options):
+def _run_claim_transition(*, claim: ExpenseClaim, acting_user: AbstractUser, name: str, **options):
     with transaction.atomic():
         case, locked = _lock_claim_for(claim=claim, acting_user=acting_user)
         return run_transition(
@@ -151,7 +156,7 @@ def _run_claim_transition(*, claim: ExpenseClaim, acting_user, name: str, **opti
         )
 
 
-def claim_submit(*, claim: ExpenseClaim, acting_user, **options) -> ExpenseClaim:
+def claim_submit(*, claim: ExpenseClaim, acting_user: AbstractUser, **options) -> ExpenseClaim:
     """Hand the claim over for examination by someone else."""
     return _run_claim_transition(
         claim=claim,
@@ -163,7 +168,7 @@ def claim_submit(*, claim: ExpenseClaim, acting_user, **options) -> ExpenseClaim
     )
 
 
-def claim_approve(*, claim: ExpenseClaim, acting_user, reason: str = "", **options):
+def claim_approve(*, claim: ExpenseClaim, acting_user: AbstractUser, reason: str = "", **options):
     """Approve the claim: compute the amount by the office's policy; keep it with the decision."""
     with transaction.atomic():
         case, locked = _lock_claim_for(claim=claim, acting_user=acting_user)
@@ -200,7 +205,9 @@ def _keep_item_amounts(claim: ExpenseClaim, assessment) -> None:
     ClaimItem.objects.bulk_update(items, ["eligible", "reimbursable_amount"])
 
 
-def claim_reject(*, claim: ExpenseClaim, acting_user, reason: str, **options) -> ExpenseClaim:
+def claim_reject(
+    *, claim: ExpenseClaim, acting_user: AbstractUser, reason: str, **options
+) -> ExpenseClaim:
     """Reject the claim, with the reason the citizen will be told."""
     reason = required_text(reason, field="reason", message=_("Give the reason for rejecting."))
     _access_as_examiner(claim, acting_user)
@@ -216,7 +223,7 @@ def claim_reject(*, claim: ExpenseClaim, acting_user, reason: str, **options) ->
 
 
 def claim_pay(
-    *, claim: ExpenseClaim, acting_user, payment_reference: str, **options
+    *, claim: ExpenseClaim, acting_user: AbstractUser, payment_reference: str, **options
 ) -> ExpenseClaim:
     """Pay the approved claim once and move its case to `reimbursed`, both or neither.
 
@@ -262,7 +269,7 @@ def claim_pay(
 
 
 @transaction.atomic
-def policy_save(*, policy: ReimbursementPolicy, acting_user) -> ReimbursementPolicy:
+def policy_save(*, policy: ReimbursementPolicy, acting_user: AbstractUser) -> ReimbursementPolicy:
     """Create or change an office's policy; one already applied to a decision stays as it is."""
     _require(acting_user, "claims.change_reimbursementpolicy", _("You may not change policies."))
     if not can_act_in_office(acting_user, policy.office_id):

@@ -1,5 +1,6 @@
 """Writes of the exports: the access-log record of a file holding personal numbers in full."""
 
+from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.datastructures import MultiValueDict
@@ -13,7 +14,7 @@ from .files import describe_filters
 
 def export_with_full_numbers_record(
     *,
-    acting_user,
+    acting_user: AbstractUser,
     model: type[models.Model],
     count: int,
     file_format: str,

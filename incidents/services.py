@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from .permissions import access_incident
 EDITABLE_FIELDS = ["title", "description", "occurred_at", "discovered_at"]
 
 
-def _visible_cases(cases: Iterable[ReissueCase], acting_user) -> set[ReissueCase]:
+def _visible_cases(cases: Iterable[ReissueCase], acting_user: AbstractUser) -> set[ReissueCase]:
     """Return the given cases, refusing any that `acting_user` may not see."""
     ids = {case.pk for case in cases}
     visible = set(scope_cases(ReissueCase.objects.filter(pk__in=ids), acting_user))
@@ -36,7 +37,7 @@ def _references(cases: Iterable[ReissueCase]) -> str:
     return ", ".join(sorted(case.reference for case in cases))
 
 
-def _lock_incident_for(*, incident: Incident, acting_user) -> Incident:
+def _lock_incident_for(*, incident: Incident, acting_user: AbstractUser) -> Incident:
     """Return a fresh, row-locked copy of the incident after checking the user may see it."""
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     access_incident(acting_user, locked)
@@ -45,7 +46,7 @@ def _lock_incident_for(*, incident: Incident, acting_user) -> Incident:
 
 @transaction.atomic
 def incident_report(
-    *, incident: Incident, affected_cases: Iterable[ReissueCase], acting_user
+    *, incident: Incident, affected_cases: Iterable[ReissueCase], acting_user: AbstractUser
 ) -> Incident:
     """Register an incident and the cases it affects, and audit the report.
 
@@ -75,7 +76,9 @@ def incident_report(
     return incident
 
 
-def _merge_cases(locked: Incident, chosen: Iterable[ReissueCase], acting_user) -> list[str]:
+def _merge_cases(
+    locked: Incident, chosen: Iterable[ReissueCase], acting_user: AbstractUser
+) -> list[str]:
     """Set the affected cases to `chosen`, keeping those the user may not see; return changes.
 
     A user sees only the cases of their offices; those of other offices stay linked.
@@ -93,7 +96,7 @@ def _merge_cases(locked: Incident, chosen: Iterable[ReissueCase], acting_user) -
 def incident_update(
     *,
     incident: Incident,
-    acting_user,
+    acting_user: AbstractUser,
     data: Mapping[str, Any],
     affected_cases: Iterable[ReissueCase] | None = None,
 ) -> Incident:
@@ -132,7 +135,9 @@ def _required_text(value: str, field: str, message: str) -> str:
     return text
 
 
-def _run_incident_transition(*, incident: Incident, acting_user, name: str, **options) -> Incident:
+def _run_incident_transition(
+    *, incident: Incident, acting_user: AbstractUser, name: str, **options
+) -> Incident:
     """Lock the incident, check the user may see it, and take the step `name`, atomically."""
     with transaction.atomic():
         locked = _lock_incident_for(incident=incident, acting_user=acting_user)
@@ -142,7 +147,7 @@ def _run_incident_transition(*, incident: Incident, acting_user, name: str, **op
 
 
 def incident_contain(
-    *, incident: Incident, acting_user, containment_steps: str, **options
+    *, incident: Incident, acting_user: AbstractUser, containment_steps: str, **options
 ) -> Incident:
     """Record the remedial measures taken and mark the incident contained."""
     steps = _required_text(
@@ -160,7 +165,7 @@ def incident_contain(
 def incident_record_notifications(
     *,
     incident: Incident,
-    acting_user,
+    acting_user: AbstractUser,
     persons_notified_at: datetime.datetime | None,
     notification_method: str,
     authority_informed_at: datetime.datetime | None,
@@ -191,7 +196,9 @@ def incident_record_notifications(
     )
 
 
-def incident_close(*, incident: Incident, acting_user, closing_summary: str, **options) -> Incident:
+def incident_close(
+    *, incident: Incident, acting_user: AbstractUser, closing_summary: str, **options
+) -> Incident:
     """Close the incident with a summary, once the notifications are on record."""
     summary = _required_text(closing_summary, "closing_summary", _("Give the closing summary."))
     with transaction.atomic():

@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -69,7 +70,7 @@ class KnownNumber:
 
 
 def known_numbers(
-    *, id_numbers: Iterable[str], acting_user, lock: bool = False
+    *, id_numbers: Iterable[str], acting_user: AbstractUser, lock: bool = False
 ) -> dict[str, KnownNumber]:
     """Return {ID-number hash: KnownNumber} of the numbers registered already, in 4 queries.
 
@@ -93,7 +94,9 @@ def known_numbers(
     }
 
 
-def known_number(*, id_number: str, acting_user, lock: bool = False) -> KnownNumber | None:
+def known_number(
+    *, id_number: str, acting_user: AbstractUser, lock: bool = False
+) -> KnownNumber | None:
     """Return what is known of the applicant registered under `id_number`, if any."""
     found = known_numbers(id_numbers=[id_number], acting_user=acting_user, lock=lock)
     return next(iter(found.values()), None)
@@ -119,7 +122,7 @@ def check_registration(
     case: ReissueCase,
     applicant_fields: Mapping[str, Any],
     known: KnownNumber | None,
-    acting_user,
+    acting_user: AbstractUser,
     reported_at: datetime.datetime,
     refused: Collection[str] = (),
 ) -> Registration:
@@ -171,7 +174,7 @@ def _not_reported() -> tuple[str, ...]:
     return (*(f.name for f in ReissueCase._meta.fields if f.name not in REPORT_FIELDS), "office")
 
 
-def _check_case(case: ReissueCase, acting_user, reported_at, refused, errors) -> None:
+def _check_case(case: ReissueCase, acting_user: AbstractUser, reported_at, refused, errors) -> None:
     case.handled_by = acting_user
     case.reported_at = reported_at
     if case.ss_card_lost:

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -72,7 +73,7 @@ def _next_reference(office: Office) -> str:
     return format_case_reference(office.code, year, sequence.last_number)
 
 
-def _save_applicant(registration: Registration, *, acting_user) -> Applicant:
+def _save_applicant(registration: Registration, *, acting_user: AbstractUser) -> Applicant:
     """Save a new applicant, or a known one's new contact details with an audit entry."""
     applicant = registration.applicant
     if registration.is_new:
@@ -98,7 +99,7 @@ def _save_applicant(registration: Registration, *, acting_user) -> Applicant:
 
 @transaction.atomic
 def case_register(
-    *, case: ReissueCase, applicant_fields: Mapping[str, Any], acting_user
+    *, case: ReissueCase, applicant_fields: Mapping[str, Any], acting_user: AbstractUser
 ) -> ReissueCase:
     """Register a lost-card report: find or create the applicant, suspend the SS card, audit.
 
@@ -133,7 +134,7 @@ def case_register(
 # Editing -------------------------------------------------------------------------------------
 
 
-def lock_case_for(*, case: ReissueCase, acting_user) -> ReissueCase:
+def lock_case_for(*, case: ReissueCase, acting_user: AbstractUser) -> ReissueCase:
     """Return a fresh, row-locked copy of the case after checking the user works in its office."""
     locked = ReissueCase.objects.select_for_update().get(pk=case.pk)
     access_case_for_action(acting_user, locked)
@@ -141,7 +142,9 @@ def lock_case_for(*, case: ReissueCase, acting_user) -> ReissueCase:
 
 
 @transaction.atomic
-def case_update(*, case: ReissueCase, acting_user, data: Mapping[str, Any]) -> ReissueCase:
+def case_update(
+    *, case: ReissueCase, acting_user: AbstractUser, data: Mapping[str, Any]
+) -> ReissueCase:
     """Change the editable details of an open case (documents presented, agent, ...) and audit."""
     locked = lock_case_for(case=case, acting_user=acting_user)
     if not acting_user.has_perm("reissue.change_reissuecase"):
@@ -226,7 +229,9 @@ APPLICANT_EDITABLE_FIELDS = ["name", "phone", "hukou_address", "hukou_police_sta
 
 
 @transaction.atomic
-def applicant_update(*, applicant: Applicant, acting_user, data: Mapping[str, Any]) -> Applicant:
+def applicant_update(
+    *, applicant: Applicant, acting_user: AbstractUser, data: Mapping[str, Any]
+) -> Applicant:
     """Change an applicant's name or contact details and audit the change."""
     if not acting_user.has_perm("reissue.change_applicant"):
         raise PermissionDenied(_("You may not change applicants."))
@@ -250,7 +255,9 @@ def applicant_update(*, applicant: Applicant, acting_user, data: Mapping[str, An
 # Workflow steps ------------------------------------------------------------------------------
 
 
-def _run_case_transition(*, case: ReissueCase, acting_user, name: str, **options) -> ReissueCase:
+def _run_case_transition(
+    *, case: ReissueCase, acting_user: AbstractUser, name: str, **options
+) -> ReissueCase:
     """Lock the case, check the office, and take the step `name`, atomically."""
     with transaction.atomic():
         locked = lock_case_for(case=case, acting_user=acting_user)
@@ -259,7 +266,9 @@ def _run_case_transition(*, case: ReissueCase, acting_user, name: str, **options
         )
 
 
-def case_take_step(*, case: ReissueCase, acting_user, name: str, **options) -> ReissueCase:
+def case_take_step(
+    *, case: ReissueCase, acting_user: AbstractUser, name: str, **options
+) -> ReissueCase:
     """Take a step that has no checks of its own; the form's inputs go to the transition.
 
     The service of a step whose declaration names none (case_workflow.CASE_WORKFLOW).
@@ -275,7 +284,12 @@ def _not_before(day: datetime.date, earliest: datetime.date, what: str) -> None:
 
 
 def case_issue_temp_card(
-    *, case: ReissueCase, acting_user, card_number: str, issued_on: datetime.date, **options
+    *,
+    case: ReissueCase,
+    acting_user: AbstractUser,
+    card_number: str,
+    issued_on: datetime.date,
+    **options,
 ) -> ReissueCase:
     """Record the temporary card (or paper collection certificate) that serves for doctor visits."""
     _not_before(issued_on, case.loss_date, _("The card cannot be issued before the loss."))
@@ -290,7 +304,7 @@ def case_issue_temp_card(
 
 
 def case_record_id_reissued(
-    *, case: ReissueCase, acting_user, issued_on: datetime.date, **options
+    *, case: ReissueCase, acting_user: AbstractUser, issued_on: datetime.date, **options
 ) -> ReissueCase:
     """Record the new ID card issued by the police station of household registration."""
     _not_before(issued_on, case.loss_date, _("The new ID card cannot predate the loss."))
@@ -304,7 +318,12 @@ def case_record_id_reissued(
 
 
 def case_reissue_ss_card(
-    *, case: ReissueCase, acting_user, card_number: str, issued_on: datetime.date, **options
+    *,
+    case: ReissueCase,
+    acting_user: AbstractUser,
+    card_number: str,
+    issued_on: datetime.date,
+    **options,
 ) -> ReissueCase:
     """Record the new social security card."""
     _not_before(issued_on, case.loss_date, _("The new SS card cannot predate the loss."))
@@ -318,17 +337,19 @@ def case_reissue_ss_card(
     )
 
 
-def case_reimburse(*, case: ReissueCase, acting_user, **options) -> ReissueCase:
+def case_reimburse(*, case: ReissueCase, acting_user: AbstractUser, **options) -> ReissueCase:
     """Finish the case once its expense claim has been paid."""
     return _run_case_transition(case=case, acting_user=acting_user, name="reimburse", **options)
 
 
-def case_close(*, case: ReissueCase, acting_user, **options) -> ReissueCase:
+def case_close(*, case: ReissueCase, acting_user: AbstractUser, **options) -> ReissueCase:
     """Finish the case when there is nothing to reimburse."""
     return _run_case_transition(case=case, acting_user=acting_user, name="close", **options)
 
 
-def case_cancel(*, case: ReissueCase, acting_user, reason: str, **options) -> ReissueCase:
+def case_cancel(
+    *, case: ReissueCase, acting_user: AbstractUser, reason: str, **options
+) -> ReissueCase:
     """Cancel an open case, for example because the card was found."""
     reason = required_text(reason, field="reason", message=_("Give the reason for cancelling."))
     return _run_case_transition(
@@ -362,7 +383,7 @@ def number_location(
 
 
 def _visible_for_reveal(
-    *, case: ReissueCase | None, applicant: Applicant | None, acting_user
+    *, case: ReissueCase | None, applicant: Applicant | None, acting_user: AbstractUser
 ) -> ReissueCase | Applicant:
     # Read again, within the user's offices: the number comes from the stored row, whatever
     # object the caller held.
@@ -384,7 +405,7 @@ def personal_data_reveal(
     case: ReissueCase | None = None,
     applicant: Applicant | None = None,
     number: RevealedNumber,
-    acting_user,
+    acting_user: AbstractUser,
     reason: str,
 ) -> str:
     """Return a full number of a case or an applicant after logging who looked, when and why."""
@@ -409,7 +430,9 @@ def personal_data_reveal(
 
 
 @transaction.atomic
-def id_number_search_record(*, acting_user, id_number: str, where: str) -> PersonalDataAccess:
+def id_number_search_record(
+    *, acting_user: AbstractUser, id_number: str, where: str
+) -> PersonalDataAccess:
     """Log a search by a whole ID number in the access log, within the user's search budget.
 
     Raise SearchLimitReached, logging nothing, once the user made ID_NUMBER_SEARCH_LIMIT

@@ -1,5 +1,6 @@
 """Writes to the holiday calendar: each change in the audit trail, as it moves every deadline."""
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,14 +25,14 @@ def _changes(before: dict[str, str], after: dict[str, str]) -> dict[str, list[st
     }
 
 
-def _require(acting_user, action: str) -> None:
+def _require(acting_user: AbstractUser, action: str) -> None:
     # The admin checks too; a service called from elsewhere must not skip the rule.
     if not acting_user.has_perm(f"workdays.{action}_calendarday"):
         raise PermissionDenied
 
 
 @transaction.atomic
-def calendar_day_save(*, day: CalendarDay, acting_user) -> CalendarDay:
+def calendar_day_save(*, day: CalendarDay, acting_user: AbstractUser) -> CalendarDay:
     """Add or change a holiday or make-up working day and record it in the audit trail."""
     if day.pk is None:
         _require(acting_user, "add")
@@ -48,7 +49,7 @@ def calendar_day_save(*, day: CalendarDay, acting_user) -> CalendarDay:
 
 
 @transaction.atomic
-def calendar_day_delete(*, day: CalendarDay, acting_user) -> None:
+def calendar_day_delete(*, day: CalendarDay, acting_user: AbstractUser) -> None:
     """Delete a holiday or make-up working day and record what it was in the audit trail."""
     _require(acting_user, "delete")
     changes = _changes(_values(day), _values(None))

@@ -3,6 +3,7 @@ model's constraints, and audited. Shared by every FSM model (cases, claims, inci
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
@@ -46,7 +47,7 @@ def run_transition(
     *,
     locked: models.Model,
     case: models.Model | None,
-    acting_user,
+    acting_user: AbstractUser,
     name: str,
     expected_state: str | None = None,
     comment: str = "",

@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -74,7 +75,9 @@ class LegacyCaseImport:
     `office_code` narrows the offices the rows may name to one (the command's --office).
     """
 
-    def __init__(self, *, acting_user, office_code: str = "", source_name: str = "") -> None:
+    def __init__(
+        self, *, acting_user: AbstractUser, office_code: str = "", source_name: str = ""
+    ) -> None:
         access_import(acting_user)
         self.acting_user = acting_user
         self.source_name = clean_file_name(source_name)

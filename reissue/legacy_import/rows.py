@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,7 +57,9 @@ class RowChecker:
     Every case is registered at `now`, unless its row gives the date of the report.
     """
 
-    def __init__(self, *, acting_user, offices: dict[str, Office], allowed_office_ids, now):
+    def __init__(
+        self, *, acting_user: AbstractUser, offices: dict[str, Office], allowed_office_ids, now
+    ):
         self.acting_user = acting_user
         self.offices, self.allowed_office_ids = offices, allowed_office_ids
         self.now, self.today = now, timezone.localdate(now)

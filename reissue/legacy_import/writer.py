@@ -4,6 +4,7 @@ chained audit entries (`registered`, and `edited` for changed contact details)."
 
 import datetime
 
+from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
 from django.utils import timezone
@@ -63,7 +64,9 @@ class BulkWriter:
     so references and chain links are handed out in one unbroken run; `finish` saves them.
     """
 
-    def __init__(self, *, acting_user, source_name: str, now: datetime.datetime) -> None:
+    def __init__(
+        self, *, acting_user: AbstractUser, source_name: str, now: datetime.datetime
+    ) -> None:
         self.user, self.source_name, self.now = acting_user, source_name, now
         self.comment = _("Imported from the legacy file “%(file)s”, row %(row)d.")
         self.year = timezone.localdate().year
