@@ -594,8 +594,16 @@ class ApplicantAdmin(
         )
 
 
+class ActorColumnMixin:
+    """The "by" column of the audit trail and the access log."""
+
+    @admin.display(description=gettext_lazy("by"), ordering="actor_name")
+    def by(self, obj):
+        return obj.actor_display()  # the name they had then
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ActorColumnMixin, AuditExportMixin, admin.ModelAdmin):
     list_display = [
         "at",
         "case",
@@ -613,10 +621,6 @@ class AuditEntryAdmin(AuditExportMixin, admin.ModelAdmin):
     search_fields = ["case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
-
-    @admin.display(description=gettext_lazy("by"), ordering="actor_name")
-    def by(self, obj):
-        return obj.actor_display()  # the name they had then
 
     @admin.display(description=gettext_lazy("record"))
     def record(self, obj):
@@ -670,7 +674,7 @@ class PersonalDataAccessResource(resources.ModelResource):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
+class PersonalDataAccessAdmin(ActorColumnMixin, SafeExportMixin, admin.ModelAdmin):
     resource_classes = [PersonalDataAccessResource]
     list_display = ["at", "kind", "by", "case", "record", "field_label", "reason"]
     list_filter = ["kind", AccessedFieldListFilter]
@@ -678,10 +682,6 @@ class PersonalDataAccessAdmin(SafeExportMixin, admin.ModelAdmin):
     search_fields = ["case__reference", "actor__username", "reason"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False
-
-    @admin.display(description=gettext_lazy("by"), ordering="actor_name")
-    def by(self, obj):
-        return obj.actor_display()  # the name they had then
 
     @admin.display(description=gettext_lazy("record"))
     def record(self, obj):

@@ -27,26 +27,14 @@ from audit.services import snapshot_changes
 from common.id_numbers import birth_date_from_id_number, id_number_digest, sex_from_id_number
 
 from .case_workflow import CASE_WORKFLOW
-from .models import Applicant, ReissueCase, validate_loss_date
+from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase, validate_loss_date
 from .permissions import scope_applicants, scope_cases
 
 APPLICANT_FIELDS = ["name", "id_number", "phone", "hukou_address", "hukou_police_station"]
 # What a registration updates on a known applicant (the name and the number stay).
 CONTACT_FIELDS = ["phone", "hukou_address", "hukou_police_station"]
 # The case's fields a report gives; registering sets a few more, the workflow the others.
-REPORT_FIELDS = [
-    "office",
-    "lost_items",
-    "loss_kind",
-    "loss_date",
-    "presented_hukou_book",
-    "presented_id_card",
-    "presented_photo",
-    "converts_ic_card",
-    "agent_acts",
-    "agent_name",
-    "agent_id_number",
-]
+REPORT_FIELDS = ["office", *CASE_EDITABLE_FIELDS]
 
 OPEN_CASE = "open_case"
 NOT_HERE = "not_here"
