@@ -594,8 +594,17 @@ class ApplicantAdmin(
         )
 
 
-class ActorColumnMixin:
-    """The "by" column of the audit trail and the access log."""
+class AppendOnlyRecordAdmin(admin.ModelAdmin):
+    """The audit trail and the access log: read only, with who acted by their name then."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     @admin.display(description=gettext_lazy("by"), ordering="actor_name")
     def by(self, obj):
@@ -603,7 +612,7 @@ class ActorColumnMixin:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ActorColumnMixin, AuditExportMixin, admin.ModelAdmin):
+class AuditEntryAdmin(AuditExportMixin, AppendOnlyRecordAdmin):
     list_display = [
         "at",
         "case",
@@ -648,15 +657,6 @@ class AuditEntryAdmin(ActorColumnMixin, AuditExportMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.audit_entries_visible_to(user=request.user)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class PersonalDataAccessResource(resources.ModelResource):
     """The access log as auditors export it: who looked at which record, when and why."""
@@ -674,7 +674,7 @@ class PersonalDataAccessResource(resources.ModelResource):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ActorColumnMixin, SafeExportMixin, admin.ModelAdmin):
+class PersonalDataAccessAdmin(SafeExportMixin, AppendOnlyRecordAdmin):
     resource_classes = [PersonalDataAccessResource]
     list_display = ["at", "kind", "by", "case", "record", "field_label", "reason"]
     list_filter = ["kind", AccessedFieldListFilter]
@@ -696,12 +696,3 @@ class PersonalDataAccessAdmin(ActorColumnMixin, SafeExportMixin, admin.ModelAdmi
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
