@@ -33,6 +33,7 @@ class CaseState(models.TextChoices):
     REIMBURSED = "reimbursed", _("reimbursed")
     CLOSED = "closed", _("closed")
     CANCELLED = "cancelled", _("cancelled")
+    LIFTED = "lifted", _("loss report lifted")
 
 
 class LostItems(models.TextChoices):
@@ -236,6 +237,20 @@ CASE_WORKFLOW = Workflow(
                 ),
             ),
         ),
+        StateMeaning(
+            CaseState.LIFTED,
+            turn=Turn(Party.NOBODY),
+            finished=True,
+            badge=Badge.GREY,
+            slip=(
+                SlipLine(
+                    _(
+                        "Nothing: the loss report was lifted and your SS card works again. If "
+                        "you also reported it lost to your bank, lift it there too."
+                    )
+                ),
+            ),
+        ),
     ),
     steps=(
         StepMeaning(
@@ -293,6 +308,13 @@ CASE_WORKFLOW = Workflow(
             form="reissue.forms.CancelCaseForm",
             service="reissue.services.case_cancel",
             sets=("cancel_reason", "finished_at"),
+        ),
+        StepMeaning(
+            "lift_loss_report",
+            roles=(CLERK, SUPERVISOR),  # the citizen brings the card found to the counter
+            form="reissue.forms.LiftLossReportForm",
+            service="reissue.services.case_lift_loss_report",
+            sets=("lift_reason", "temp_card_returned", "ss_card_unblocked_at", "finished_at"),
         ),
     ),
 )

@@ -158,6 +158,31 @@ class CancelCaseForm(StepForm):
     field_order = ["reason", "comment"]
 
 
+class LiftLossReportForm(StepForm):
+    reason = PlainTextField(
+        label=_("How the card was found"),
+        max_length=500,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: found at home; the citizen brought it to the counter."),
+        error_messages={"required": _("Say how the card was found.")},
+    )
+    temp_card_returned = forms.BooleanField(
+        label=_("The temporary card was handed back"),
+        required=True,
+        error_messages={"required": _("Take the temporary card back first.")},
+    )
+    field_order = ["reason", "temp_card_returned", "comment"]
+
+    def __init__(self, *args, instance, **kwargs) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        if not instance.temp_card_number:
+            del self.fields["temp_card_returned"]  # none was issued
+
+    def step_arguments(self) -> dict:
+        return {"temp_card_returned": False, **super().step_arguments()}
+
+
 class CaseChangeForm(forms.ModelForm):
     """The editable details of an open case. A stored agent's ID number is never sent back to
     the browser: the field starts empty, and typing a number replaces it."""

@@ -139,6 +139,14 @@ def id_card_was_lost(case: "ReissueCase") -> bool:
     return case.id_card_lost
 
 
+@condition(
+    _("The SS card was not reported lost, so there is no loss report to lift."),
+    decides_applicability=True,
+)
+def ss_card_was_lost(case: "ReissueCase") -> bool:
+    return case.ss_card_lost
+
+
 @condition(_("The household registration (hukou) book must be presented to reissue the ID card."))
 def hukou_book_presented(case: "ReissueCase") -> bool:
     return case.presented_hukou_book
@@ -219,6 +227,12 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     ss_card_number = models.CharField(_("new SS card number"), max_length=32, blank=True)
     ss_card_issued_on = models.DateField(_("new SS card issued on"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # Lifting the loss report (解挂): the SS card was found before a new one was made.
+    lift_reason = models.TextField(_("how the card was found"), blank=True)
+    temp_card_returned = models.BooleanField(_("temporary card handed back"), default=False)
+    ss_card_unblocked_at = models.DateTimeField(
+        _("SS card working again from"), null=True, blank=True
+    )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True, editable=False)
 
     state = FSMField(
@@ -240,6 +254,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             ("reimburse_case", _("Can mark a case reimbursed")),
             ("close_case", _("Can close a case")),
             ("cancel_case", _("Can cancel a case")),
+            ("lift_loss_report", _("Can lift a loss report")),
             ("export_cases", _("Can export cases")),
             ("import_cases", _("Can import legacy cases")),
         ]
@@ -420,6 +435,20 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     def cancel(self, *, reason: str) -> None:
         self.cancel_reason = reason
         self.finished_at = timezone.now()
+
+    @transition(
+        field=state,
+        # Only before the new SS card is made: then the old one is cancelled for good.
+        source=[CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED, CaseState.ID_REISSUED],
+        target=CaseState.LIFTED,
+        conditions=[ss_card_was_lost],
+        permission="reissue.lift_loss_report",
+        custom={"label": _("Lift loss report (card found)")},
+    )
+    def lift_loss_report(self, *, reason: str, temp_card_returned: bool) -> None:
+        self.lift_reason = reason
+        self.temp_card_returned = temp_card_returned
+        self.ss_card_unblocked_at = self.finished_at = timezone.now()
 
 
 class CaseSequence(models.Model):

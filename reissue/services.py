@@ -357,6 +357,34 @@ def case_cancel(
     )
 
 
+def case_lift_loss_report(
+    *,
+    case: ReissueCase,
+    acting_user: AbstractUser,
+    reason: str,
+    temp_card_returned: bool = False,
+    **options,
+) -> ReissueCase:
+    """Lift the SS card's loss report (解挂): the card was found before a new one was made, so
+    it works again and the case ends. A temporary card issued meanwhile must be handed back."""
+    reason = required_text(reason, field="reason", message=_("Say how the card was found."))
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        if locked.temp_card_number and not temp_card_returned:
+            raise WorkflowError(
+                _("A temporary card was issued: take it back before lifting the loss report.")
+            )
+        return run_transition(
+            locked=locked,
+            case=locked,
+            acting_user=acting_user,
+            name="lift_loss_report",
+            reason=reason,
+            temp_card_returned=temp_card_returned,
+            **options,
+        )
+
+
 class RevealedNumber(StrEnum):
     """A personal number shown masked that a user may look at in full (the value: its URL)."""
 

@@ -355,6 +355,12 @@ ENDPOINTS = [
         set(),
         case_step("cancel", {"reason": "found"}, done_state="cancelled"),
     ),
+    Endpoint(
+        "lift loss report",
+        granted(CASE_WORKFLOW, "lift_loss_report"),
+        set(),
+        case_step("lift_loss_report", {"reason": "found at home"}, done_state="lifted"),
+    ),
     Endpoint("reveal ID number", {"Supervisor", "Auditor"}, {"Auditor"}, reveal),
     Endpoint(
         "applicant page",
@@ -487,7 +493,7 @@ def test_permission_matrix(db, client, endpoint, role, where):
 
 
 def test_the_matrix_has_every_cell():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 256
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 264
 
 
 def test_the_matrix_has_a_row_for_every_declared_step_of_a_case_and_a_claim():

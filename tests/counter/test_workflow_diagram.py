@@ -91,6 +91,7 @@ def test_current_state_is_marked(client, clerk, case):
         ("temp_card_issued", "id_reissued"),
         ("temp_card_issued", "ss_card_reissued"),
         ("temp_card_issued", "cancelled"),
+        ("temp_card_issued", "lifted"),
     }
 
 

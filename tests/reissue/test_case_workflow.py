@@ -31,15 +31,20 @@ _numbers = itertools.count(1)
 
 
 def _inputs(name: str) -> dict:
-    """Return inputs for the step's form: today for a date, a fresh card number for text."""
+    """Return inputs for the step's form: today for a date, yes for a check box, a fresh card
+    number for text."""
     fields = CASE_WORKFLOW.form(name).base_fields
     return {
-        field_name: timezone.localdate()
-        if isinstance(field, forms.DateField)
-        else f"T-{next(_numbers):06d}"
-        for field_name, field in fields.items()
-        if field_name != "comment"
+        field_name: _input(field) for field_name, field in fields.items() if field_name != "comment"
     }
+
+
+def _input(field):
+    if isinstance(field, forms.DateField):
+        return timezone.localdate()
+    if isinstance(field, forms.BooleanField):
+        return True
+    return f"T-{next(_numbers):06d}"
 
 
 def _take(case, name, people):

@@ -43,6 +43,7 @@ def test_counts_by_state_of_the_cases_reported_in_the_period(dashboard):
         "reimbursed": 1,
         "closed": 1,
         "cancelled": 1,
+        "lifted": 0,
     }
 
 
