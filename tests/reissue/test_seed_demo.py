@@ -30,6 +30,7 @@ def test_the_demo_year_spreads_reports_steps_and_payments_over_time(seeded):
         "reimbursed",
         "closed",
         "cancelled",
+        "lifted",
     }
     assert cases.filter(overdue_case_filter()).exists()  # some are past the service deadline
     finished = cases.exclude(ss_card_issued_on=None)

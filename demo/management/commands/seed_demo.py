@@ -233,7 +233,8 @@ class OfficeHistory:
             "issue_temp_card": {"card_number": f"TMP{code}{number:05d}", "issued_on": today},
             "record_id_reissued": {"issued_on": today},
             "reissue_ss_card": {"card_number": f"SS{code}{number:08d}", "issued_on": today},
-            "cancel": {"reason": "申请人已找回证件，申请撤销。"},
+            "cancel": {"reason": "申请人重复登记，撤销本件。"},
+            "lift_loss_report": {"reason": "申请人在家中找到社保卡，本人持卡办理解挂。"},
             "approve": {"reason": "票据齐全，同意报销。"},
             "reject": {"reason": "收据非原件，不予报销。"},
             "pay": {"payment_reference": f"PAY-{self.cases[number].reference}"},
@@ -278,7 +279,9 @@ class OfficeHistory:
             return
         fate = rng.random()
         if fate < 0.05:
-            self._plan(case_number, self._later(reported, 1, 20), "cancel")
+            # The card found again within days (解挂), or a report made twice.
+            step = "lift_loss_report" if fate < 0.03 else "cancel"
+            self._plan(case_number, self._later(reported, 1, 20), step)
             return
         if fate < 0.08 or days_ago == 0:
             return  # at the report: the temporary card still to issue (overdue once old)
