@@ -7,7 +7,7 @@ same day, the police station's new ID card weeks later, then the SS card, perhap
 is examined and paid days after), and every step is taken through the services at the moment
 it was planned, in time order across all cases (time-machine sets the clock), so the audit
 trail, the dashboard and the work queue show a real office: open cases of every age, some
-overdue, some cancelled, claims decided and paid on later days.
+overdue, some cancelled or lifted (the card found again), claims decided and paid on later days.
 """
 
 import datetime
