@@ -62,9 +62,9 @@ ROLES = [
         _("Clerk"),
         _(
             "Register cases, edit open cases, issue the temporary card, record the new ID "
-            "card, reissue the SS card, close a case; enter and submit expense claims; print "
-            "slips and decision notices; report incidents. Sees ID numbers masked; no "
-            "export, import or reports."
+            "card, reissue the SS card, lift a loss report when the card is found, close a "
+            "case; enter and submit expense claims; print slips and decision notices; report "
+            "incidents. Sees ID numbers masked; no export, import or reports."
         ),
         (*READ_CASES, *READ_CLAIMS, *COUNTER_WORK),
     ),
