@@ -95,18 +95,6 @@ def workflow_state_fields() -> list[tuple[type, FSMFieldMixin]]:
     ]
 
 
-def transition_labels() -> dict[str, str]:
-    """Return {step name: label} of every workflow's steps; a name two workflows share (a case's
-    and an incident's "close") is labelled by both labels."""
-    labels: dict[str, list[str]] = {}
-    for model, state_field in workflow_state_fields():
-        for transition in state_field.get_all_transitions(model):
-            names = labels.setdefault(transition.name, [])
-            if transition_label(transition) not in names:
-                names.append(transition_label(transition))
-    return {name: " / ".join(names) for name, names in labels.items()}
-
-
 def state_labels() -> dict[str, str]:
     """Return {state: label} of every workflow's states (by the first workflow naming one)."""
     labels: dict[str, str] = {}
