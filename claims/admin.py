@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from audit.selectors import object_audit_trail
 from claims import selectors, services
 from common.display import format_yuan
+from common.pagination import CappedCountPaginator
 from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office, offices_worked_in, scope_to_offices_worked_in
 from reissue.case_workflow import CASE_WORKFLOW
@@ -80,6 +81,7 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
     list_filter = [ReviewQueueFilter, "state", ("case__office", OfficeScopedFilter)]
     search_fields = ["case__reference", "case__applicant__name"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 100
     readonly_fields = [
         "case",

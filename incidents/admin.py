@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from common.pagination import CappedCountPaginator
 from incidents import selectors, services
 from workflow.admin import WorkflowAdminMixin
 
@@ -28,6 +29,7 @@ class IncidentAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     search_fields = ["title"]
     list_per_page = 100
     show_full_result_count = False
+    paginator = CappedCountPaginator
     autocomplete_fields = ["affected_cases"]
     readonly_fields = RECORDED
 
