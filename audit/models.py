@@ -54,6 +54,8 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("two-factor log-in set up")
     RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("recovery codes made")
     TWO_FACTOR_RESET = "two_factor_reset", _("two-factor log-in reset")
+    DOCUMENT_PROMISED = "document_promised", _("document accepted as missing, on a promise")
+    DOCUMENT_RECEIVED = "document_received", _("document promised brought")
 
 
 # {model label ("reissue.reissuecase"): {step name: label}}, filled by the apps that declare

@@ -1,4 +1,4 @@
-"""Who may do what: the four roles of the bureau and their permissions, in one table.
+"""Who may do what: the bureau's four roles and the scheduled jobs' account, in one table.
 
 Synced into auth groups of the same names after every `migrate` (`sync_role_groups`,
 connected in `OfficesConfig.ready`): a group holds exactly what is listed here and what the
@@ -46,6 +46,8 @@ READ_REPORTS = ["reports.view_reports", "workdays.view_calendarday"]
 
 # The role groups' names, as the workflows' declarations grant their steps to them.
 CLERK, REVIEWER, SUPERVISOR, AUDITOR = "Clerk", "Reviewer", "Supervisor", "Auditor"
+# The account the scheduled jobs act as (reissue.clocks): never logs in.
+SYSTEM = "System"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,16 @@ ROLES = [
             "incidents.view_incident",
             "incidents.view_all_incidents",
         ),
+    ),
+    Role(
+        SYSTEM,
+        _("System"),
+        _(
+            "The account the scheduled jobs act as; it cannot log in. Lapses temporary loss "
+            "reports, cancels formally reported cards, marks temporary cards expired and "
+            "flags overdue cases, each on time and in the audit trail."
+        ),
+        (*READ_CASES,),
     ),
 ]
 

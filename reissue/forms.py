@@ -140,10 +140,30 @@ class RecordIdReissuedForm(StepForm):
 
 
 class ReissueSsCardForm(StepForm):
+    """Instant issuance: the card is made at the counter and handed over at once."""
+
     card_number = forms.CharField(label=_("New SS card number"), validators=[card_number_validator])
     issued_on = issued_on_field("ss_card_issued_on")
-    field_order = ["card_number", "issued_on", "comment"]
+    field_order = [
+        "card_number",
+        "issued_on",
+        "fee_charged",
+        "fee_waiver_reason",
+        "temp_card_returned",
+        "comment",
+    ]
     service_fields = {"ss_card_number": "card_number"}  # the model's errors shown on the input
+
+    def __init__(self, *args, instance, **kwargs) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        fee_fields(self, instance)
+        if instance.temp_card_number and not instance.temp_card_returned:
+            self.fields["temp_card_returned"] = forms.BooleanField(
+                label=_("The temporary card was handed back"),
+                required=True,
+                error_messages={"required": _("Take the temporary card back first.")},
+            )
+        self.order_fields(self.field_order)
 
 
 class CancelCaseForm(StepForm):
@@ -214,3 +234,101 @@ class RevealForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why you need the full number, for example: identity check at the counter."),
     )
+
+
+class FormalizeLossReportForm(StepForm):
+    """Make a temporary loss report formal: its proof of identity is on the case's page."""
+
+    field_order = ["comment"]
+
+
+class ExtendTempCardForm(StepForm):
+    valid_until = forms.DateField(label=_("Valid until"))
+    field_order = ["valid_until", "comment"]
+
+    def __init__(self, *args, instance, **kwargs) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        latest = instance.temp_card_latest_valid_until()
+        if latest is not None:
+            self.fields["valid_until"].initial = latest
+            self.fields["valid_until"].help_text = _(
+                "At most %(date)s (the city's longest validity)."
+            ) % {"date": latest.isoformat()}
+
+
+def fee_fields(form: StepForm, case: ReissueCase) -> None:
+    """Add the card fee of the case's rules: charged, or waived for a reason given."""
+    rules = case.rules
+    form.fields["fee_charged"] = forms.DecimalField(
+        label=_("Card fee charged (yuan)"),
+        initial=rules.card_fee,
+        min_value=0,
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        help_text=_("The city's fee is ¥%(fee)s; 0 when waived.") % {"fee": rules.card_fee},
+    )
+    form.fields["fee_waiver_reason"] = forms.CharField(
+        label=_("Fee waived because"),
+        required=False,
+        max_length=100,
+        help_text=(
+            _("For example: %(groups)s") % {"groups": "、".join(rules.fee_waivers)}
+            if rules.fee_waivers
+            else ""
+        ),
+    )
+
+
+class OrderCardForm(StepForm):
+    ordered_on = issued_on_field("card_ordered_on")
+    field_order = ["ordered_on", "fee_charged", "fee_waiver_reason", "comment"]
+
+    def __init__(self, *args, instance, **kwargs) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        fee_fields(self, instance)
+        self.order_fields(self.field_order)
+
+
+class RecordCardProducedForm(StepForm):
+    card_number = forms.CharField(label=_("New SS card number"), validators=[card_number_validator])
+    produced_on = issued_on_field("card_produced_on")
+    field_order = ["card_number", "produced_on", "comment"]
+    service_fields = {"ss_card_number": "card_number"}
+
+
+class RecordCardArrivedForm(StepForm):
+    arrived_on = issued_on_field("card_arrived_on")
+    field_order = ["arrived_on", "comment"]
+
+
+class CollectCardForm(StepForm):
+    collected_by = forms.ChoiceField(
+        label=_("Collected by"), choices=ReissueCase._meta.get_field("collected_by").choices[1:]
+    )
+    collector_name = PlainTextField(label=_("Collector's name"), max_length=50)
+    collector_id_checked = forms.BooleanField(
+        label=_("The collector's ID card was checked"),
+        required=True,
+        error_messages={"required": _("Check the collector's ID card before handing over.")},
+    )
+    temp_card_returned = forms.BooleanField(
+        label=_("The temporary card was handed back"),
+        required=True,
+        error_messages={"required": _("Take the temporary card back first.")},
+    )
+    collected_on = issued_on_field("ss_card_issued_on")
+    field_order = [
+        "collected_by",
+        "collector_name",
+        "collector_id_checked",
+        "temp_card_returned",
+        "collected_on",
+        "comment",
+    ]
+
+    def __init__(self, *args, instance, **kwargs) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        self.fields["collector_name"].initial = instance.applicant.name
+        if not instance.temp_card_number or instance.temp_card_returned:
+            del self.fields["temp_card_returned"]  # none is out

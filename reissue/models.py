@@ -26,8 +26,20 @@ from common.validators import phone_validator
 from offices.models import Office
 from workflow.transitions import condition
 
-from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState, LostItems
+from .case_policy import CasePolicy, CaseRules, lapse_moment, rules_in_force
+from .case_workflow import (
+    CASE_WORKFLOW,
+    CaseFlag,
+    CaseState,
+    Collector,
+    LossReportKind,
+    LostItems,
+    ReportChannel,
+    SecondaryDocument,
+)
 from .reimbursement import SETTLED, ClaimStage, claim_stage
+
+__all__ = ["CasePolicy"]  # registered with the app from here
 
 
 class Sex(models.TextChoices):
@@ -172,6 +184,48 @@ def agent_details_complete(case: "ReissueCase") -> bool:
     return not case.agent_acts or bool(case.agent_name and case.agent_id_number)
 
 
+@condition(_("This office does not make cards at the counter: order the card from the card bank."))
+def instant_issuance_offered(case: "ReissueCase") -> bool:
+    return case.rules.instant_issuance
+
+
+@condition(
+    _("The old card has been cancelled: the loss report can no longer be lifted."),
+)
+def old_card_not_cancelled(case: "ReissueCase") -> bool:
+    return case.old_card_cancelled_at is None
+
+
+@condition(_("No temporary card is out for this case."), decides_applicability=True)
+def holds_temp_card(case: "ReissueCase") -> bool:
+    return bool(case.temp_card_number) and not case.temp_card_returned
+
+
+@condition(_("The temporary card is already valid for as long as the city's rules allow."))
+def temp_card_extendable(case: "ReissueCase") -> bool:
+    return (
+        case.temp_card_valid_until is not None
+        and case.temp_card_valid_until < case.temp_card_latest_valid_until()
+    )
+
+
+@condition(_("A document promised is still missing: record it before finishing the case."))
+def no_document_outstanding(case: "ReissueCase") -> bool:
+    if case.pk is None:
+        return True
+    return not case.document_promises.filter(received_on__isnull=True).exists()
+
+
+SYSTEM_USERNAME = "reissue-desk-system"
+CLOCK_PERMISSION = "reissue.run_case_clocks"
+
+
+def only_the_system(instance, user) -> bool:
+    """The clocks' steps: taken by the scheduled jobs' account alone (reissue.clocks), not by
+    a superuser who would hold the permission too."""
+    return getattr(user, "username", None) == SYSTEM_USERNAME and user.has_perm(CLOCK_PERMISSION)
+
+
 @condition(_("The expense claim of this case has not been paid yet."))
 def claim_paid(case: "ReissueCase") -> bool:
     return claim_stage(case) is ClaimStage.PAID
@@ -180,6 +234,17 @@ def claim_paid(case: "ReissueCase") -> bool:
 @condition(_("An expense claim is still open for this case: decide and pay it, or reject it."))
 def nothing_to_reimburse(case: "ReissueCase") -> bool:
     return claim_stage(case) in SETTLED
+
+
+# Where a card may be applied for, and what the application needs (case_workflow.CARD_APPLICATION
+# are the fields these conditions read).
+APPLYING_FOR_THE_CARD = [CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED, CaseState.ID_REISSUED]
+CARD_APPLICATION_CONDITIONS = [
+    id_card_settled,
+    identity_proven,
+    photo_for_ic_conversion,
+    agent_details_complete,
+]
 
 
 class ReissueCase(ConcurrentTransitionMixin, models.Model):
@@ -220,12 +285,70 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         _("converts an old medical-insurance IC card"), default=False
     )
 
+    # The loss report: temporary ones lapse by themselves, formal ones cancel the old card.
+    loss_report_kind = models.CharField(
+        _("loss report"),
+        max_length=10,
+        choices=LossReportKind.choices,
+        default=LossReportKind.FORMAL,
+    )
+    reported_via = models.CharField(
+        _("reported"), max_length=10, choices=ReportChannel.choices, default=ReportChannel.COUNTER
+    )
+    told_to_report_bank_loss = models.BooleanField(
+        _("told to report the loss to the card's bank too"), default=False
+    )
+    lapses_at = models.DateTimeField(
+        _("temporary report lapses at"), null=True, blank=True, editable=False
+    )
+    formal_reported_at = models.DateTimeField(
+        _("formally reported at"), null=True, blank=True, editable=False
+    )
+    old_card_cancel_on = models.DateField(
+        _("old card to be cancelled on"), null=True, blank=True, editable=False
+    )
+    old_card_cancelled_at = models.DateTimeField(
+        _("old card cancelled at"), null=True, blank=True, editable=False
+    )
+    # The city's rules the case is handled under (case_policy.CaseRules), kept from its report.
+    policy_values = models.JSONField(_("rules applied"), default=dict, blank=True, editable=False)
+    service_due_on = models.DateField(_("service deadline"), null=True, blank=True, editable=False)
+    overdue_flagged_at = models.DateTimeField(
+        _("flagged overdue at"), null=True, blank=True, editable=False
+    )
+
     ss_card_suspended_at = models.DateTimeField(_("SS card suspended at"), null=True, blank=True)
     temp_card_number = models.CharField(_("temporary card number"), max_length=32, blank=True)
     temp_card_issued_on = models.DateField(_("temporary card issued on"), null=True, blank=True)
+    temp_card_valid_until = models.DateField(_("temporary card valid until"), null=True, blank=True)
+    temp_card_expired_at = models.DateTimeField(
+        _("temporary card expired at"), null=True, blank=True, editable=False
+    )
     id_card_issued_on = models.DateField(_("new ID card issued on"), null=True, blank=True)
+    # The new card: ordered from the card bank in a batch, produced, arrived, collected; or
+    # made at the counter at once (instant issuance).
+    card_batch = models.ForeignKey(
+        "CardBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("card batch"),
+    )
+    card_ordered_on = models.DateField(_("new card ordered on"), null=True, blank=True)
+    card_produced_on = models.DateField(_("new card produced on"), null=True, blank=True)
+    card_arrived_on = models.DateField(_("new card arrived on"), null=True, blank=True)
+    fee_charged = models.DecimalField(
+        _("card fee charged (yuan)"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    fee_waiver_reason = PlainCharField(_("fee waived because"), max_length=100, blank=True)
     ss_card_number = models.CharField(_("new SS card number"), max_length=32, blank=True)
     ss_card_issued_on = models.DateField(_("new SS card issued on"), null=True, blank=True)
+    collected_by = models.CharField(
+        _("collected by"), max_length=10, choices=Collector.choices, blank=True
+    )
+    collector_name = PlainCharField(_("collector's name"), max_length=50, blank=True)
+    collector_id_checked = models.BooleanField(_("collector's ID card checked"), default=False)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     # Lifting the loss report (解挂): the SS card was found before a new one was made.
     lift_reason = models.TextField(_("how the card was found"), blank=True)
@@ -255,6 +378,13 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             ("close_case", _("Can close a case")),
             ("cancel_case", _("Can cancel a case")),
             ("lift_loss_report", _("Can lift a loss report")),
+            ("formalize_loss_report", _("Can make a temporary loss report formal")),
+            ("extend_temp_card", _("Can extend a temporary card")),
+            ("order_card", _("Can order a new SS card")),
+            ("record_card_produced", _("Can record a new card produced")),
+            ("record_card_arrived", _("Can record a new card arrived")),
+            ("collect_card", _("Can hand over a new card")),
+            ("run_case_clocks", _("Can run the case clocks (the system account)")),
             ("export_cases", _("Can export cases")),
             ("import_cases", _("Can import legacy cases")),
         ]
@@ -282,7 +412,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 violation_error_code="unique",  # Django then reports it on the field
             ),
             models.CheckConstraint(
-                condition=~Q(state__in=CASE_WORKFLOW.flagged(CaseFlag.NEW_CARD_ISSUED))
+                condition=~Q(state__in=CASE_WORKFLOW.flagged(CaseFlag.CARD_NUMBER_KNOWN))
                 | ~Q(ss_card_number=""),
                 name="case_ss_card_number_once_reissued",
             ),
@@ -290,8 +420,37 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(state=CaseState.CANCELLED) | ~Q(cancel_reason=""),
                 name="case_cancel_reason_when_cancelled",
             ),
+            models.CheckConstraint(
+                condition=~Q(state=CaseState.REPORTED_TEMPORARILY) | Q(lapses_at__isnull=False),
+                name="case_temporary_report_lapses",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_charged__isnull=True) | Q(fee_charged__gte=0),
+                name="case_fee_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(card_batch__isnull=True) | Q(card_ordered_on__isnull=False),
+                name="case_batch_when_ordered",
+            ),
         ]
         indexes = [
+            # The clocks (reissue.clocks): each reads its few due cases by date.
+            models.Index(
+                fields=["lapses_at"],
+                condition=Q(state=CaseState.REPORTED_TEMPORARILY),
+                name="case_lapsing_idx",
+            ),
+            models.Index(
+                fields=["old_card_cancel_on"],
+                condition=Q(old_card_cancelled_at__isnull=True, old_card_cancel_on__isnull=False),
+                name="case_old_card_due_idx",
+            ),
+            models.Index(
+                fields=["temp_card_valid_until"],
+                condition=Q(temp_card_returned=False, temp_card_valid_until__isnull=False),
+                name="case_temp_card_valid_idx",
+            ),
+            models.Index(fields=["state", "service_due_on"], name="case_state_due_idx"),
             # The case list: newest first, per office or across all (auditors), by state.
             models.Index(fields=["office", "-reported_at", "-id"], name="case_office_newest_idx"),
             models.Index(fields=["-reported_at", "-id"], name="case_newest_idx"),
@@ -316,6 +475,11 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is None:
+            self.fill_report_clocks()
+        super().save(*args, **kwargs)
+
     @property
     def id_card_lost(self) -> bool:
         return self.lost_items in (LostItems.BOTH, LostItems.ID_CARD)
@@ -328,10 +492,55 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in CASE_WORKFLOW.open_states
 
+    @property
+    def rules(self) -> CaseRules:
+        """The city's rules this case is handled under (kept from its report)."""
+        return CaseRules.from_snapshot(self.policy_values)
+
+    def temp_card_latest_valid_until(self) -> datetime.date | None:
+        """Return the last day an extension may make the temporary card valid to."""
+        if self.temp_card_issued_on is None:
+            return None
+        return self.temp_card_issued_on + datetime.timedelta(
+            days=self.rules.temp_card_max_valid_days
+        )
+
+    def id_card_due_on(self) -> datetime.date | None:
+        """Return the day by which the police must issue the new ID card (the law's clock)."""
+        if not self.id_card_lost:
+            return None
+        reported_on = timezone.localdate(self.formal_reported_at or self.reported_at)
+        return reported_on + datetime.timedelta(days=self.rules.id_card_issue_days)
+
     def days_open(self) -> int:
         """Return the calendar days from the report to the finish (or to today, while open)."""
         end = self.finished_at or timezone.now()
         return (timezone.localdate(end) - timezone.localdate(self.reported_at)).days
+
+    def fill_report_clocks(self) -> None:
+        """Keep the city's rules in force at the report, and the clocks they start.
+
+        Facts of the report, whoever creates the case (registration, the legacy import, the
+        demo): a temporary report lapses, a formal one cancels the old card, and the service
+        deadline runs from a formal report.
+        """
+        from .deadlines import service_due_on  # (deadlines reads the workflow declared here)
+
+        reported_on = timezone.localdate(self.reported_at)
+        if not self.policy_values:
+            self.policy_values = rules_in_force(self.office_id, reported_on).snapshot()
+        rules = self.rules
+        if self.loss_report_kind == LossReportKind.TEMPORARY:
+            if self.lapses_at is None:
+                self.lapses_at = lapse_moment(self.reported_at, rules)
+            return
+        self.formal_reported_at = self.formal_reported_at or self.reported_at
+        if self.ss_card_lost and self.old_card_cancel_on is None:
+            self.old_card_cancel_on = reported_on + datetime.timedelta(
+                days=rules.old_card_cancelled_after_days
+            )
+        if self.service_due_on is None:
+            self.service_due_on = service_due_on(reported_on, rules)
 
     def clean_fields(self, exclude=None) -> None:
         # Field cleaning re-assigns each value; the protected state may only change by a
@@ -366,6 +575,30 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
+        source=CaseState.REPORTED_TEMPORARILY,
+        target=CaseState.REPORTED,
+        conditions=[identity_proven],
+        permission="reissue.formalize_loss_report",
+        custom={"label": _("Make the loss report formal")},
+    )
+    def formalize_loss_report(self, *, old_card_cancel_on, service_due_on) -> None:
+        self.loss_report_kind = LossReportKind.FORMAL
+        self.formal_reported_at = timezone.now()
+        self.old_card_cancel_on = old_card_cancel_on
+        self.service_due_on = service_due_on
+
+    @transition(
+        field=state,
+        source=CaseState.REPORTED_TEMPORARILY,
+        target=CaseState.LAPSED,
+        permission=only_the_system,
+        custom={"label": _("Lapse the temporary loss report")},
+    )
+    def lapse_loss_report(self) -> None:
+        self.ss_card_unblocked_at = self.finished_at = timezone.now()
+
+    @transition(
+        field=state,
         source=CaseState.REPORTED,
         target=CaseState.TEMP_CARD_ISSUED,
         permission="reissue.issue_temp_card",
@@ -374,6 +607,21 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     def issue_temp_card(self, *, card_number: str, issued_on) -> None:
         self.temp_card_number = card_number
         self.temp_card_issued_on = issued_on
+        self.temp_card_valid_until = issued_on + datetime.timedelta(
+            days=self.rules.temp_card_valid_days
+        )
+
+    @transition(
+        field=state,
+        source=CASE_WORKFLOW.flagged(CaseFlag.HOLDS_TEMP_CARD),
+        target=None,  # the case stays where it is
+        conditions=[holds_temp_card, temp_card_extendable],
+        permission="reissue.extend_temp_card",
+        custom={"label": _("Extend the temporary card")},
+    )
+    def extend_temp_card(self, *, valid_until) -> None:
+        self.temp_card_valid_until = valid_until
+        self.temp_card_expired_at = None
 
     @transition(
         field=state,
@@ -388,26 +636,86 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED, CaseState.ID_REISSUED],
-        target=CaseState.SS_CARD_REISSUED,
-        conditions=[
-            id_card_settled,
-            identity_proven,
-            photo_for_ic_conversion,
-            agent_details_complete,
-        ],
-        permission="reissue.reissue_ss_card",
-        custom={"label": _("Reissue SS card")},
+        source=APPLYING_FOR_THE_CARD,
+        target=CaseState.CARD_ORDERED,
+        conditions=CARD_APPLICATION_CONDITIONS,
+        permission="reissue.order_card",
+        custom={"label": _("Order the new card from the card bank")},
     )
-    def reissue_ss_card(self, *, card_number: str, issued_on) -> None:
+    def order_card(self, *, batch: "CardBatch", ordered_on, fee_charged, fee_waiver_reason) -> None:
+        self.card_batch = batch
+        self.card_ordered_on = ordered_on
+        self.fee_charged, self.fee_waiver_reason = fee_charged, fee_waiver_reason
+
+    @transition(
+        field=state,
+        source=APPLYING_FOR_THE_CARD,
+        target=CaseState.SS_CARD_REISSUED,
+        conditions=[*CARD_APPLICATION_CONDITIONS, instant_issuance_offered],
+        permission="reissue.reissue_ss_card",
+        custom={"label": _("Make the new SS card at the counter")},
+    )
+    def reissue_ss_card(
+        self,
+        *,
+        card_number: str,
+        issued_on,
+        fee_charged=None,
+        fee_waiver_reason: str = "",
+        temp_card_returned: bool = False,
+    ) -> None:
         self.ss_card_number = card_number
         self.ss_card_issued_on = issued_on
+        self.fee_charged, self.fee_waiver_reason = fee_charged, fee_waiver_reason
+        self.temp_card_returned = self.temp_card_returned or temp_card_returned
+
+    @transition(
+        field=state,
+        source=CaseState.CARD_ORDERED,
+        target=CaseState.CARD_PRODUCED,
+        permission="reissue.record_card_produced",
+        custom={"label": _("Record the new card produced")},
+    )
+    def record_card_produced(self, *, card_number: str, produced_on) -> None:
+        self.ss_card_number = card_number
+        self.card_produced_on = produced_on
+
+    @transition(
+        field=state,
+        source=CaseState.CARD_PRODUCED,
+        target=CaseState.CARD_ARRIVED,
+        permission="reissue.record_card_arrived",
+        custom={"label": _("Record the new card arrived")},
+    )
+    def record_card_arrived(self, *, arrived_on) -> None:
+        self.card_arrived_on = arrived_on
+
+    @transition(
+        field=state,
+        source=CaseState.CARD_ARRIVED,
+        target=CaseState.SS_CARD_REISSUED,
+        conditions=[agent_details_complete],
+        permission="reissue.collect_card",
+        custom={"label": _("Hand over the new card")},
+    )
+    def collect_card(
+        self,
+        *,
+        collected_on,
+        collected_by: str,
+        collector_name: str,
+        temp_card_returned: bool = False,
+    ) -> None:
+        self.ss_card_issued_on = collected_on
+        self.collected_by, self.collector_name = collected_by, collector_name
+        self.collector_id_checked = True
+        self.temp_card_returned = self.temp_card_returned or temp_card_returned
 
     @transition(
         field=state,
         source=CaseState.SS_CARD_REISSUED,
         target=CaseState.REIMBURSED,
-        conditions=[claim_paid],
+        conditions=[claim_paid, no_document_outstanding],
         permission="reissue.reimburse_case",
         custom={"label": _("Mark reimbursed")},
     )
@@ -418,7 +726,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.SS_CARD_REISSUED,
         target=CaseState.CLOSED,
-        conditions=[nothing_to_reimburse],
+        conditions=[nothing_to_reimburse, no_document_outstanding],
         permission="reissue.close_case",
         custom={"label": _("Close (nothing to reimburse)")},
     )
@@ -439,9 +747,14 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         # Only before the new SS card is made: then the old one is cancelled for good.
-        source=[CaseState.REPORTED, CaseState.TEMP_CARD_ISSUED, CaseState.ID_REISSUED],
+        source=[
+            CaseState.REPORTED_TEMPORARILY,
+            CaseState.REPORTED,
+            CaseState.TEMP_CARD_ISSUED,
+            CaseState.ID_REISSUED,
+        ],
         target=CaseState.LIFTED,
-        conditions=[ss_card_was_lost],
+        conditions=[ss_card_was_lost, old_card_not_cancelled],
         permission="reissue.lift_loss_report",
         custom={"label": _("Lift loss report (card found)")},
     )
@@ -449,6 +762,116 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         self.lift_reason = reason
         self.temp_card_returned = temp_card_returned
         self.ss_card_unblocked_at = self.finished_at = timezone.now()
+
+    # The clocks' steps (reissue.clocks): the system account takes them when they fall due.
+
+    @transition(
+        field=state,
+        source=CASE_WORKFLOW.open_states,
+        target=None,
+        permission=only_the_system,
+        custom={"label": _("Cancel the old card")},
+    )
+    def cancel_old_card(self) -> None:
+        self.old_card_cancelled_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=CASE_WORKFLOW.flagged(CaseFlag.HOLDS_TEMP_CARD),
+        target=None,
+        permission=only_the_system,
+        custom={"label": _("Mark the temporary card expired")},
+    )
+    def expire_temp_card(self) -> None:
+        self.temp_card_expired_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=CASE_WORKFLOW.flagged(CaseFlag.AWAITS_NEW_CARD),
+        target=None,
+        permission=only_the_system,
+        custom={"label": _("Flag the case overdue")},
+    )
+    def flag_overdue(self) -> None:
+        self.overdue_flagged_at = timezone.now()
+
+
+class CardBatch(models.Model):
+    """The new cards an office ordered from the card bank together, sent as one file.
+
+    Open while cases are added; sent when its production file is exported (the file's
+    SHA-256 kept); returned when the bank's file of card numbers is imported; arrived when
+    the cards reached the office.
+    """
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="card_batches", verbose_name=_("office")
+    )
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    created_at = models.DateTimeField(_("opened at"), default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(_("sent to the card bank at"), null=True, blank=True)
+    file_sha256 = models.CharField(_("production file SHA-256"), max_length=64, blank=True)
+    returned_at = models.DateTimeField(_("return file imported at"), null=True, blank=True)
+    arrived_on = models.DateField(_("cards arrived on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("card batch")
+        verbose_name_plural = _("card batches")
+        ordering = ["-created_at", "-id"]
+        permissions = [("send_card_batch", _("Can send a card batch to the card bank"))]
+        constraints = [
+            # One batch per office takes new orders at a time.
+            models.UniqueConstraint(
+                fields=["office"],
+                condition=Q(sent_at__isnull=True),
+                name="card_batch_one_open_per_office",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.sent_at is None
+
+
+class DocumentPromise(models.Model):
+    """A secondary document accepted as missing on the citizen's signed promise (容缺受理).
+
+    The case goes on but cannot finish until the document is recorded; its service deadline
+    is counted again from the day it arrives.
+    """
+
+    case = models.ForeignKey(
+        ReissueCase,
+        on_delete=models.PROTECT,
+        related_name="document_promises",
+        verbose_name=_("case"),
+    )
+    document = models.CharField(_("document"), max_length=20, choices=SecondaryDocument.choices)
+    promised_on = models.DateField(_("promise signed on"), default=timezone.localdate)
+    due_on = models.DateField(_("to be brought by"))
+    received_on = models.DateField(_("brought on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document promised")
+        verbose_name_plural = _("documents promised")
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "document"],
+                name="document_promise_once_per_case",
+                violation_error_message=_("This document is already promised for the case."),
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("promised_on")),
+                name="document_promise_due_after_promise",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_document_display()
 
 
 class CaseSequence(models.Model):
@@ -470,6 +893,7 @@ class CaseSequence(models.Model):
 # The details of an open case a clerk types on its page (the change form's inputs); the
 # service takes no others (`services.case_fields_editable`, less what steps taken locked).
 CASE_EDITABLE_FIELDS = [
+    "told_to_report_bank_loss",
     "lost_items",
     "loss_kind",
     "loss_date",

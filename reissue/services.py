@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -27,8 +28,16 @@ from offices.models import Office
 from workflow.services import LOCKED, WorkflowError, run_transition
 from workflow.transitions import field_locks, transition_label
 
-from .case_workflow import CASE_WORKFLOW
-from .models import CASE_EDITABLE_FIELDS, Applicant, CaseSequence, ReissueCase
+from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState, Collector, LossReportKind
+from .deadlines import service_due_on
+from .models import (
+    CASE_EDITABLE_FIELDS,
+    Applicant,
+    CardBatch,
+    CaseSequence,
+    DocumentPromise,
+    ReissueCase,
+)
 from .permissions import (
     access_applicant_for_action,
     access_case_for_action,
@@ -119,6 +128,9 @@ def case_register(
     )
     case.applicant = _save_applicant(registration, acting_user=acting_user)
     case.reference = _next_reference(case.office)
+    if case.loss_report_kind == LossReportKind.TEMPORARY:
+        # Only a suspension for now: it lapses unless made formal (case_workflow).
+        ReissueCase._meta.get_field("state").set_state(case, CaseState.REPORTED_TEMPORARILY)
     try:
         with transaction.atomic():
             case.save()
@@ -317,24 +329,316 @@ def case_record_id_reissued(
     )
 
 
+def _refuse_temp_card_kept(case: ReissueCase, temp_card_returned: bool) -> None:
+    if case.temp_card_number and not case.temp_card_returned and not temp_card_returned:
+        raise WorkflowError(_("A temporary card was issued: take it back before handing over."))
+
+
+def _fee(case: ReissueCase, fee_charged: Decimal | None, fee_waiver_reason: str):
+    """Return (fee, reason) per the case's rules: the city's fee, or less with a reason."""
+    fee = case.rules.card_fee if fee_charged is None else fee_charged
+    reason = fee_waiver_reason.strip()
+    if fee < 0 or fee > case.rules.card_fee:
+        raise ValidationError(
+            {
+                "fee_charged": _("The card fee is ¥%(fee)s at most (the city's rules).")
+                % {"fee": case.rules.card_fee}
+            }
+        )
+    if fee < case.rules.card_fee and not reason:
+        raise ValidationError({"fee_waiver_reason": _("Say why the fee is waived.")})
+    return fee, reason if fee < case.rules.card_fee else ""
+
+
 def case_reissue_ss_card(
     *,
     case: ReissueCase,
     acting_user: AbstractUser,
     card_number: str,
     issued_on: datetime.date,
+    fee_charged: Decimal | None = None,
+    fee_waiver_reason: str = "",
+    temp_card_returned: bool = False,
     **options,
 ) -> ReissueCase:
-    """Record the new social security card."""
+    """Make the new SS card at the counter and hand it over (instant issuance, 即时制卡)."""
     _not_before(issued_on, case.loss_date, _("The new SS card cannot predate the loss."))
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        _refuse_temp_card_kept(locked, temp_card_returned)
+        fee, reason = _fee(locked, fee_charged, fee_waiver_reason)
+        return run_transition(
+            locked=locked,
+            case=locked,
+            acting_user=acting_user,
+            name="reissue_ss_card",
+            card_number=card_number.strip(),
+            issued_on=issued_on,
+            fee_charged=fee,
+            fee_waiver_reason=reason,
+            temp_card_returned=temp_card_returned,
+            **options,
+        )
+
+
+def format_batch_reference(office_code: str, year: int, number: int) -> str:
+    """Return a card batch's reference, for example DC-P2026-0007."""
+    return f"{office_code}-P{year}-{number:04d}"
+
+
+def open_card_batch(office: Office) -> CardBatch:
+    """Return the office's batch taking orders, opening one (row-locked) if there is none."""
+    batch = (
+        CardBatch.objects.select_for_update().filter(office=office, sent_at__isnull=True).first()
+    )
+    if batch is not None:
+        return batch
+    year = timezone.localdate().year
+    number = CardBatch.objects.filter(office=office, created_at__year=year).count() + 1
+    try:
+        with transaction.atomic():
+            return CardBatch.objects.create(
+                office=office, reference=format_batch_reference(office.code, year, number)
+            )
+    except IntegrityError:
+        # Another clerk opened it a moment ago.
+        return CardBatch.objects.select_for_update().get(office=office, sent_at__isnull=True)
+
+
+def case_order_card(
+    *,
+    case: ReissueCase,
+    acting_user: AbstractUser,
+    ordered_on: datetime.date,
+    fee_charged: Decimal | None = None,
+    fee_waiver_reason: str = "",
+    **options,
+) -> ReissueCase:
+    """Order the new SS card from the card bank: the case joins its office's open batch."""
+    _not_before(ordered_on, case.loss_date, _("The card cannot be ordered before the loss."))
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        fee, reason = _fee(locked, fee_charged, fee_waiver_reason)
+        return run_transition(
+            locked=locked,
+            case=locked,
+            acting_user=acting_user,
+            name="order_card",
+            batch=open_card_batch(locked.office),
+            ordered_on=ordered_on,
+            fee_charged=fee,
+            fee_waiver_reason=reason,
+            **options,
+        )
+
+
+def case_record_card_produced(
+    *,
+    case: ReissueCase,
+    acting_user: AbstractUser,
+    card_number: str,
+    produced_on: datetime.date,
+    **options,
+) -> ReissueCase:
+    """Record the card the card bank made for the case (a row of its return file)."""
+    _not_before(produced_on, case.card_ordered_on or case.loss_date, _("Not before the order."))
     return _run_case_transition(
         case=case,
         acting_user=acting_user,
-        name="reissue_ss_card",
+        name="record_card_produced",
         card_number=card_number.strip(),
-        issued_on=issued_on,
+        produced_on=produced_on,
         **options,
     )
+
+
+def case_record_card_arrived(
+    *, case: ReissueCase, acting_user: AbstractUser, arrived_on: datetime.date, **options
+) -> ReissueCase:
+    """Record that the new card reached the office: the citizen can collect it."""
+    _not_before(
+        arrived_on, case.card_produced_on or case.loss_date, _("Not before it was produced.")
+    )
+    return _run_case_transition(
+        case=case,
+        acting_user=acting_user,
+        name="record_card_arrived",
+        arrived_on=arrived_on,
+        **options,
+    )
+
+
+def case_collect_card(
+    *,
+    case: ReissueCase,
+    acting_user: AbstractUser,
+    collected_by: str,
+    collector_name: str,
+    collector_id_checked: bool,
+    collected_on: datetime.date,
+    temp_card_returned: bool = False,
+    **options,
+) -> ReissueCase:
+    """Hand the new card over to the citizen or their agent, the collector's ID checked; its
+    SS function works from now (the bank function is activated at the bank)."""
+    _not_before(collected_on, case.card_arrived_on or case.loss_date, _("Not before it arrived."))
+    collector_name = required_text(
+        collector_name, field="collector_name", message=_("Give the collector's name.")
+    )
+    if collected_by not in Collector.values:
+        raise ValidationError({"collected_by": _("Say who collects the card.")})
+    if not collector_id_checked:
+        raise ValidationError(
+            {"collector_id_checked": _("Check the collector's ID card before handing over.")}
+        )
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        if collected_by == Collector.AGENT and not locked.agent_acts:
+            raise ValidationError(
+                {"collected_by": _("No agent is recorded on the case: record the agent first.")}
+            )
+        _refuse_temp_card_kept(locked, temp_card_returned)
+        return run_transition(
+            locked=locked,
+            case=locked,
+            acting_user=acting_user,
+            name="collect_card",
+            collected_on=collected_on,
+            collected_by=collected_by,
+            collector_name=collector_name,
+            temp_card_returned=temp_card_returned,
+            **options,
+        )
+
+
+def case_formalize_loss_report(
+    *, case: ReissueCase, acting_user: AbstractUser, **options
+) -> ReissueCase:
+    """Make a temporary loss report formal at the counter (identity proven on the case): the
+    card stays suspended, the old card's cancellation and the service deadline start today."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        rules = locked.rules
+        return run_transition(
+            locked=locked,
+            case=locked,
+            acting_user=acting_user,
+            name="formalize_loss_report",
+            old_card_cancel_on=today + datetime.timedelta(days=rules.old_card_cancelled_after_days),
+            service_due_on=service_due_on(today, rules),
+            **options,
+        )
+
+
+def case_extend_temp_card(
+    *, case: ReissueCase, acting_user: AbstractUser, valid_until: datetime.date, **options
+) -> ReissueCase:
+    """Extend the temporary card's validity, up to the city's longest from its issue."""
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        latest = locked.temp_card_latest_valid_until()
+        current = locked.temp_card_valid_until
+        if latest is not None and valid_until > latest:
+            raise ValidationError(
+                {
+                    "valid_until": _("At most %(date)s (the city's longest validity).")
+                    % {"date": latest.isoformat()}
+                }
+            )
+        if current is not None and valid_until <= current:
+            raise ValidationError(
+                {
+                    "valid_until": _("Give a day after %(date)s, its validity now.")
+                    % {"date": current.isoformat()}
+                }
+            )
+        if valid_until < timezone.localdate():
+            raise ValidationError({"valid_until": _("The date cannot be in the past.")})
+        return run_transition(
+            locked=locked,
+            case=locked,
+            acting_user=acting_user,
+            name="extend_temp_card",
+            valid_until=valid_until,
+            **options,
+        )
+
+
+# Documents accepted as missing (容缺受理) ----------------------------------------------------
+
+
+@transaction.atomic
+def case_promise_document(
+    *,
+    case: ReissueCase,
+    acting_user: AbstractUser,
+    document: str,
+    due_on: datetime.date,
+) -> DocumentPromise:
+    """Accept the case with a secondary document missing, on the citizen's signed promise to
+    bring it by `due_on` (no later than the service deadline)."""
+    locked = lock_case_for(case=case, acting_user=acting_user)
+    if not acting_user.has_perm("reissue.change_reissuecase"):
+        raise PermissionDenied(_("You may not change cases."))
+    if not locked.is_open:
+        raise WorkflowError(_("A finished case can no longer be changed."))
+    today = timezone.localdate()
+    if due_on < today:
+        raise ValidationError({"due_on": _("The date cannot be in the past.")})
+    if locked.service_due_on is not None and due_on > locked.service_due_on:
+        raise ValidationError(
+            {
+                "due_on": _("No later than the service deadline, %(date)s.")
+                % {"date": locked.service_due_on.isoformat()}
+            }
+        )
+    promise = DocumentPromise(case=locked, document=document, promised_on=today, due_on=due_on)
+    promise.full_clean()
+    promise.save()
+    audit_record(
+        obj=locked,
+        case=locked,
+        action="document_promised",
+        actor=acting_user,
+        changes={"document": [None, promise.get_document_display()], "due_on": [None, str(due_on)]},
+    )
+    return promise
+
+
+@transaction.atomic
+def case_record_document_received(
+    *, promise: DocumentPromise, acting_user: AbstractUser, received_on: datetime.date
+) -> DocumentPromise:
+    """Record a promised document brought: the service deadline is counted again from today."""
+    locked_case = lock_case_for(case=promise.case, acting_user=acting_user)
+    locked = DocumentPromise.objects.select_for_update().get(pk=promise.pk)
+    if locked.received_on is not None:
+        raise WorkflowError(_("This document has already been recorded."))
+    if received_on > timezone.localdate() or received_on < locked.promised_on:
+        raise ValidationError(
+            {
+                "received_on": _("Give a day from the promise (%(date)s) to today.")
+                % {"date": locked.promised_on.isoformat()}
+            }
+        )
+    locked.received_on = received_on
+    locked.save(update_fields=["received_on"])
+    before = locked_case.service_due_on
+    if locked_case.state in CASE_WORKFLOW.flagged(CaseFlag.AWAITS_NEW_CARD):
+        locked_case.service_due_on = service_due_on(received_on, locked_case.rules)
+        locked_case.save(update_fields=["service_due_on"])
+    audit_record(
+        obj=locked_case,
+        case=locked_case,
+        action="document_received",
+        actor=acting_user,
+        changes={
+            "document": [None, locked.get_document_display()],
+            "service_due_on": [str(before) if before else None, str(locked_case.service_due_on)],
+        },
+    )
+    return locked
 
 
 def case_reimburse(*, case: ReissueCase, acting_user: AbstractUser, **options) -> ReissueCase:
