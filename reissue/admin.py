@@ -242,6 +242,20 @@ class RevealAdminMixin:
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
+# The loss report's kind and clocks, shown together (some are set by its steps and clocks).
+LOSS_REPORT = [
+    "loss_report_kind",
+    "reported_via",
+    "told_to_report_bank_loss",
+    "lapses_at",
+    "formal_reported_at",
+    "old_card_cancel_on",
+    "old_card_cancelled_at",
+    "service_due_on",
+    "overdue_flagged_at",
+]
+
+
 @admin.register(ReissueCase)
 class ReissueCaseAdmin(
     CaseImportMixin,
@@ -302,6 +316,10 @@ class ReissueCaseAdmin(
             {"fields": ["lost_items", "loss_kind", "loss_date", "ss_card_suspended_at"]},
         ),
         (
+            gettext_lazy("Loss report"),
+            {"fields": LOSS_REPORT},
+        ),
+        (
             gettext_lazy("Documents presented"),
             {
                 "fields": [
@@ -314,11 +332,17 @@ class ReissueCaseAdmin(
         ),
         (gettext_lazy("Agent"), {"fields": ["agent_acts", "agent_name", "agent_id_number"]}),
         # What the steps recorded (the cards, their dates, ...), as case_workflow declares it.
-        (gettext_lazy("Cards"), {"fields": CASE_WORKFLOW.fields_set_by_steps}),
+        (
+            gettext_lazy("Cards"),
+            {"fields": [f for f in CASE_WORKFLOW.fields_set_by_steps if f not in LOSS_REPORT]},
+        ),
     ]
     # Set by registration or by a workflow step, never typed into the change form.
     readonly_fields = [
         *CASE_WORKFLOW.set_fields,
+        "loss_report_kind",
+        "reported_via",
+        "old_card_cancelled_at",
         "office",
         "reported_at",
         "applicant_name",

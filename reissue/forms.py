@@ -19,6 +19,7 @@ from common.validators import phone_validator
 from reissue import registration, selectors, services
 from workflow.forms import StepForm
 
+from .case_workflow import LossReportKind, ReportChannel
 from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase
 from .registration import APPLICANT_FIELDS, REPORT_FIELDS
 
@@ -45,10 +46,29 @@ class CaseRegistrationForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80})
     )
     hukou_police_station = Applicant._meta.get_field("hukou_police_station").formfield()
+    # A formal report at the counter unless the clerk says otherwise.
+    loss_report_kind = forms.ChoiceField(
+        label=capfirst(ReissueCase._meta.get_field("loss_report_kind").verbose_name),
+        choices=LossReportKind.choices,
+        initial=LossReportKind.FORMAL,
+        required=False,
+    )
+    reported_via = forms.ChoiceField(
+        label=capfirst(ReissueCase._meta.get_field("reported_via").verbose_name),
+        choices=ReportChannel.choices,
+        initial=ReportChannel.COUNTER,
+        required=False,
+    )
 
     class Meta:
         model = ReissueCase
         fields = REPORT_FIELDS
+
+    def clean_loss_report_kind(self) -> str:
+        return self.cleaned_data.get("loss_report_kind") or LossReportKind.FORMAL
+
+    def clean_reported_via(self) -> str:
+        return self.cleaned_data.get("reported_via") or ReportChannel.COUNTER
 
     def clean_id_number(self) -> str:
         return normalize_id_number(self.cleaned_data["id_number"])

@@ -34,7 +34,8 @@ APPLICANT_FIELDS = ["name", "id_number", "phone", "hukou_address", "hukou_police
 # What a registration updates on a known applicant (the name and the number stay).
 CONTACT_FIELDS = ["phone", "hukou_address", "hukou_police_station"]
 # The case's fields a report gives; registering sets a few more, the workflow the others.
-REPORT_FIELDS = ["office", *CASE_EDITABLE_FIELDS]
+# (Whether the report is temporary or formal, and how it came, is said once, at registration.)
+REPORT_FIELDS = ["office", "loss_report_kind", "reported_via", *CASE_EDITABLE_FIELDS]
 
 OPEN_CASE = "open_case"
 NOT_HERE = "not_here"
