@@ -100,8 +100,18 @@ CASE_COLUMNS = Columns(
         Column("presented_photo"),
         Column("converts_ic_card"),
         Column("ss_card_suspended_at"),
-        # What the steps recorded (cards, dates, ...), as case_workflow declares it.
-        *(Column(name) for name in CASE_WORKFLOW.fields_set_by_steps),
+        Column("loss_report_kind"),
+        Column("reported_via"),
+        Column("told_to_report_bank_loss"),
+        Column("lapses_at"),
+        Column("service_due_on"),
+        # What the steps recorded (cards, dates, ...), as case_workflow declares it; a batch
+        # by its reference.
+        *(
+            Column(name, "card_batch__reference") if name == "card_batch" else Column(name)
+            for name in CASE_WORKFLOW.fields_set_by_steps
+            if name not in ("lapses_at", "service_due_on")
+        ),
     ],
 )
 
