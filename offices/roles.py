@@ -33,6 +33,7 @@ COUNTER_WORK = [
     "reissue.change_applicant",
     "reissue.add_reissuecase",
     "reissue.change_reissuecase",
+    "reissue.view_cardbatch",  # the batches' counts; importing their return files
     "claims.add_expenseclaim",
     "claims.change_expenseclaim",
     "claims.add_claimitem",
@@ -96,6 +97,8 @@ ROLES = [
             "reissue.view_full_id_number",
             "reissue.export_cases",
             "reissue.import_cases",
+            "reissue.view_cardbatch",
+            "reissue.send_card_batch",
             "audit.export_audit_trail",
             "claims.export_claims",
             "claims.add_reimbursementpolicy",

@@ -36,6 +36,7 @@ from reissue import selectors, services
 from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
 from workflow.transitions import locked_fields
 
+from . import admin_batches  # noqa: F401 (registers the card batches' screens)
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
 from .admin_filters import (
@@ -46,6 +47,7 @@ from .admin_filters import (
     SupportedDateFieldListFilter,
 )
 from .admin_imports import CaseImportMixin
+from .admin_receipt import CaseReceiptMixin
 from .admin_search import TOKEN_VAR, IdNumberSearchMixin
 from .case_workflow import CASE_WORKFLOW
 from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
@@ -261,6 +263,7 @@ class ReissueCaseAdmin(
     CaseImportMixin,
     CaseExportMixin,
     CaseCounterMixin,
+    CaseReceiptMixin,
     IdNumberSearchMixin,
     RevealAdminMixin,
     WorkflowAdminMixin,

@@ -10,8 +10,10 @@ class ReissueConfig(AppConfig):
         from workflow.registry import register_workflow
 
         from .admin_counter import case_queue
+        from .card_batches import register_audit_labels
         from .case_workflow import CASE_WORKFLOW
         from .work_queue import register_queue_provider
 
         register_workflow(CASE_WORKFLOW)
+        register_audit_labels()
         register_queue_provider("cases", case_queue)

@@ -19,7 +19,7 @@ from common.validators import phone_validator
 from reissue import registration, selectors, services
 from workflow.forms import StepForm
 
-from .case_workflow import LossReportKind, ReportChannel
+from .case_workflow import Collector, LossReportKind, ReportChannel
 from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase
 from .registration import APPLICANT_FIELDS, REPORT_FIELDS
 
@@ -324,7 +324,8 @@ class RecordCardArrivedForm(StepForm):
 
 class CollectCardForm(StepForm):
     collected_by = forms.ChoiceField(
-        label=_("Collected by"), choices=ReissueCase._meta.get_field("collected_by").choices[1:]
+        label=_("Collected by"),
+        choices=Collector.choices,  # the model's has no blank to drop
     )
     collector_name = PlainTextField(label=_("Collector's name"), max_length=50)
     collector_id_checked = forms.BooleanField(

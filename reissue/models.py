@@ -811,6 +811,9 @@ class CardBatch(models.Model):
     created_at = models.DateTimeField(_("opened at"), default=timezone.now, editable=False)
     sent_at = models.DateTimeField(_("sent to the card bank at"), null=True, blank=True)
     file_sha256 = models.CharField(_("production file SHA-256"), max_length=64, blank=True)
+    # The production file as sent, in base64, encrypted by the field (it holds full ID
+    # numbers): a re-download gives the bank the same bytes even after a name was corrected.
+    production_file = EncryptedCharField(blank=True, editable=False)
     returned_at = models.DateTimeField(_("return file imported at"), null=True, blank=True)
     arrived_on = models.DateField(_("cards arrived on"), null=True, blank=True)
 
