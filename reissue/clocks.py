@@ -8,11 +8,13 @@ under the row lock, so running a clock twice (or on two servers at once) changes
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +25,8 @@ from workflow.services import WorkflowError, run_transition
 from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState
 from .deadlines import overdue_case_filter
 from .models import SYSTEM_USERNAME, ReissueCase
+
+logger = logging.getLogger(__name__)
 
 
 def system_user() -> AbstractUser:
@@ -35,7 +39,11 @@ def system_user() -> AbstractUser:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     if not user.groups.filter(name=SYSTEM).exists():
-        user.groups.add(Group.objects.get(name=SYSTEM))
+        try:
+            with transaction.atomic():
+                user.groups.add(Group.objects.get(name=SYSTEM))
+        except IntegrityError:
+            pass  # another run of the clocks added it a moment ago
     return User.objects.get(pk=user.pk)  # fresh: no permission cache from before the group
 
 
@@ -49,8 +57,12 @@ def _step_each(cases: QuerySet[ReissueCase], name: str, due: Q) -> int:
             if locked is None:
                 continue
             try:
-                run_transition(locked=locked, case=locked, acting_user=actor, name=name)
-            except WorkflowError:
+                with transaction.atomic():
+                    run_transition(locked=locked, case=locked, acting_user=actor, name=name)
+            except (WorkflowError, ValidationError) as refusal:
+                # One case the step refuses (a row an old import left odd) must not stop the
+                # clock for every other case: it is logged and tried again at the next run.
+                logger.warning("Clock step %s refused for case %s: %s", name, case.pk, refusal)
                 continue
             taken += 1
     return taken
@@ -116,7 +128,9 @@ def _one(case: ReissueCase, name: str, acting_user: AbstractUser) -> ReissueCase
     now = timezone.now()
     with transaction.atomic():
         locked = ReissueCase.objects.select_for_update().get(pk=case.pk)
-        if not ReissueCase.objects.filter(DUE[name](now, timezone.localdate(now)), pk=case.pk):
+        if not ReissueCase.objects.filter(
+            DUE[name](now, timezone.localdate(now)), pk=case.pk
+        ).exists():
             raise WorkflowError(
                 _("“%(step)s” is not due for this case.") % {"step": CASE_WORKFLOW.label(name)}
             )

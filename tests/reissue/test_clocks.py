@@ -148,7 +148,9 @@ def test_the_old_card_is_cancelled_on_the_day_set_by_the_city(clerk, office):
     case = report(clerk=clerk, office=office, lost_items=LostItems.SS_CARD)
     assert case.old_card_cancel_on == MONDAY + datetime.timedelta(days=15)
 
-    assert run(at(case.old_card_cancel_on - datetime.timedelta(days=1), 23)).old_cards_cancelled == 0
+    assert (
+        run(at(case.old_card_cancel_on - datetime.timedelta(days=1), 23)).old_cards_cancelled == 0
+    )
     assert fresh(case).old_card_cancelled_at is None
     assert run(at(case.old_card_cancel_on, 0)).old_cards_cancelled == 1
     cancelled = fresh(case)
@@ -405,3 +407,14 @@ def test_now_defaults_to_the_present(clerk, office):
     with time_machine.travel(case.lapses_at + ONE_SECOND, tick=False):
         assert clocks.run_clocks().lapsed == 1
         assert timezone.now() == case.lapses_at + ONE_SECOND
+
+
+def test_a_case_the_step_refuses_does_not_stop_the_clock_for_the_others(clerk, office, caplog):
+    odd = temporary_report(clerk=clerk, office=office)
+    fine = temporary_report(clerk=clerk, office=office)
+    # A row an old import left odd: its date of loss lies after the day the clock runs.
+    ReissueCase.objects.filter(pk=odd.pk).update(loss_date=D(2031, 12, 31))
+    assert run(odd.lapses_at).lapsed == 1
+    assert fresh(fine).state == CaseState.LAPSED
+    assert fresh(odd).state == CaseState.REPORTED_TEMPORARILY
+    assert f"Clock step lapse_loss_report refused for case {odd.pk}" in caplog.text
