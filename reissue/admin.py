@@ -42,6 +42,7 @@ from .admin_filters import (
     AccessedFieldListFilter,
     AuditActionListFilter,
     AuditTargetStateListFilter,
+    ClockListFilter,
     OverdueListFilter,
     SupportedDateFieldListFilter,
 )
@@ -276,6 +277,7 @@ class ReissueCaseAdmin(
         "loss_kind",
         ("reported_at", SupportedDateFieldListFilter),
         OverdueListFilter,
+        ClockListFilter,
     ]
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
     search_fields = ["reference", "applicant__name"]

@@ -11,7 +11,9 @@ class ReissueConfig(AppConfig):
 
         from .admin_counter import case_queue
         from .case_workflow import CASE_WORKFLOW
+        from .clock_queue import clock_queue
         from .work_queue import register_queue_provider
 
         register_workflow(CASE_WORKFLOW)
         register_queue_provider("cases", case_queue)
+        register_queue_provider("clocks", clock_queue)
