@@ -680,3 +680,6 @@ class PersonalDataAccessAdmin(SafeExportMixin, AppendOnlyRecordAdmin):
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
+
+
+from . import admin_policies  # noqa: E402, F401  (the city's case rules: registers its admin)

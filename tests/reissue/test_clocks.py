@@ -356,9 +356,8 @@ SERVICES = [
 def test_a_clerk_calling_a_clock_step_is_refused(clerk, office, name, service):
     lapsing, with_card = all_clocks_due(clerk=clerk, office=office)
     case = lapsing if name == "lapse_loss_report" else with_card
-    with time_machine.travel(at(D(2031, 3, 20)), tick=False):
-        with pytest.raises(PermissionDenied):
-            service(case=case, acting_user=clerk)
+    with time_machine.travel(at(D(2031, 3, 20)), tick=False), pytest.raises(PermissionDenied):
+        service(case=case, acting_user=clerk)
     assert steps(case, name) == []
 
 
@@ -367,9 +366,8 @@ def test_a_superuser_calling_a_clock_step_is_refused(clerk, office, name, servic
     root = get_user_model().objects.create_superuser("root", password="pw")
     lapsing, with_card = all_clocks_due(clerk=clerk, office=office)
     case = lapsing if name == "lapse_loss_report" else with_card
-    with time_machine.travel(at(D(2031, 3, 20)), tick=False):
-        with pytest.raises(PermissionDenied):
-            service(case=case, acting_user=root)
+    with time_machine.travel(at(D(2031, 3, 20)), tick=False), pytest.raises(PermissionDenied):
+        service(case=case, acting_user=root)
     assert steps(case, name) == []
 
 
@@ -382,9 +380,12 @@ def test_the_system_account_may_take_a_due_step_through_its_service(clerk, offic
 
 def test_a_step_not_due_yet_is_refused_even_to_the_system_account(clerk, office):
     case = temporary_report(clerk=clerk, office=office)
-    with time_machine.travel(case.lapses_at - ONE_SECOND, tick=False):
-        with pytest.raises(WorkflowError, match="is not due for this case"):
-            clocks.case_lapse_loss_report(case=case, acting_user=clocks.system_user())
+    system = clocks.system_user()
+    with (
+        time_machine.travel(case.lapses_at - ONE_SECOND, tick=False),
+        pytest.raises(WorkflowError, match="is not due for this case"),
+    ):
+        clocks.case_lapse_loss_report(case=case, acting_user=system)
     assert fresh(case).state == CaseState.REPORTED_TEMPORARILY
 
 
