@@ -52,6 +52,7 @@ from .case_workflow import CASE_WORKFLOW
 from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
 from .models import Applicant, ReissueCase
 from .permissions import can_act_for_applicant, can_see_full_id_number, scope_applicants
+from .timeline import timeline_for
 
 User = get_user_model()
 
@@ -507,6 +508,7 @@ class ReissueCaseAdmin(
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["audit_trail"] = selectors.case_audit_trail(case=obj)
+            context["case_timeline"] = timeline_for(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

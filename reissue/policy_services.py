@@ -105,15 +105,18 @@ def _deadline_start(case: dict) -> datetime.date | None:
 
 
 def _temp_card_valid_until(case: dict, rules: CaseRules) -> datetime.date | None:
-    """The temporary card's validity under `rules`: its first validity, or the extension it
-    got as far as the rules allow it."""
+    """The temporary card's validity under `rules`: its first validity, or, if it was
+    extended, the day it was extended to as far as the rules allow."""
     issued_on = case["temp_card_issued_on"]
     if issued_on is None:
         return None
     first = issued_on + datetime.timedelta(days=rules.temp_card_valid_days)
+    kept = CaseRules.from_snapshot(case["policy_values"])
+    current = case["temp_card_valid_until"]
+    if current is None or current <= issued_on + datetime.timedelta(days=kept.temp_card_valid_days):
+        return first  # never extended
     longest = issued_on + datetime.timedelta(days=rules.temp_card_max_valid_days)
-    extended = min(case["temp_card_valid_until"] or first, longest)
-    return max(first, extended)
+    return max(first, min(current, longest))
 
 
 def policy_dry_run(
@@ -143,6 +146,7 @@ def policy_dry_run(
             "temp_card_returned",
             "temp_card_issued_on",
             "temp_card_valid_until",
+            "policy_values",
         )
     )
     due_from: dict[datetime.date, datetime.date] = {}  # few distinct days: one count each
@@ -222,7 +226,7 @@ def rules_summary(rules: CaseRules) -> str:
     ]
     since = (
         _("Rules in force from %(date)s") % {"date": rules.effective_from}
-        if rules.policy_id is not None
+        if rules.effective_from
         else _("Default rules (no city rules entered)")
     )
     return f"{since}: {separator.join(parts)}."
