@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState, LossReportKind
 from .models import ReissueCase
@@ -24,9 +24,9 @@ class Status(enum.Enum):
     @property
     def label(self) -> str:
         return {
-            Status.DONE: _("done"),
-            Status.DUE: _("due"),
-            Status.OVERDUE: _("overdue"),
+            Status.DONE: pgettext("timeline", "done"),
+            Status.DUE: pgettext("timeline", "due"),
+            Status.OVERDUE: pgettext("timeline", "overdue"),
         }[self]
 
 
