@@ -47,13 +47,9 @@ def _local(moment: datetime.datetime | None) -> datetime.date | None:
     return timezone.localdate(moment) if moment else None
 
 
-def _pending(
-    day: datetime.date, today: datetime.date, *, late_from_the_day: bool = False
-) -> Status:
-    """Due while the day is ahead; overdue once past (or from the day itself, for a moment
-    that has come: a clock's time is up on its day)."""
-    late = day <= today if late_from_the_day else day < today
-    return Status.OVERDUE if late else Status.DUE
+def _pending(day: datetime.date, today: datetime.date) -> Status:
+    """Due up to and on its day; overdue once past."""
+    return Status.OVERDUE if day < today else Status.DUE
 
 
 def medical_cover_gap(case: ReissueCase, today: datetime.date | None = None) -> bool:
@@ -111,7 +107,7 @@ def case_timeline(case: ReissueCase, today: datetime.date | None = None) -> list
                 "old_card",
                 case.old_card_cancel_on,
                 _("old card to be cancelled"),
-                _pending(case.old_card_cancel_on, today, late_from_the_day=False),
+                _pending(case.old_card_cancel_on, today),
             )
         )
     moments += _temp_card(case, today)

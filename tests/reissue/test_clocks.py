@@ -419,3 +419,16 @@ def test_a_case_the_step_refuses_does_not_stop_the_clock_for_the_others(clerk, o
     assert fresh(fine).state == CaseState.LAPSED
     assert fresh(odd).state == CaseState.REPORTED_TEMPORARILY
     assert f"Clock step lapse_loss_report refused for case {odd.pk}" in caplog.text
+
+
+def test_a_temporary_report_made_formal_cancels_no_ss_card_that_was_not_lost(clerk, office):
+    case = report(
+        clerk=clerk,
+        office=office,
+        lost_items=LostItems.ID_CARD,
+        loss_report_kind=LossReportKind.TEMPORARY,
+    )
+    with time_machine.travel(REPORTED_AT + datetime.timedelta(days=1), tick=False):
+        services.case_formalize_loss_report(case=case, acting_user=clerk)
+    assert fresh(case).old_card_cancel_on is None
+    assert run(at(MONDAY + datetime.timedelta(days=40))).old_cards_cancelled == 0
