@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_RESET = "two_factor_reset", _("two-factor log-in reset")
     DOCUMENT_PROMISED = "document_promised", _("document accepted as missing, on a promise")
     DOCUMENT_RECEIVED = "document_received", _("document promised brought")
+    DEADLINE_RECOUNTED = "deadline_recounted", _("service deadline counted again (calendar)")
 
 
 # {model label ("reissue.reissuecase"): {step name: label}}, filled by the apps that declare

@@ -21,6 +21,7 @@ READ_CASES = [
     "offices.view_office",
     "reissue.view_applicant",
     "reissue.view_reissuecase",
+    "reissue.view_casepolicy",
     "audit.view_auditentry",
 ]
 READ_CLAIMS = [
@@ -103,6 +104,8 @@ ROLES = [
             "claims.export_claims",
             "claims.add_reimbursementpolicy",
             "claims.change_reimbursementpolicy",
+            "reissue.add_casepolicy",
+            "reissue.change_casepolicy",
             "incidents.change_incident",
             "incidents.view_all_incidents",
         ),

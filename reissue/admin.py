@@ -43,6 +43,7 @@ from .admin_filters import (
     AccessedFieldListFilter,
     AuditActionListFilter,
     AuditTargetStateListFilter,
+    ClockListFilter,
     OverdueListFilter,
     SupportedDateFieldListFilter,
 )
@@ -53,6 +54,7 @@ from .case_workflow import CASE_WORKFLOW
 from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
 from .models import Applicant, ReissueCase
 from .permissions import can_act_for_applicant, can_see_full_id_number, scope_applicants
+from .timeline import timeline_for
 
 User = get_user_model()
 
@@ -293,6 +295,7 @@ class ReissueCaseAdmin(
         "loss_kind",
         ("reported_at", SupportedDateFieldListFilter),
         OverdueListFilter,
+        ClockListFilter,
     ]
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
     search_fields = ["reference", "applicant__name"]
@@ -532,6 +535,7 @@ class ReissueCaseAdmin(
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["audit_trail"] = selectors.case_audit_trail(case=obj)
+            context["case_timeline"] = timeline_for(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -705,3 +709,6 @@ class PersonalDataAccessAdmin(SafeExportMixin, AppendOnlyRecordAdmin):
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
+
+
+from . import admin_policies  # noqa: E402, F401  (the city's case rules: registers its admin)

@@ -1,9 +1,13 @@
 """List filters shared by the clerks' lists."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +16,7 @@ from common.dates import EARLIEST_DATE, LATEST_DATE, supported_date_error, valid
 from workdays.calendar import deadline_working_days
 from workflow.transitions import state_labels
 
+from . import work_queue
 from .deadlines import overdue_case_filter
 
 
@@ -130,3 +135,46 @@ class OverdueListFilter(admin.SimpleListFilter):
         if self.value() == "1":
             return queryset.filter(overdue_case_filter())
         return queryset
+
+
+class ClockListFilter(admin.SimpleListFilter):
+    """The cases a clock brings to the counter (the work queue's links: `reissue.clock_queue`)."""
+
+    title = _("temporary cards and reports")
+    parameter_name = "clock"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _condition) in clock_filters().items()]
+
+    def queryset(self, request, queryset):
+        chosen = clock_filters().get(self.value() or "")
+        return queryset if chosen is None else queryset.filter(chosen[1]())
+
+
+def clock_filters() -> dict[str, tuple[str, Callable[[], Q]]]:
+    """Return key -> (label, condition read now) of the clock list filter."""
+    today = timezone.localdate()
+    return {
+        "temp_card_expiring": (
+            _("temporary card expires within %(days)s days")
+            % {"days": work_queue.TEMP_CARD_WARNING_DAYS},
+            lambda: work_queue.temp_card_expiring_filter(today),
+        ),
+        "temp_card_expired": (
+            _("temporary card expired, not handed back"),
+            lambda: work_queue.temp_card_expired_filter(today),
+        ),
+        "cover_gap": (
+            _("medical cover gap"),
+            lambda: work_queue.medical_cover_gap_filter(today),
+        ),
+        "lapsing": (
+            _("temporary loss report lapses within %(days)s days")
+            % {"days": work_queue.LAPSE_WARNING_DAYS},
+            lambda: work_queue.lapsing_soon_filter(timezone.now()),
+        ),
+        "collection": (
+            _("new card waiting for collection"),
+            work_queue.awaiting_collection_filter,
+        ),
+    }

@@ -39,3 +39,18 @@ def is_overdue(case, today: datetime.date | None = None) -> bool:
         and case.service_due_on is not None
         and case.service_due_on < today
     )
+
+
+def deadline_start(case) -> datetime.date | None:
+    """Return the day the case's service deadline is counted from: its formal report, or the
+    day a promised document arrived after it (services.case_record_document_received)."""
+    if case.formal_reported_at is None:
+        return None
+    start = timezone.localdate(case.formal_reported_at)
+    received = (
+        case.document_promises.filter(received_on__isnull=False)
+        .order_by("-received_on")
+        .values_list("received_on", flat=True)
+        .first()
+    )
+    return max(start, received) if received else start

@@ -525,7 +525,12 @@ def case_formalize_loss_report(
             case=locked,
             acting_user=acting_user,
             name="formalize_loss_report",
-            old_card_cancel_on=today + datetime.timedelta(days=rules.old_card_cancelled_after_days),
+            # Only a lost SS card is cancelled (as at registration: fill_report_clocks).
+            old_card_cancel_on=(
+                today + datetime.timedelta(days=rules.old_card_cancelled_after_days)
+                if locked.ss_card_lost
+                else None
+            ),
             service_due_on=service_due_on(today, rules),
             **options,
         )

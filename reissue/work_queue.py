@@ -4,15 +4,16 @@ Each app registers a function `user -> list[QueueCount]` in its AppConfig.ready(
 claims in `claims`), so `reissue` shows the reviewer's claims without importing `claims`.
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from offices.scoping import scope_to_offices_worked_in
 from workflow.declaration import Party
 
-from .case_workflow import CASE_WORKFLOW
+from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState
 from .deadlines import overdue_case_filter
 from .models import ReissueCase
 from .selectors import cases_visible_to
@@ -82,3 +83,55 @@ def cases_waiting_for(*, user, queryset=None) -> QuerySet[ReissueCase]:
 def cases_overdue(*, user, queryset=None) -> QuerySet[ReissueCase]:
     """Return the cases of `user`'s offices past their service deadline (`reports.calendar`)."""
     return scope_to_offices_worked_in(_cases(user, queryset), user).filter(overdue_case_filter())
+
+
+# What the clocks bring to the counter: temporary cards to extend or take back, temporary
+# reports about to lapse, new cards to hand over. Each filter is served by a partial index of
+# the case (models.ReissueCase.Meta.indexes: case_temp_card_valid_idx, case_lapsing_idx, state).
+
+TEMP_CARD_WARNING_DAYS = 7
+LAPSE_WARNING_DAYS = 2
+
+
+def temp_card_expiring_filter(today: datetime.date) -> Q:
+    """Temporary cards out on an open case whose last valid day is within a week."""
+    return Q(
+        state__in=CASE_WORKFLOW.flagged(CaseFlag.HOLDS_TEMP_CARD),
+        temp_card_returned=False,
+        temp_card_valid_until__range=(
+            today,
+            today + datetime.timedelta(days=TEMP_CARD_WARNING_DAYS),
+        ),
+    )
+
+
+def temp_card_expired_filter(today: datetime.date) -> Q:
+    """Temporary cards past their validity and not handed back, whatever became of the case."""
+    return Q(temp_card_returned=False, temp_card_valid_until__lt=today) & ~Q(temp_card_number="")
+
+
+def medical_cover_gap_filter(today: datetime.date) -> Q:
+    """The citizen has no card to see a doctor with: the temporary card expired and the new
+    SS card is not in their hands yet."""
+    return Q(
+        state__in=CASE_WORKFLOW.flagged(CaseFlag.HOLDS_TEMP_CARD),
+        temp_card_returned=False,
+        temp_card_valid_until__lt=today,
+    )
+
+
+def lapsing_soon_filter(now: datetime.datetime) -> Q:
+    """Temporary loss reports that lapse within two days unless the citizen comes."""
+    return Q(
+        state=CaseState.REPORTED_TEMPORARILY,
+        lapses_at__lte=now + datetime.timedelta(days=LAPSE_WARNING_DAYS),
+    )
+
+
+def awaiting_collection_filter() -> Q:
+    return Q(state=CaseState.CARD_ARRIVED)
+
+
+def cases_of_my_offices(*, user, condition: Q, queryset=None) -> QuerySet[ReissueCase]:
+    """Return the cases of `user`'s offices that meet `condition`."""
+    return scope_to_offices_worked_in(_cases(user, queryset), user).filter(condition)

@@ -9,6 +9,7 @@ from audit.services import audit_record
 
 from .holiday_source import published_calendar_days, published_source
 from .models import CalendarDay
+from .signals import working_days_changed
 
 AUDITED_FIELDS = ["date", "kind", "name"]
 
@@ -45,6 +46,9 @@ def calendar_day_save(*, day: CalendarDay, acting_user: AbstractUser) -> Calenda
     changes = _changes(_values(before), _values(day))
     if changes:
         audit_record(obj=day, case=None, action=action, actor=acting_user, changes=changes)
+    if "date" in changes or "kind" in changes:
+        moved = {day.date} | ({before.date} if before is not None else set())
+        working_days_changed.send(sender=CalendarDay, days=moved)
     return day
 
 
@@ -54,7 +58,9 @@ def calendar_day_delete(*, day: CalendarDay, acting_user: AbstractUser) -> None:
     _require(acting_user, "delete")
     changes = _changes(_values(day), _values(None))
     audit_record(obj=day, case=None, action="deleted", actor=acting_user, changes=changes)
+    date = day.date
     day.delete()
+    working_days_changed.send(sender=CalendarDay, days={date})
 
 
 @transaction.atomic
@@ -78,4 +84,6 @@ def published_days_seed() -> list[CalendarDay]:
             obj=day, case=None, action="added", actor=None, comment=comment, changes=changes
         )
         added.append(day)
+    if added:
+        working_days_changed.send(sender=CalendarDay, days={day.date for day in added})
     return added

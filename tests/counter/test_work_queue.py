@@ -67,7 +67,8 @@ def cases(clerk, supervisor, office, other_clerk, other_office):
 
 def test_clerk_sees_my_open_cases_waiting_for_me_and_overdue(client, clerk, cases):
     queue = queue_of(client, clerk)
-    assert set(queue) == {"mine", "waiting", "overdue"}
+    clocks = {"temp_card_expiring", "temp_card_expired", "cover_gap", "lapsing", "collection"}
+    assert set(queue) == {"mine", "waiting", "overdue", *clocks}  # clocks: test_clock_queue.py
     expected = {
         "mine": {"mine_reported", "mine_temp_card", "mine_ss_only", "with_open_claim", "to_close"},
         "waiting": {"mine_reported", "colleagues_reported", "mine_ss_only", "to_close", "overdue"},
