@@ -37,6 +37,7 @@ from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
 from workflow.transitions import locked_fields
 
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
+from .admin_documents import CaseDocumentsMixin
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
 from .admin_filters import (
     AccessedFieldListFilter,
@@ -247,6 +248,7 @@ class ReissueCaseAdmin(
     CaseImportMixin,
     CaseExportMixin,
     CaseCounterMixin,
+    CaseDocumentsMixin,
     IdNumberSearchMixin,
     RevealAdminMixin,
     WorkflowAdminMixin,
