@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from common.display import format_yuan
@@ -257,7 +258,7 @@ def documents_required(
     for promise in promises:
         documents.append(
             RequiredDocument(
-                promise.get_document_display(),
+                capfirst(promise.get_document_display()),
                 _("promised on %(promised)s: bring it by %(date)s")
                 % {
                     "promised": _day(promise.promised_on),
@@ -273,7 +274,6 @@ class PromiseSheet:
     promise: DocumentPromise
     case: ReissueCase
     masked_id_number: str
-    signer: str  # who signs: the applicant, or the agent acting for them
 
 
 def promise_sheet_for(promise: DocumentPromise) -> PromiseSheet:
@@ -282,5 +282,4 @@ def promise_sheet_for(promise: DocumentPromise) -> PromiseSheet:
         promise=promise,
         case=case,
         masked_id_number=mask_id_number(case.applicant.id_number),
-        signer=case.agent_name if case.agent_acts else case.applicant.name,
     )
