@@ -153,9 +153,7 @@ def test_a_day_brought_in_the_future_is_refused_on_the_form(client, clerk, case)
 # The case cannot finish without it ------------------------------------------------------------
 
 
-def test_close_is_blocked_while_a_promise_is_outstanding_and_allowed_once_brought(
-    clerk, office
-):
+def test_close_is_blocked_while_a_promise_is_outstanding_and_allowed_once_brought(clerk, office):
     case = reissued_case(clerk=clerk, office=office)
     made = services.case_promise_document(
         case=case, acting_user=clerk, document=ID_COPY, due_on=TODAY()
@@ -230,7 +228,9 @@ def test_readers_of_the_office_cannot_promise_or_record(clerk, case, role, reque
         promise(case, reader)
     made = promise(case, clerk)
     with pytest.raises(PermissionDenied):
-        services.case_record_document_received(promise=made, acting_user=reader, received_on=TODAY())
+        services.case_record_document_received(
+            promise=made, acting_user=reader, received_on=TODAY()
+        )
 
 
 def test_the_admin_pages_answer_by_the_users_office_and_rights(

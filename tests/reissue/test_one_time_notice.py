@@ -68,9 +68,7 @@ def test_both_cards_lost_with_an_agent_and_an_ic_conversion_needs_three_document
     assert "11010519491231002X" not in page
 
 
-def test_an_ss_card_only_case_needs_proof_of_identity_until_it_is_presented(
-    client, clerk, office
-):
+def test_an_ss_card_only_case_needs_proof_of_identity_until_it_is_presented(client, clerk, office):
     case = register_case(
         clerk=clerk, office=office, lost_items=LostItems.SS_CARD, presented_hukou_book=False
     )
@@ -98,9 +96,7 @@ def test_an_id_card_only_case_needs_the_hukou_book_and_shows_the_police_clock(
     assert "reimbursed once" not in section(page, "procedure")
 
 
-def test_the_police_clock_and_the_id_card_law_only_when_the_id_card_was_lost(
-    client, clerk, office
-):
+def test_the_police_clock_and_the_id_card_law_only_when_the_id_card_was_lost(client, clerk, office):
     case = register_case(
         clerk=clerk, office=office, lost_items=LostItems.SS_CARD, presented_id_card=True
     )
@@ -112,9 +108,7 @@ def test_the_police_clock_and_the_id_card_law_only_when_the_id_card_was_lost(
 
 
 def test_a_photo_presented_is_no_longer_asked_for(client, clerk, office):
-    case = register_case(
-        clerk=clerk, office=office, converts_ic_card=True, presented_photo=True
-    )
+    case = register_case(clerk=clerk, office=office, converts_ic_card=True, presented_photo=True)
     assert documents_on(notice_of(client, clerk, case)) == []  # hukou book presented too
 
 
