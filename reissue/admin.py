@@ -38,6 +38,7 @@ from workflow.transitions import locked_fields
 
 from . import admin_batches  # noqa: F401 (registers the card batches' screens)
 from .admin_counter import CaseCounterMixin, HandledByMeFilter, WaitingForMeFilter
+from .admin_documents import CaseDocumentsMixin
 from .admin_exports import AuditExportMixin, CaseExportMixin, SafeExportMixin
 from .admin_filters import (
     AccessedFieldListFilter,
@@ -266,6 +267,7 @@ class ReissueCaseAdmin(
     CaseExportMixin,
     CaseCounterMixin,
     CaseReceiptMixin,
+    CaseDocumentsMixin,
     IdNumberSearchMixin,
     RevealAdminMixin,
     WorkflowAdminMixin,

@@ -148,6 +148,28 @@ KEEP_RECEIPTS = SlipLine(
     applies=lambda case: case.ss_card_lost,
     values=lambda case: {"date": case.loss_date.isoformat()},
 )
+
+
+def _documents_promised(case):
+    # The documents accepted as missing (容缺受理) and not brought yet.
+    if case.pk is None:
+        return []
+    return list(case.document_promises.filter(received_on__isnull=True).order_by("due_on"))
+
+
+PROMISED_DOCUMENTS = SlipLine(
+    _("Bring %(documents)s, as you promised: the case cannot be finished without it."),
+    _("by the day promised"),
+    applies=lambda case: bool(_documents_promised(case)),
+    values=lambda case: {
+        "documents": "; ".join(
+            _("%(document)s by %(date)s")
+            % {"document": promise.get_document_display(), "date": promise.due_on.isoformat()}
+            for promise in _documents_promised(case)
+        )
+    },
+)
+
 BEFORE_THE_SS_CARD = (
     POLICE_STATION,
     BACK_WITH_THE_ID_CARD,
@@ -286,13 +308,13 @@ CASE_WORKFLOW = Workflow(
             CaseState.REPORTED_TEMPORARILY,
             turn=Turn(Party.CITIZEN),  # to come with proof of identity, or the report lapses
             badge=Badge.GREY,
-            slip=(FORMALIZE, BANK_SIDE),
+            slip=(FORMALIZE, BANK_SIDE, PROMISED_DOCUMENTS),
         ),
         StateMeaning(
             CaseState.REPORTED,
             turn=Turn(Party.OFFICE, "issue_temp_card"),
             badge=Badge.AMBER,
-            slip=(TEMP_CARD_OFFER, BANK_SIDE, *BEFORE_THE_SS_CARD),
+            slip=(TEMP_CARD_OFFER, BANK_SIDE, *BEFORE_THE_SS_CARD, PROMISED_DOCUMENTS),
             flags=frozenset({CaseFlag.AWAITS_NEW_CARD}),
         ),
         StateMeaning(
@@ -302,28 +324,28 @@ CASE_WORKFLOW = Workflow(
                 Turn(Party.OTHER_BODY),  # the police station reissues the lost ID card
             ),
             badge=Badge.OCHRE,
-            slip=(TEMP_CARD_VALIDITY, *BEFORE_THE_SS_CARD),
+            slip=(TEMP_CARD_VALIDITY, *BEFORE_THE_SS_CARD, PROMISED_DOCUMENTS),
             flags=frozenset({CaseFlag.AWAITS_NEW_CARD, CaseFlag.HOLDS_TEMP_CARD}),
         ),
         StateMeaning(
             CaseState.ID_REISSUED,
             turn=Turn(Party.OFFICE, "order_card"),
             badge=Badge.BLUE,
-            slip=(TEMP_CARD_VALIDITY, *BEFORE_THE_SS_CARD),
+            slip=(TEMP_CARD_VALIDITY, *BEFORE_THE_SS_CARD, PROMISED_DOCUMENTS),
             flags=frozenset({CaseFlag.AWAITS_NEW_CARD, CaseFlag.HOLDS_TEMP_CARD}),
         ),
         StateMeaning(
             CaseState.CARD_ORDERED,
             turn=Turn(Party.OTHER_BODY),  # the card bank makes the card
             badge=Badge.BLUE,
-            slip=(CARD_BEING_MADE, TEMP_CARD_VALIDITY, KEEP_RECEIPTS),
+            slip=(CARD_BEING_MADE, TEMP_CARD_VALIDITY, KEEP_RECEIPTS, PROMISED_DOCUMENTS),
             flags=frozenset({CaseFlag.AWAITS_NEW_CARD, CaseFlag.HOLDS_TEMP_CARD}),
         ),
         StateMeaning(
             CaseState.CARD_PRODUCED,
             turn=Turn(Party.OTHER_BODY),  # ... and sends it to the office
             badge=Badge.INDIGO,
-            slip=(CARD_BEING_MADE, TEMP_CARD_VALIDITY, KEEP_RECEIPTS),
+            slip=(CARD_BEING_MADE, TEMP_CARD_VALIDITY, KEEP_RECEIPTS, PROMISED_DOCUMENTS),
             flags=frozenset(
                 {CaseFlag.AWAITS_NEW_CARD, CaseFlag.CARD_NUMBER_KNOWN, CaseFlag.HOLDS_TEMP_CARD}
             ),
@@ -332,7 +354,7 @@ CASE_WORKFLOW = Workflow(
             CaseState.CARD_ARRIVED,
             turn=Turn(Party.CITIZEN),  # to collect it
             badge=Badge.GREEN,
-            slip=(COLLECT_THE_CARD, TEMP_CARD_VALIDITY, KEEP_RECEIPTS),
+            slip=(COLLECT_THE_CARD, TEMP_CARD_VALIDITY, KEEP_RECEIPTS, PROMISED_DOCUMENTS),
             flags=frozenset({CaseFlag.CARD_NUMBER_KNOWN, CaseFlag.HOLDS_TEMP_CARD}),
         ),
         StateMeaning(
@@ -342,7 +364,7 @@ CASE_WORKFLOW = Workflow(
                 Turn(Party.RELATED),  # the expense claim is examined and paid first
             ),
             badge=Badge.INDIGO,
-            slip=AFTER_THE_SS_CARD,
+            slip=(*AFTER_THE_SS_CARD, PROMISED_DOCUMENTS),
             flags=frozenset({CaseFlag.CARD_NUMBER_KNOWN, CaseFlag.NEW_CARD_ISSUED}),
         ),
         StateMeaning(

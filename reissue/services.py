@@ -617,6 +617,10 @@ def case_record_document_received(
 ) -> DocumentPromise:
     """Record a promised document brought: the service deadline is counted again from today."""
     locked_case = lock_case_for(case=promise.case, acting_user=acting_user)
+    if not acting_user.has_perm("reissue.change_reissuecase"):
+        raise PermissionDenied(_("You may not change cases."))
+    if not locked_case.is_open:
+        raise WorkflowError(_("A finished case can no longer be changed."))
     locked = DocumentPromise.objects.select_for_update().get(pk=promise.pk)
     if locked.received_on is not None:
         raise WorkflowError(_("This document has already been recorded."))
