@@ -7,11 +7,12 @@ from cryptography.fernet import Fernet
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from common.encryption import DecryptionError, current_token_prefix, key_id
 from common.fields import EncryptedCharField
 from reissue import services
-from reissue.models import Applicant, ImportUpload, ReissueCase
+from reissue.models import Applicant, CardBatch, ImportUpload, ReissueCase
 from reissue.resources import CaseResource
 from tests.exports.conftest import export, read_rows
 from tests.factories import ApplicantFactory, register_case, valid_id_number
@@ -23,6 +24,7 @@ COLUMNS = [
     (Applicant, "phone"),
     (ReissueCase, "agent_id_number"),
     (ImportUpload, "content"),
+    (CardBatch, "production_file"),
 ]
 
 
@@ -38,6 +40,9 @@ def stored(clerk, supervisor, office):
         agent_id_number=valid_id_number(901, region="310101"),
     )
     ImportUpload.objects.create(owner=supervisor, content="aWQsbmFtZQo=")
+    CardBatch.objects.create(
+        office=office, reference="DC-P2026-0001", sent_at=timezone.now(), production_file="SCwx"
+    )
     return plain_values()
 
 
@@ -91,7 +96,7 @@ def test_rotation_moves_values_of_before_to_the_new_key_and_format(settings, sto
     assert f"Encrypting under key id {key_id(new_key)}." in output
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old keys are gone now
     values = raw_values()
-    assert len(values) == 4  # the ID number, phone, the agent's number, the upload
+    assert len(values) == 5  # the ID number, phone, the agent's number, the upload, the batch file
     assert all(value.startswith(f"v2.{key_id(new_key)}.") for value in values)
     assert plain_values() == stored
 
@@ -147,6 +152,7 @@ def test_every_encrypted_column_is_bound_to_its_own_table_and_column():
         b"reissue_applicant.phone",
         b"reissue_reissuecase.agent_id_number",
         b"reissue_importupload.content",
+        b"reissue_cardbatch.production_file",
     }
 
 
