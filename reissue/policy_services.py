@@ -229,4 +229,4 @@ def rules_summary(rules: CaseRules) -> str:
         if rules.effective_from
         else _("Default rules (no city rules entered)")
     )
-    return f"{since}: {separator.join(parts)}."
+    return _("%(since)s: %(rules)s.") % {"since": since, "rules": separator.join(parts)}
