@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -22,9 +24,9 @@ from offices.scoping import can_act_in_office
 from workdays.calendar import add_working_days
 from workflow.services import WorkflowError
 
-from .case_policy import CasePolicy, CaseRules, lapse_moment
+from .case_policy import CasePolicy, CaseRules, default_rules, lapse_moment
 from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState
-from .models import ReissueCase
+from .models import DocumentPromise, ReissueCase
 
 
 def policy_in_force(policy: CasePolicy, today: datetime.date | None = None) -> bool:
@@ -97,9 +99,9 @@ class PolicyDryRun:
 def _deadline_start(case: dict) -> datetime.date | None:
     """The day the case's service deadline is counted from: its formal report, or the day a
     promised document arrived later (services.case_record_document_received)."""
-    if case["formal_reported_at"] is None:
+    if case["formal_reported_on"] is None:
         return None
-    start = timezone.localdate(case["formal_reported_at"])
+    start = case["formal_reported_on"]
     received = case["last_document_received_on"]
     return max(start, received) if received else start
 
@@ -111,9 +113,9 @@ def _temp_card_valid_until(case: dict, rules: CaseRules) -> datetime.date | None
     if issued_on is None:
         return None
     first = issued_on + datetime.timedelta(days=rules.temp_card_valid_days)
-    kept = CaseRules.from_snapshot(case["policy_values"])
+    kept_days = case["kept_valid_days"] or default_rules().temp_card_valid_days
     current = case["temp_card_valid_until"]
-    if current is None or current <= issued_on + datetime.timedelta(days=kept.temp_card_valid_days):
+    if current is None or current <= issued_on + datetime.timedelta(days=kept_days):
         return first  # never extended
     longest = issued_on + datetime.timedelta(days=rules.temp_card_max_valid_days)
     return max(first, min(current, longest))
@@ -134,11 +136,19 @@ def policy_dry_run(
     holds_card = set(CASE_WORKFLOW.flagged(CaseFlag.HOLDS_TEMP_CARD))
     cases = (
         ReissueCase.objects.filter(office_id=policy.office_id, state__in=CASE_WORKFLOW.open_states)
-        .annotate(last_document_received_on=Max("document_promises__received_on"))
+        .annotate(
+            formal_reported_on=TruncDate("formal_reported_at"),  # in the bureau's time zone
+            kept_valid_days=Cast(KT("policy_values__temp_card_valid_days"), IntegerField()),
+            last_document_received_on=Subquery(
+                DocumentPromise.objects.filter(case=OuterRef("pk"), received_on__isnull=False)
+                .order_by("-received_on")
+                .values("received_on")[:1]
+            ),
+        )
         .values(
             "state",
             "reported_at",
-            "formal_reported_at",
+            "formal_reported_on",
             "last_document_received_on",
             "service_due_on",
             "lapses_at",
@@ -146,10 +156,11 @@ def policy_dry_run(
             "temp_card_returned",
             "temp_card_issued_on",
             "temp_card_valid_until",
-            "policy_values",
+            "kept_valid_days",
         )
     )
     due_from: dict[datetime.date, datetime.date] = {}  # few distinct days: one count each
+    lapses: dict[datetime.date, datetime.datetime] = {}  # (working days: one count per day)
     counts = dict.fromkeys(
         ["open", "overdue", "overdue_new", "expired", "expired_new", "lapsed", "lapsed_new"], 0
     )
@@ -174,7 +185,14 @@ def policy_dry_run(
             counts["expired_new"] += under_new is not None and under_new < today
         if case["state"] == CaseState.REPORTED_TEMPORARILY:
             counts["lapsed"] += case["lapses_at"] is not None and case["lapses_at"] <= now
-            counts["lapsed_new"] += lapse_moment(case["reported_at"], new) <= now
+            if new.temporary_report_lapse_in_working_days:
+                day = timezone.localdate(case["reported_at"])
+                if day not in lapses:
+                    lapses[day] = lapse_moment(case["reported_at"], new)
+                moment = lapses[day]  # the end of a working day: the same for the whole day
+            else:
+                moment = lapse_moment(case["reported_at"], new)
+            counts["lapsed_new"] += moment <= now
     return PolicyDryRun(
         open_cases=counts["open"],
         overdue_now=counts["overdue"],
@@ -229,4 +247,4 @@ def rules_summary(rules: CaseRules) -> str:
         if rules.effective_from
         else _("Default rules (no city rules entered)")
     )
-    return f"{since}: {separator.join(parts)}."
+    return _("%(since)s: %(rules)s.") % {"since": since, "rules": separator.join(parts)}

@@ -287,3 +287,52 @@ def test_an_extended_card_keeps_its_extension_only_as_far_as_new_rules_allow(
     assert expired(temp_card_max_valid_days=150) == (0, 0)
     assert expired(temp_card_max_valid_days=100) == (1, 0)  # the extension capped at day 100
     assert expired(temp_card_valid_days=121, temp_card_max_valid_days=121) == (0, 0)
+
+
+def test_the_dry_run_counts_a_deadline_from_a_document_brought_late(clerk, supervisor, office):
+    from reissue.models import SecondaryDocument
+
+    case = reported_days_ago(clerk=clerk, office=office, days=14)  # ten working days ago
+    policy = CasePolicy(
+        office=office, effective_from=D(2031, 4, 1), service_deadline_working_days=5
+    )
+    assert (
+        policy_services.policy_dry_run(policy=policy, acting_user=supervisor).overdue_under_new == 1
+    )
+    with time_machine.travel(NOW - datetime.timedelta(days=14), tick=False):
+        promise = services.case_promise_document(
+            case=case, acting_user=clerk, document=SecondaryDocument.ID_COPY, due_on=D(2031, 2, 28)
+        )
+    with time_machine.travel(NOW - datetime.timedelta(days=4), tick=False):
+        services.case_record_document_received(
+            promise=promise, acting_user=clerk, received_on=D(2031, 2, 27)
+        )
+    # Counted from Thursday 27 February: Friday, Monday; in time under five working days.
+    assert (
+        policy_services.policy_dry_run(policy=policy, acting_user=supervisor).overdue_under_new == 0
+    )
+
+
+def test_the_dry_run_counts_a_lapse_in_working_days(clerk, supervisor, office):
+    reported_days_ago(  # Wednesday 26 February
+        clerk=clerk,
+        office=office,
+        days=5,
+        lost_items=LostItems.SS_CARD,
+        loss_report_kind=LossReportKind.TEMPORARY,
+    )
+
+    def lapsed(days: int) -> int:
+        policy = CasePolicy(
+            office=office,
+            effective_from=D(2031, 4, 1),
+            temporary_report_lapse_days=days,
+            temporary_report_lapse_in_working_days=True,
+        )
+        return policy_services.policy_dry_run(
+            policy=policy, acting_user=supervisor
+        ).reports_lapsed_under_new
+
+    # Thu 27, Fri 28, Mon 3: three working days end tonight; two ended on Friday night.
+    assert lapsed(3) == 0
+    assert lapsed(2) == 1

@@ -166,5 +166,7 @@ def test_the_case_page_says_which_rules_the_case_is_handled_under(client, clerk,
 def test_the_timeline_reads_in_chinese(client, clerk, both_lost):
     _rows, page = timeline_seen(client, clerk, both_lost, D(2031, 5, 3), language="zh-hans")
     assert "时间线" in page
-    assert "医疗保障空档" in page
+    assert "<strong>医疗保障空档</strong>：临时卡已过期" in page
     assert "临时身份证有效期三个月" in page
+    assert "办理依据：默认规则（未录入本市办事规则）：临时挂失15天后失效，" in page
+    assert "已逾期" in page
