@@ -27,7 +27,7 @@ from common.id_numbers import (
     looks_like_id_number,
     mask_id_number,
 )
-from reissue import services
+from reissue import selectors, services
 
 TOKEN_VAR = "qt"
 SESSION_KEY = "reissue_id_number_searches"
@@ -35,6 +35,7 @@ TOKEN_LIFETIME = 600  # seconds
 ID_DIGITS = re.compile(r"[0-9]{8}")
 MAX_TERM_LENGTH = 100  # longer than any name, reference or number
 NOT_SEARCHED = {"csrfmiddlewaretoken", SEARCH_VAR, TOKEN_VAR}
+REFERENCE_START = re.compile(r"^[A-Za-z0-9]{2,8}-")
 
 
 def holds_id_digits(term: str) -> bool:
@@ -177,3 +178,33 @@ class IdNumberSearchMixin:
         if looks_like_id_number(search_term):
             return queryset.none(), False
         return None
+
+
+def few_by_id(queryset, *conditions, cap: int = 2000, **lookups):
+    """Return the queryset narrowed by `lookups`, by a list of ids when at most `cap` match.
+
+    Asked for the newest 100, PostgreSQL walks the newest-first index expecting matches
+    spread evenly; a reference start or a block of names meets them only deep down (EXPLAIN
+    at 1M: 850 ms with a state filter). Given the ids it sorts those few (bench/changelist.py).
+    Many matches are fetched no further than `cap`: they are then usually met early.
+    """
+    matches = queryset.filter(*conditions, **lookups)
+    ids = list(matches.order_by().values_list("pk", flat=True)[: cap + 1])
+    return queryset.filter(pk__in=ids) if len(ids) <= cap else matches
+
+
+CASES_SEARCHED_BY_ID = 2000
+
+
+def case_reference_search_results(request, queryset, search_term: str):
+    """Narrow records filed under a case (the audit trail, the access log) to the cases whose
+    reference starts with the term: the cases are found first, by the reference's index, then
+    their records by the case's; `case__reference__icontains` read every record."""
+    term = search_term.strip().upper()
+    if not term:
+        return queryset, False
+    cases = selectors.cases_visible_to(user=request.user).filter(reference__startswith=term)
+    case_ids = list(cases.order_by().values_list("pk", flat=True)[: CASES_SEARCHED_BY_ID + 1])
+    if len(case_ids) > CASES_SEARCHED_BY_ID:  # a broad start ("DC-2026"): met early in time
+        return queryset.filter(case__reference__startswith=term), False
+    return queryset.filter(case__in=case_ids), False
