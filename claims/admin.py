@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy
 from audit.selectors import object_audit_trail
 from claims import selectors, services
 from common.display import format_yuan
-from common.pagination import CappedCountPaginator
+from common.pagination import ListCountCapMixin
 from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office, offices_worked_in, scope_to_offices_worked_in
-from reissue.admin_search import REFERENCE_START, few_by_id
+from reissue.admin_search import REFERENCE_START, SearchedCountMixin, few_by_id
 from reissue.case_workflow import CASE_WORKFLOW
 from reissue.models import ReissueCase
 from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
@@ -67,7 +67,14 @@ class ClaimItemInline(admin.TabularInline):
 
 
 @admin.register(ExpenseClaim)
-class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin, admin.ModelAdmin):
+class ExpenseClaimAdmin(
+    ClaimExportMixin,
+    ClaimCounterMixin,
+    SearchedCountMixin,
+    ListCountCapMixin,
+    WorkflowAdminMixin,
+    admin.ModelAdmin,
+):
     change_form_template = "admin/claims/expenseclaim/change_form.html"
     inlines = [ClaimItemInline]
     list_display = [
@@ -86,7 +93,6 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
     # Newest first (the default) or by the case's reference: each read in index order.
     sortable_by = ["case_reference"]
     show_full_result_count = False
-    paginator = CappedCountPaginator
     list_per_page = 100
     readonly_fields = [
         "case",
@@ -113,8 +119,8 @@ class ExpenseClaimAdmin(ClaimExportMixin, ClaimCounterMixin, WorkflowAdminMixin,
         if not term:
             return queryset, False
         if REFERENCE_START.match(term):
-            return few_by_id(queryset, case__reference__startswith=term.upper()), False
-        return few_by_id(queryset, case__applicant__name__startswith=term), False
+            return few_by_id(request, queryset, case__reference__startswith=term.upper()), False
+        return few_by_id(request, queryset, case__applicant__name__startswith=term), False
 
     def get_fields(self, request, obj=None):
         return ["case"] if obj is None else self.readonly_fields

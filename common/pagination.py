@@ -31,3 +31,22 @@ def capped_count(queryset: QuerySet, cap: int) -> int:
     Without its annotations either: a per-row total would be computed for every row counted.
     """
     return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+class ListCountCapMixin:
+    """For a ModelAdmin whose rows are scoped through a join (a claim's case, an entry's case):
+    count them up to `count_cap`, below the paginator's own cap.
+
+    One office's rows are then met among every office's, and each counted row costs a probe
+    of the join (at 1M cases, 10,001 audit entries of a small office took a 930 ms scan).
+    """
+
+    paginator = CappedCountPaginator
+    count_cap = 1_000
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        paginator.cap = min(paginator.cap, self.count_cap)
+        return paginator
