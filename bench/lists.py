@@ -7,13 +7,15 @@ Seeds (once; reused while their size matches) two databases named after DATABASE
 `<name>_10000` and `<name>_<cases>`, by INSERT ... SELECT in the database itself: 20 offices of
 unequal size, reports spread over five years, applicants named by real surname frequencies,
 about five audit entries per case (registration, each step, some edits, the claim's), claims
-for about 12 % of the cases, an access log, incidents and one policy per office.
+for about 14 % of the cases, an access log, incidents and one policy per office. The audit
+entries' hashes are left empty: the chain is not verified here.
 
 Then it times every list of the admin, with each filter, search and sortable column (read from
-the lists themselves), as a supervisor of the largest office and as an auditor of all offices,
-alternating the small and the large database request by request over --rounds rounds, and
-prints the medians side by side, their ratio, the 300 ms goal, and the anchor: Django's stock
-list of offices on the same database. Prints figures only; nothing here is a test.
+the lists themselves), and the admin home, as the supervisor of the largest office (a fifth of
+the cases), of the smallest (2 %) and an auditor of all offices, alternating the small and the
+large database request by request over --rounds rounds, and prints the medians side by side,
+their ratio, the goals (under 300 ms, within 1.5x), and the anchor: Django's stock list of
+offices on the same database. Prints figures only; nothing here is a test.
 """
 
 import argparse
@@ -676,7 +678,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", default="", help="time only URLs whose label contains this")
+    parser.add_argument("--only", default="", help="time only pages whose label contains this")
     parser.add_argument("--roles", default="", help="supervisor,small office,auditor (all)")
     parser.add_argument(
         "--explain", action="store_true", help="print each large page's slowest query"
@@ -722,14 +724,8 @@ def main() -> None:
             use_database(wrappers["small"])
             if client_small.get(url_small).status_code == 403:
                 continue  # not a list of this role (the access log is the auditors')
-            if True:
-                plan.append(
-                    (
-                        label,
-                        role,
-                        {"small": (client_small, url_small), "large": (client_large, url_large)},
-                    )
-                )
+            pages = {"small": (client_small, url_small), "large": (client_large, url_large)}
+            plan.append((label, role, pages))
     samples = {(label, role, size): [] for label, role, _pages in plan for size in sizes}
     for size, wrapper in wrappers.items():  # warm each page once
         use_database(wrapper)
