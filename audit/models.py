@@ -134,6 +134,10 @@ class AuditEntry(ChainedRecord):
             models.Index(fields=["case", "at"], name="audit_case_idx"),
             # The audit-trail list, in time order either way (a trail of millions of entries).
             models.Index(fields=["at", "id"], name="audit_time_idx"),
+            # Filtered by action or by the state reached: a rare one is met only far down the
+            # time index (bench/lists.py).
+            models.Index(fields=["action", "at", "id"], name="audit_action_time_idx"),
+            models.Index(fields=["target_state", "at", "id"], name="audit_target_time_idx"),
         ]
 
     def __str__(self) -> str:
@@ -296,6 +300,9 @@ class PersonalDataAccess(ChainedRecord):
             models.Index(fields=["at", "id"], name="access_time_idx"),  # the list, newest first
             # A user's searches in the last minutes: the search limit counts them.
             models.Index(fields=["actor", "kind", "at"], name="access_actor_kind_at_idx"),
+            # The list filtered by kind or by field, newest first.
+            models.Index(fields=["kind", "at", "id"], name="access_kind_time_idx"),
+            models.Index(fields=["field", "at", "id"], name="access_field_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,10 @@
 Creates (or reuses) the database named in DATABASE_URL, fills it with N cases by bulk insert,
 then prints the median of 20 requests, the query count of each page and the time its queries
 took (of one request; what grows with the table). Prints figures only; nothing here is a test.
+
+Its seed puts every case on one day in one office: filters then select everything. The lists'
+figures come from bench/lists.py (realistic data, 10k beside 1M in one run); this seed stays
+for bench/load.py and bench/counter.py.
 """
 
 import argparse

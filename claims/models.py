@@ -282,7 +282,11 @@ class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
                 violation_error_message=_("This payment reference was already used."),
             ),
         ]
-        indexes = [models.Index(fields=["state"], name="claim_state_idx")]
+        indexes = [
+            models.Index(fields=["state"], name="claim_state_idx"),
+            # The list, newest first (bench/lists.py).
+            models.Index(fields=["-created_at", "-id"], name="claim_newest_idx"),
+        ]
 
     def __str__(self) -> str:
         return _("Claim of %(reference)s") % {"reference": self.case.reference}

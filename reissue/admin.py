@@ -5,7 +5,6 @@ import unicodedata
 
 from django.contrib import admin, messages
 from django.contrib.admin import widgets
-from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -22,7 +21,7 @@ from import_export import fields, resources
 from audit import staff as staff_services
 from audit.models import AuditEntry, PersonalDataAccess
 from common.fields import EncryptedCharField
-from common.pagination import CappedCountPaginator
+from common.pagination import CappedCountPaginator, ListCountCapMixin
 from common.personal_numbers import (
     masked_column,
     masked_columns,
@@ -50,7 +49,13 @@ from .admin_filters import (
 )
 from .admin_imports import CaseImportMixin
 from .admin_receipt import CaseReceiptMixin
-from .admin_search import TOKEN_VAR, IdNumberSearchMixin
+from .admin_search import (
+    REFERENCE_START,
+    IdNumberSearchMixin,
+    SearchedCountMixin,
+    case_reference_search_results,
+    few_by_id,
+)
 from .case_workflow import CASE_WORKFLOW
 from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
 from .models import Applicant, ReissueCase
@@ -60,26 +65,12 @@ from .timeline import timeline_for
 User = get_user_model()
 
 
-REFERENCE_START = re.compile(r"^[A-Za-z0-9]{2,8}-")
 #: A case's number as a clerk reads it off a slip or hears it on the phone: "26", "000026",
 #: "2026-26", "DC-26", "DC 2026 000026".
 CASE_NUMBER = re.compile(
     r"^(?:(?P<office>[A-Z][A-Z0-9]{1,7})[- ]?)?(?:(?P<year>(?:19|20)[0-9]{2})[- ])?"
     r"(?P<number>[0-9]{1,6})$"
 )
-
-
-def few_by_id(queryset, *conditions, cap: int = 2000, **lookups):
-    """Return the queryset narrowed by `lookups`, by a list of ids when at most `cap` match.
-
-    Asked for the newest 100, PostgreSQL walks the newest-first index expecting matches
-    spread evenly; a reference start or a block of names meets them only deep down (EXPLAIN
-    at 1M: 850 ms with a state filter). Given the ids it sorts those few (bench/changelist.py).
-    Many matches are fetched no further than `cap`: they are then usually met early.
-    """
-    matches = queryset.filter(*conditions, **lookups)
-    ids = list(matches.order_by().values_list("pk", flat=True)[: cap + 1])
-    return queryset.filter(pk__in=ids) if len(ids) <= cap else matches
 
 
 class OfficeMembershipInline(admin.TabularInline):
@@ -268,6 +259,7 @@ class ReissueCaseAdmin(
     CaseCounterMixin,
     CaseReceiptMixin,
     CaseDocumentsMixin,
+    SearchedCountMixin,
     IdNumberSearchMixin,
     RevealAdminMixin,
     WorkflowAdminMixin,
@@ -301,15 +293,16 @@ class ReissueCaseAdmin(
     ]
     # Searched by get_search_results: a reference's start, a name's start, or a whole ID number.
     search_fields = ["reference", "applicant__name"]
+    # Only the sorts an index serves in every office (newest first, the default, and by
+    # reference): sorting by applicant, office, state or clerk joined or sorted every visible
+    # case before the page's 100 (1.5-3.4 s at 1M cases; bench/lists.py).
+    sortable_by = ["reference"]
     paginator = CappedCountPaginator
     search_help_text = gettext_lazy(
         "Search by reference or case number (26), name, or a complete ID number."
     )
     list_per_page = 100
     show_full_result_count = False
-    #: A search is for finding a case: past this many matches, counting further only costs time
-    #: (at 1M cases a broad name search counted to 10,000 took 38 ms; the page itself 50 ms).
-    searched_count_cap = 1_000
     fieldsets = [
         (
             gettext_lazy("Case"),
@@ -391,7 +384,7 @@ class ReissueCaseAdmin(
                 return queryset.none(), False
         if numbered is None and not lookups:
             lookups = Q(applicant__name__startswith=term)
-        return few_by_id(queryset, lookups), False
+        return few_by_id(request, queryset, lookups), False
 
     def _hint_no_case_number(self, request, term: str) -> None:
         match = getattr(request, "resolver_match", None)
@@ -499,14 +492,6 @@ class ReissueCaseAdmin(
 
     # Writes through services ------------------------------------------------------------------
 
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        paginator = super().get_paginator(
-            request, queryset, per_page, orphans, allow_empty_first_page
-        )
-        if request.GET.get(SEARCH_VAR, "").strip() or request.GET.get(TOKEN_VAR):
-            paginator.cap = self.searched_count_cap
-        return paginator
-
     def save_model(self, request, obj, form, change):
         if not change:
             services.case_register(
@@ -543,7 +528,12 @@ class ReissueCaseAdmin(
 
 @admin.register(Applicant)
 class ApplicantAdmin(
-    ServiceRefusalAdminMixin, IdNumberSearchMixin, RevealAdminMixin, admin.ModelAdmin
+    ServiceRefusalAdminMixin,
+    SearchedCountMixin,
+    ListCountCapMixin,
+    IdNumberSearchMixin,
+    RevealAdminMixin,
+    admin.ModelAdmin,
 ):
     id_number_lookup = "id_number_hash"
     change_form_template = "admin/reissue/applicant/change_form.html"
@@ -552,6 +542,8 @@ class ApplicantAdmin(
     # The list masks the phone as exports do; the applicant's own page shows it, to call them.
     # Birth date and sex are never shown: they are digits the masked number hides.
     list_display = ["name", "masked_id_number", "masked_phone"]
+    sortable_by = ["name"]  # by the name index (Applicant.Meta); the numbers are encrypted
+    # By the start of a name (get_search_results), which the name's prefix index answers.
     search_fields = ["name"]
     search_help_text = gettext_lazy("Search by name or a complete ID number.")
     fields = [
@@ -563,7 +555,6 @@ class ApplicantAdmin(
     ]
     readonly_fields = ["masked_id_number"]
     show_full_result_count = False
-    paginator = CappedCountPaginator
 
     masked_id_number = staticmethod(
         masked_column(Applicant, "id_number", gettext_lazy("ID number"))
@@ -576,7 +567,11 @@ class ApplicantAdmin(
         exact = self.id_number_search_results(request, queryset, search_term)
         if exact is not None:
             return exact
-        return super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # The start of a name, as on the case list: `icontains` read every applicant.
+        return few_by_id(request, queryset, name__startswith=term), False
 
     masked_phone = staticmethod(masked_column(Applicant, "phone"))
 
@@ -607,10 +602,8 @@ class ApplicantAdmin(
         )
 
 
-class AppendOnlyRecordAdmin(admin.ModelAdmin):
+class AppendOnlyRecordAdmin(ListCountCapMixin, admin.ModelAdmin):
     """The audit trail and the access log: read only, with who acted by their name then."""
-
-    paginator = CappedCountPaginator  # a trail of millions of entries
 
     def has_add_permission(self, request):
         return False
@@ -642,6 +635,9 @@ class AuditEntryAdmin(AuditExportMixin, AppendOnlyRecordAdmin):
     list_filter = [AuditActionListFilter, AuditTargetStateListFilter]
     # An entry's own page reads as its row does: labels, not the stored codes.
     fields = readonly_fields = list_display
+    # By time, either way (audit_time_idx): any other column sorted millions of entries.
+    sortable_by = ["at"]
+    # The start of a case's reference (get_search_results), answered by the case's index.
     search_fields = ["case__reference"]
     list_select_related = ["case", "actor"]
     show_full_result_count = False
@@ -672,6 +668,9 @@ class AuditEntryAdmin(AuditExportMixin, AppendOnlyRecordAdmin):
     def get_queryset(self, request):
         return selectors.audit_entries_visible_to(user=request.user)
 
+    def get_search_results(self, request, queryset, search_term):
+        return case_reference_search_results(request, queryset, search_term)
+
 
 class PersonalDataAccessResource(resources.ModelResource):
     """The access log as auditors export it: who looked at which record, when and why."""
@@ -694,7 +693,9 @@ class PersonalDataAccessAdmin(SafeExportMixin, AppendOnlyRecordAdmin):
     list_display = ["at", "kind", "by", "case", "record", "field_label", "reason"]
     list_filter = ["kind", AccessedFieldListFilter]
     fields = readonly_fields = ["at", "kind", "by", "case", "record", "field_label", "reason"]
-    search_fields = ["case__reference", "actor__username", "reason"]
+    sortable_by = ["at"]  # access_time_idx, as the audit trail
+    # The start of a case's reference or a user name (get_search_results), each by an index.
+    search_fields = ["case__reference", "actor__username"]
     list_select_related = ["actor", "case", "content_type"]
     show_full_result_count = False
 
@@ -708,6 +709,12 @@ class PersonalDataAccessAdmin(SafeExportMixin, AppendOnlyRecordAdmin):
 
     def get_queryset(self, request):
         return selectors.access_log_visible_to(user=request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term and not REFERENCE_START.match(term):
+            return queryset.filter(actor__username=term), False
+        return case_reference_search_results(request, queryset, search_term)
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)

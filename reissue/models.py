@@ -76,7 +76,9 @@ class Applicant(models.Model):
             # Search by the start of a name (a surname, a full name), with LIKE 'x%'.
             models.Index(
                 fields=["name"], name="applicant_name_prefix_idx", opclasses=["varchar_pattern_ops"]
-            )
+            ),
+            # The list sorted by name (the pattern index above cannot give the collation's order).
+            models.Index(fields=["name"], name="applicant_name_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -461,6 +463,8 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 include=["office"],
                 name="case_state_newest_idx",
             ),
+            # One office's cases by reference: the list sorted by it (bench/lists.py).
+            models.Index(fields=["office", "reference"], name="case_office_reference_idx"),
             # The dashboard: cases finished per week, days to the new SS card (bench/dashboard.py).
             models.Index(fields=["ss_card_issued_on", "office"], name="case_card_issued_idx"),
             models.Index(

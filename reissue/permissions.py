@@ -14,7 +14,6 @@ from common.exceptions import ObjectNotFound
 from offices.models import Office
 from offices.scoping import (
     can_act_in_office,
-    offices_visible_to,
     scope_to_offices,
     scope_to_offices_worked_in,
     sees_all_offices,
@@ -38,9 +37,7 @@ def scope_applicants(queryset: QuerySet[Applicant], user) -> QuerySet[Applicant]
     """Narrow applicants to those with a case in an office `user` may see."""
     if sees_all_offices(user):
         return queryset
-    visible_cases = ReissueCase.objects.filter(
-        applicant=OuterRef("pk"), office__in=offices_visible_to(user)
-    )
+    visible_cases = scope_cases(ReissueCase.objects.filter(applicant=OuterRef("pk")), user)
     return queryset.filter(Exists(visible_cases))
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from common import pagination
 from offices.scoping import scope_to_offices_worked_in
 from workflow.declaration import Party
 
@@ -37,7 +38,7 @@ class QueueCount:
 
 def capped_count(queryset: QuerySet) -> int:
     """Return the number of rows, counting no further than COUNT_CAP + 1."""
-    return queryset[: COUNT_CAP + 1].count()
+    return pagination.capped_count(queryset, COUNT_CAP)
 
 
 QueueProvider = Callable[[object], list[QueueCount]]

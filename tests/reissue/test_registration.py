@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.id_numbers import compose_id_number
+from offices.scoping import office_ids_visible_to
 from reissue import models, registration, services
 from reissue.forms import CaseRegistrationForm
 from reissue.legacy_import import LegacyCaseImport
@@ -302,6 +303,7 @@ def test_the_known_numbers_of_a_batch_are_read_in_four_queries(people, django_as
     open_case_here(**people)
     others = [compose_id_number("110101", datetime.date(1970, 1, 1), n) for n in range(999)]
     people["supervisor"].has_perm("reissue.add_reissuecase")  # read once a request
+    office_ids_visible_to(people["supervisor"])  # so are the offices seen
     with django_assert_num_queries(4):
         known = registration.known_numbers(
             id_numbers=[ZHANG_WEI, *others], acting_user=people["supervisor"]
