@@ -19,6 +19,7 @@ from common.validators import phone_validator
 from reissue import registration, selectors, services
 from workflow.forms import StepForm
 
+from .case_workflow import Collector
 from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase
 from .registration import APPLICANT_FIELDS, REPORT_FIELDS
 
@@ -303,9 +304,7 @@ class RecordCardArrivedForm(StepForm):
 
 
 class CollectCardForm(StepForm):
-    collected_by = forms.ChoiceField(
-        label=_("Collected by"), choices=ReissueCase._meta.get_field("collected_by").choices[1:]
-    )
+    collected_by = forms.ChoiceField(label=_("Collected by"), choices=Collector.choices)
     collector_name = PlainTextField(label=_("Collector's name"), max_length=50)
     collector_id_checked = forms.BooleanField(
         label=_("The collector's ID card was checked"),

@@ -278,7 +278,9 @@ class _Canvas:
             return path, ((sx + tx) / 2 + 6, (sy + ty) / 2 + LINE + 2, "start")
         if rows > 0 and columns > 0:  # further down: drop below the box, then across
             return _d("M", sx, sy + half_h, "V", ty, "H", end_x), (end_x - 6, ty - 5, "end")
-        if rows < 0 and columns == 0:  # up the column: from the top of one to the bottom of the other
+        if (
+            rows < 0 and columns == 0
+        ):  # up the column: from the top of one to the bottom of the other
             path = _d("M", sx, sy - half_h, "V", ty + half_h + 2)
             return path, (sx + 6, (sy + ty) / 2 + 4, "start")
         if rows < 0 and columns > 0:  # up into a later column: a slant
