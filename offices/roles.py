@@ -65,10 +65,12 @@ ROLES = [
         CLERK,
         _("Clerk"),
         _(
-            "Register cases, edit open cases, issue the temporary card, record the new ID "
-            "card, reissue the SS card, lift a loss report when the card is found, close a "
-            "case; enter and submit expense claims; print slips and decision notices; report "
-            "incidents. Sees ID numbers masked; no export, import or reports."
+            "Register cases, make a temporary loss report formal, edit open cases, issue and "
+            "extend the temporary card, record the new ID card, make the new SS card at the "
+            "counter or order it and record it produced and arrived, hand it over, lift a loss "
+            "report when the card is found, close a case; enter and submit expense claims; "
+            "print slips and decision notices; report incidents. Sees ID numbers masked; no "
+            "export, import or reports."
         ),
         (*READ_CASES, *READ_CLAIMS, *COUNTER_WORK),
     ),

@@ -1,8 +1,8 @@
 """The service deadline of a case: N working days (its city's rules) after its report, while
 it waits for its new SS card (the bureau's promise is for the card, not for the reimbursement
 that may follow). Kept on the case (`service_due_on`), as the citizen's receipt states it;
-counted again from the day a document promised arrives (一次告知), and when the holidays of
-the calendar change (`clocks.recount_service_deadlines`)."""
+counted again from the day a document promised arrives (一次告知), and when a holiday entered,
+moved or removed in the calendar lies in its window (`clocks.recount_service_deadlines`)."""
 
 import datetime
 

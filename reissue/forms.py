@@ -323,10 +323,7 @@ class RecordCardArrivedForm(StepForm):
 
 
 class CollectCardForm(StepForm):
-    collected_by = forms.ChoiceField(
-        label=_("Collected by"),
-        choices=Collector.choices,  # the model's has no blank to drop
-    )
+    collected_by = forms.ChoiceField(label=_("Collected by"), choices=Collector.choices)
     collector_name = PlainTextField(label=_("Collector's name"), max_length=50)
     collector_id_checked = forms.BooleanField(
         label=_("The collector's ID card was checked"),

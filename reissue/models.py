@@ -203,6 +203,12 @@ def holds_temp_card(case: "ReissueCase") -> bool:
     return bool(case.temp_card_number) and not case.temp_card_returned
 
 
+@condition(_("The new card was made at the counter: none is ordered."), decides_applicability=True)
+def card_not_made_at_counter(case: "ReissueCase") -> bool:
+    """Never true of a card made at the counter, so its case's locks name that step."""
+    return case.card_ordered_on is not None or not case.ss_card_number
+
+
 @condition(_("The temporary card is already valid for as long as the city's rules allow."))
 def temp_card_extendable(case: "ReissueCase") -> bool:
     return (
@@ -642,7 +648,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=APPLYING_FOR_THE_CARD,
         target=CaseState.CARD_ORDERED,
-        conditions=CARD_APPLICATION_CONDITIONS,
+        conditions=[*CARD_APPLICATION_CONDITIONS, card_not_made_at_counter],
         permission="reissue.order_card",
         custom={"label": _("Order the new card from the card bank")},
     )

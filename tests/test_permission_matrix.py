@@ -9,6 +9,7 @@ supervisor dashboard; the printable case slip and decision notice.
 """
 
 import csv
+import datetime
 import io
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,7 +24,9 @@ from claims import services as claim_services
 from claims.claim_workflow import CLAIM_WORKFLOW
 from claims.models import ExpenseClaim, ReimbursementPolicy
 from claims.resources import ExpenseClaimResource
-from reissue.case_workflow import CASE_WORKFLOW
+from reissue import services as case_services
+from reissue.case_workflow import CASE_WORKFLOW, LossReportKind
+from reissue.clocks import run_clocks, system_user
 from reissue.models import LostItems, ReissueCase
 from reissue.resources import AuditEntryResource, CaseResource
 from reissue.services import RevealedNumber, personal_data_reveal
@@ -66,6 +69,43 @@ class World:
             lost_items=LostItems.SS_CARD,
             presented_id_card=True,
         )
+
+    def temporary_case(self):
+        return register_case(
+            clerk=self.clerk, office=self.office, loss_report_kind=LossReportKind.TEMPORARY
+        )
+
+    def temp_card_case(self):
+        return case_services.case_issue_temp_card(
+            case=register_case(clerk=self.clerk, office=self.office),
+            acting_user=self.clerk,
+            card_number="TMP-5678",
+            issued_on=TODAY(),
+        )
+
+    def ordered_case(self):
+        return case_services.case_order_card(
+            case=self.ss_only_case(), acting_user=self.clerk, ordered_on=TODAY()
+        )
+
+    def produced_case(self):
+        return case_services.case_record_card_produced(
+            case=self.ordered_case(),
+            acting_user=self.clerk,
+            card_number="SS-P-0001",
+            produced_on=TODAY(),
+        )
+
+    def arrived_case(self):
+        return case_services.case_record_card_arrived(
+            case=self.produced_case(), acting_user=self.clerk, arrived_on=TODAY()
+        )
+
+    def due(self, make, **clock_fields):
+        """Return a case made by `make` whose clock (`clock_fields`, set past) has run out."""
+        case = make(self)
+        ReissueCase.objects.filter(pk=case.pk).update(**clock_fields)
+        return ReissueCase.objects.get(pk=case.pk)
 
     def claim(self, state):
         claim = claim_with_items(
@@ -133,12 +173,49 @@ def granted(workflow, name) -> set[str]:
     return set(workflow.step(name).roles)
 
 
-def case_step(name, data, make=lambda w: w.case, done_state=None):
+def case_step(name, data, make=lambda w: w.case, done_state=None, done=None):
+    """A case's step; done when the case reaches `done_state` (or `done(case)`, for a step
+    that keeps the case in its state)."""
+
     def target(world):
         case = make(world)
         return case, admin_url("reissue_reissuecase_step", case.pk, name)
 
-    return step(target, name, data, lambda case: case.state == done_state)
+    return step(target, name, data, done or (lambda case: case.state == done_state))
+
+
+def clock_step(name, make, done, **clock_fields):
+    """A clock's step, due (its moment passed): no role's user may take it on the page."""
+    return case_step(name, {}, make=lambda w: w.due(make, **clock_fields), done=done)
+
+
+PAST, YESTERDAY = timezone.now() - datetime.timedelta(hours=1), TODAY() - datetime.timedelta(1)
+CLOCK_STEPS = {
+    "lapse_loss_report": clock_step(
+        "lapse_loss_report",
+        World.temporary_case,
+        lambda case: case.state == "lapsed",
+        lapses_at=PAST,
+    ),
+    "cancel_old_card": clock_step(
+        "cancel_old_card",
+        World.ss_only_case,
+        lambda case: case.old_card_cancelled_at is not None,
+        old_card_cancel_on=YESTERDAY,
+    ),
+    "expire_temp_card": clock_step(
+        "expire_temp_card",
+        World.temp_card_case,
+        lambda case: case.temp_card_expired_at is not None,
+        temp_card_valid_until=YESTERDAY - datetime.timedelta(1),
+    ),
+    "flag_overdue": clock_step(
+        "flag_overdue",
+        World.ss_only_case,
+        lambda case: case.overdue_flagged_at is not None,
+        service_due_on=YESTERDAY - datetime.timedelta(1),
+    ),
+}
 
 
 def claim_step(name, state, data, done_state):
@@ -327,6 +404,23 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
+        "make loss report formal",
+        granted(CASE_WORKFLOW, "formalize_loss_report"),
+        set(),
+        case_step("formalize_loss_report", {}, make=World.temporary_case, done_state="reported"),
+    ),
+    Endpoint(
+        "extend temporary card",
+        granted(CASE_WORKFLOW, "extend_temp_card"),
+        set(),
+        case_step(
+            "extend_temp_card",
+            {"valid_until": TODAY() + datetime.timedelta(days=90)},
+            make=World.temp_card_case,
+            done=lambda case: case.temp_card_valid_until == TODAY() + datetime.timedelta(90),
+        ),
+    ),
+    Endpoint(
         "record new ID card",
         granted(CASE_WORKFLOW, "record_id_reissued"),
         set(),
@@ -343,6 +437,56 @@ ENDPOINTS = [
             done_state="ss_card_reissued",
         ),
     ),
+    Endpoint(
+        "order SS card",
+        granted(CASE_WORKFLOW, "order_card"),
+        set(),
+        case_step(
+            "order_card",
+            {"ordered_on": TODAY()},
+            make=World.ss_only_case,
+            done_state="card_ordered",
+        ),
+    ),
+    Endpoint(
+        "record card produced",
+        granted(CASE_WORKFLOW, "record_card_produced"),
+        set(),
+        case_step(
+            "record_card_produced",
+            {"card_number": "SS-P-0002", "produced_on": TODAY()},
+            make=World.ordered_case,
+            done_state="card_produced",
+        ),
+    ),
+    Endpoint(
+        "record card arrived",
+        granted(CASE_WORKFLOW, "record_card_arrived"),
+        set(),
+        case_step(
+            "record_card_arrived",
+            {"arrived_on": TODAY()},
+            make=World.produced_case,
+            done_state="card_arrived",
+        ),
+    ),
+    Endpoint(
+        "hand over new card",
+        granted(CASE_WORKFLOW, "collect_card"),
+        set(),
+        case_step(
+            "collect_card",
+            {
+                "collected_by": "applicant",
+                "collector_name": "王芳",
+                "collector_id_checked": "on",
+                "collected_on": TODAY(),
+            },
+            make=World.arrived_case,
+            done_state="ss_card_reissued",
+        ),
+    ),
+    *(Endpoint(f"clock: {name}", set(), set(), run) for name, run in CLOCK_STEPS.items()),
     Endpoint(
         "close case",
         granted(CASE_WORKFLOW, "close"),
@@ -493,7 +637,7 @@ def test_permission_matrix(db, client, endpoint, role, where):
 
 
 def test_the_matrix_has_every_cell():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 264
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 344
 
 
 def test_the_matrix_has_a_row_for_every_declared_step_of_a_case_and_a_claim():
@@ -501,3 +645,26 @@ def test_the_matrix_has_a_row_for_every_declared_step_of_a_case_and_a_claim():
     declared = {m.name for workflow in (CASE_WORKFLOW, CLAIM_WORKFLOW) for m in workflow.steps}
     # A case is marked reimbursed by paying its claim (claims.services.claim_pay), no page.
     assert rows == declared - {"reimburse"}
+
+
+@pytest.mark.parametrize("name", CLOCK_STEPS)
+def test_a_clocks_step_is_the_system_accounts_alone_refused_to_a_superuser(
+    db, client, admin_user, name
+):
+    """Declared for the System role only; a superuser, who holds every permission, is refused
+    on the page, and the clock (as the system account) takes the step once it is due."""
+    assert granted(CASE_WORKFLOW, name) == {"System"}
+    world = World(OfficeFactory(code="DC"))
+    client.force_login(admin_user)
+    assert CLOCK_STEPS[name](client, world) is False
+
+    taken = run_clocks()
+    assert sum(vars(taken).values()) >= 1
+    entry = ReissueCase.objects.latest("pk").audit_entries.get(action=name)
+    assert entry.actor == system_user()
+
+
+def test_the_system_account_cannot_open_the_admin(db, client):
+    client.force_login(system_user())
+    response = client.get(admin_url("reissue_reissuecase_changelist"))
+    assert response.status_code == 302 and "/login/" in response["Location"]

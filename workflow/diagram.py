@@ -4,10 +4,13 @@ The states, arrows and names are read from the FSM field itself, so the picture 
 from the code. States are laid out left to right by their distance from the initial state
 along the longest path; the main line (the first successor declared at each step) is the top
 row, and the other states (closed, cancelled, rejected) go below, in the column of their rank.
+A step that keeps the object in its state (target None: extend a card, a clock's flag) is a
+small numbered loop under each state it applies to, its name written once in the key beneath.
 The current state and the path taken (read from the audit trail) are marked with classes that
 static/reissue/diagram.css styles; no inline style, so the strict CSP lets it show.
 """
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -23,6 +26,9 @@ ROW = 76  # distance between two rows
 ARC_LIFT = 34  # how far a skipping arrow rises per column skipped
 LINE = 13  # height of one line of an arrow's label
 MARGIN = 12
+LOOP_SLOT = 14  # distance between two loops under a box
+LOOP_DEPTH = 26  # how far a loop and its number reach below its box
+KEY_COLUMN = 2 * COLUMN  # width of one entry of the loops' key
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,11 @@ class Edge:
     label: str  # its translated label
     source: str
     target: str
+
+    @property
+    def is_loop(self) -> bool:
+        """A step that keeps its state (declared with target None)."""
+        return self.source == self.target
 
 
 @dataclass
@@ -42,9 +53,23 @@ class WorkflowGraph:
     row: dict[str, int] = field(default_factory=dict)
     main_line: list[str] = field(default_factory=list)
 
+    @property
+    def arrows(self) -> list[Edge]:
+        return [edge for edge in self.edges if not edge.is_loop]
+
+    @property
+    def loops(self) -> list[Edge]:
+        return [edge for edge in self.edges if edge.is_loop]
+
+    def loop_steps(self) -> list[str]:
+        """Return the names of the steps that keep their state, in declaration order."""
+        return list(dict.fromkeys(edge.name for edge in self.loops))
+
 
 def _targets(transition, states: list[str]) -> list[str]:
     target = transition.target
+    if target is None:  # stays in its state: a loop on its source
+        return [str(transition.source)]
     if isinstance(target, str):
         return [target]
     # RETURN_VALUE / GET_STATE declare the states they may end in.
@@ -68,7 +93,8 @@ def workflow_graph(model, state_field: str = "state") -> WorkflowGraph:
     for transition in sorted(fsm_field.get_all_transitions(model), key=declared_at):
         for target in _targets(transition, states):
             for source in _sources(transition.source, target, states):
-                if source != target and {source, target} <= set(states):
+                is_loop = transition.target is None
+                if (is_loop or source != target) and {source, target} <= set(states):
                     edges.append(
                         Edge(transition.name, transition_label(transition), source, target)
                     )
@@ -77,10 +103,19 @@ def workflow_graph(model, state_field: str = "state") -> WorkflowGraph:
     return graph
 
 
+def _entries(graph: WorkflowGraph) -> list[str]:
+    """Return where objects start: the initial state, then any state no arrow leads to that
+    has arrows of its own (a case registered as a temporary loss report)."""
+    reached = {edge.target for edge in graph.arrows}
+    leaving = {edge.source for edge in graph.arrows}
+    others = [s for s in graph.state_labels if s not in reached and s in leaving]
+    return [graph.initial, *(s for s in others if s != graph.initial)]
+
+
 def _forward_edges(graph: WorkflowGraph) -> list[Edge]:
-    """Return the edges that lead away from the initial state (no loop back), in order."""
+    """Return the edges that lead away from the entries (no loop back), in order."""
     successors: dict[str, list[Edge]] = {}
-    for edge in graph.edges:
+    for edge in graph.arrows:
         successors.setdefault(edge.source, []).append(edge)
     forward, on_path, done = [], set(), set()
 
@@ -95,15 +130,17 @@ def _forward_edges(graph: WorkflowGraph) -> list[Edge]:
         on_path.discard(state)
         done.add(state)
 
-    visit(graph.initial)
+    for entry in _entries(graph):
+        visit(entry)
     return forward
 
 
 def _lay_out(graph: WorkflowGraph) -> None:
     forward = _forward_edges(graph)
-    rank = {graph.initial: 0}
+    entries = _entries(graph)
+    rank = dict.fromkeys(entries, 0)
     changed = True
-    while changed:  # longest distance from the initial state; the forward arrows have no loop
+    while changed:  # longest distance from an entry; the forward arrows have no loop
         changed = False
         for edge in forward:
             if edge.source in rank and rank.get(edge.target, -1) < rank[edge.source] + 1:
@@ -118,15 +155,22 @@ def _lay_out(graph: WorkflowGraph) -> None:
         if not following:
             break
         main_line.append(following[0])
-    rows_used: dict[int, int] = {}
     row = dict.fromkeys(main_line, 0)
+    for entry in entries[1:]:  # another entry leading into the main line: on its row, before it
+        if all(rank[state] != rank[entry] for state in row):
+            row[entry] = 0
+    # (column, row) taken by a box, or by the arrows running along a row to a box below.
+    taken = {(rank[state], row[state]) for state in row}
     side_states = [e.target for e in forward] + list(graph.state_labels)  # unreachable last
+    lanes = {}
     for state in dict.fromkeys(side_states):
-        if state in row:
-            continue
-        rank.setdefault(state, 0)
-        rows_used[rank[state]] = rows_used.get(rank[state], 0) + 1
-        row[state] = rows_used[rank[state]]
+        if state not in row:
+            rank.setdefault(state, 0)
+            sources = [rank[e.source] for e in forward if e.target == state] or [rank[state]]
+            lanes[state] = range(min(min(sources) + 1, rank[state]), rank[state] + 1)
+    for state, lane in sorted(lanes.items(), key=lambda item: len(item[1])):  # short ones near
+        row[state] = next(r for r in itertools.count(1) if all((c, r) not in taken for c in lane))
+        taken |= {(column, row[state]) for column in lane}
     graph.rank, graph.row, graph.main_line = rank, row, main_line
 
 
@@ -170,21 +214,51 @@ class _Canvas:
         self.graph = graph
         spans = [
             graph.rank[e.target] - graph.rank[e.source]
-            for e in graph.edges
+            for e in graph.arrows
             if graph.row[e.source] == graph.row[e.target]
         ]
         self.top = MARGIN + 2 * LINE + ARC_LIFT * max([1, *spans])
+        self.loop_steps = graph.loop_steps()
 
     def centre(self, state: str) -> tuple[float, float]:
         x = MARGIN + self.graph.rank[state] * COLUMN + BOX_WIDTH / 2
         y = self.top + self.graph.row[state] * ROW + BOX_HEIGHT / 2
         return x, y
 
-    def size(self) -> tuple[int, int]:
+    def width(self) -> int:
         columns = max(self.graph.rank.values()) + 1
+        return 2 * MARGIN + (columns - 1) * COLUMN + BOX_WIDTH
+
+    def key_per_row(self) -> int:
+        return max(1, (self.width() - 2 * MARGIN) // KEY_COLUMN)
+
+    def bottom_of_boxes(self) -> float:
         rows = max(self.graph.row.values()) + 1
-        width = 2 * MARGIN + (columns - 1) * COLUMN + BOX_WIDTH
-        return width, int(self.top + (rows - 1) * ROW + BOX_HEIGHT + MARGIN + LINE)
+        return self.top + (rows - 1) * ROW + BOX_HEIGHT + (LOOP_DEPTH if self.loop_steps else 0)
+
+    def size(self) -> tuple[int, int]:
+        key_rows = -(-len(self.loop_steps) // self.key_per_row())  # (ceiling)
+        height = self.bottom_of_boxes() + MARGIN + LINE + (key_rows + 1) * LINE * bool(key_rows)
+        return self.width(), int(height)
+
+    def loop(self, edge: Edge) -> tuple[str, float, float]:
+        """Return a loop's SVG path and where its number goes (x, bottom): under its box, in
+        the slot of its step, counted from the right (the middle is for arrows going down)."""
+        x, y = self.centre(edge.source)
+        slot_x = x + BOX_WIDTH / 2 - LOOP_SLOT * (1 + self.loop_steps.index(edge.name))
+        bottom = y + BOX_HEIGHT / 2
+        path = _d(
+            "M", slot_x - 5, bottom + 1,
+            "C", slot_x - 8, bottom + 14, slot_x + 8, bottom + 14, slot_x + 5, bottom + 3,
+        )  # fmt: skip
+        return path, slot_x, bottom + LOOP_DEPTH - 1
+
+    def key_entry(self, name: str) -> tuple[float, float]:
+        """Return where a loop step's number and name go in the key (x, bottom)."""
+        index = self.loop_steps.index(name)
+        per_row = self.key_per_row()
+        x = MARGIN + (index % per_row) * KEY_COLUMN
+        return x, self.bottom_of_boxes() + MARGIN + LINE * (2 + index // per_row)
 
     def route(self, edge: Edge) -> tuple[str, tuple[float, float, str]]:
         """Return an arrow's SVG path and where its label goes (x, bottom, anchor)."""
@@ -204,6 +278,14 @@ class _Canvas:
             return path, ((sx + tx) / 2 + 6, (sy + ty) / 2 + LINE + 2, "start")
         if rows > 0 and columns > 0:  # further down: drop below the box, then across
             return _d("M", sx, sy + half_h, "V", ty, "H", end_x), (end_x - 6, ty - 5, "end")
+        if (
+            rows < 0 and columns == 0
+        ):  # up the column: from the top of one to the bottom of the other
+            path = _d("M", sx, sy - half_h, "V", ty + half_h + 2)
+            return path, (sx + 6, (sy + ty) / 2 + 4, "start")
+        if rows < 0 and columns > 0:  # up into a later column: a slant
+            path = _d("M", sx + half_w, sy, "L", end_x, ty)
+            return path, ((sx + tx) / 2 + 6, (sy + ty) / 2 - 4, "start")
         # Any other direction (an arrow back): a straight line between the boxes.
         path = _d("M", sx, sy + half_h, "L", tx, ty - half_h - 2)
         return path, ((sx + tx) / 2, (sy + ty) / 2, "middle")
@@ -279,7 +361,7 @@ def _label_placement(graph: WorkflowGraph, canvas: "_Canvas") -> dict[str, Edge]
         return (not (same_row and columns == 1), same_row, columns)
 
     chosen: dict[str, Edge] = {}
-    for edge in graph.edges:
+    for edge in graph.arrows:
         if edge.name not in chosen or preference(edge) < preference(chosen[edge.name]):
             chosen[edge.name] = edge
     return chosen
@@ -288,7 +370,7 @@ def _label_placement(graph: WorkflowGraph, canvas: "_Canvas") -> dict[str, Edge]
 def _edges_svg(graph, canvas, taken_edges, current, next_steps) -> list[str]:
     parts, named = [], _label_placement(graph, canvas)
     # Arrows taken are drawn last, so they lie on top where arrows share a line.
-    for edge in sorted(graph.edges, key=lambda e: (e.source, e.target) in taken_edges):
+    for edge in sorted(graph.arrows, key=lambda e: (e.source, e.target) in taken_edges):
         path, (x, bottom, anchor) = canvas.route(edge)
         is_taken = (edge.source, edge.target) in taken_edges
         classes = ["edge"] + (["edge-taken"] if is_taken else [])
@@ -298,14 +380,41 @@ def _edges_svg(graph, canvas, taken_edges, current, next_steps) -> list[str]:
         label = ""
         if named[edge.name] is edge:
             label = _text(x, bottom, _wrap(edge.label), anchor, "edge-label")
-        parts.append(
-            f'<g class="{" ".join(classes)}" data-transition="{escape(edge.name)}" '
-            f'data-source="{escape(edge.source)}" data-target="{escape(edge.target)}">'
-            f"<title>{escape(edge.label)}</title>"
-            f'<path d="{path}" fill="none" stroke="#8a8a8a" stroke-width="1.5" '
-            f'marker-end="url(#{marker})"/>{label}</g>'
-        )
+        parts.append(_edge_group(edge, classes, path, marker, label))
+    parts += _loops_svg(graph, canvas, current, next_steps)
     return parts
+
+
+def _loops_svg(graph, canvas, current, next_steps) -> list[str]:
+    """Return the loops of the steps that keep their state, numbered, and their key."""
+    parts, keyed = [], set()
+    for edge in graph.loops:
+        path, x, bottom = canvas.loop(edge)
+        number = str(1 + canvas.loop_steps.index(edge.name))
+        is_next = edge.source == current and (next_steps is None or edge.name in next_steps)
+        classes = ["edge", "edge-loop"] + (["edge-next"] if is_next else [])
+        label = _text(x, bottom, [number], "middle", "loop-number")
+        if edge.name not in keyed:  # the key names the step once, beside its number
+            keyed.add(edge.name)
+            key_x, key_bottom = canvas.key_entry(edge.name)
+            label += _text(key_x, key_bottom, [f"{number}."], "start", "loop-key-number")
+            label += _text(key_x + 18, key_bottom, [edge.label], "start", "edge-label")
+        parts.append(_edge_group(edge, classes, path, "wf-arrow", label))
+    if canvas.loop_steps:
+        _x, first_bottom = canvas.key_entry(canvas.loop_steps[0])
+        heading = _("Numbered loops: steps that do not change the state")
+        parts.append(_text(MARGIN, first_bottom - LINE, [heading], "start", "loop-key-heading"))
+    return parts
+
+
+def _edge_group(edge: Edge, classes: list[str], path: str, marker: str, label: str) -> str:
+    return (
+        f'<g class="{" ".join(classes)}" data-transition="{escape(edge.name)}" '
+        f'data-source="{escape(edge.source)}" data-target="{escape(edge.target)}">'
+        f"<title>{escape(edge.label)}</title>"
+        f'<path d="{path}" fill="none" stroke="#8a8a8a" stroke-width="1.5" '
+        f'marker-end="url(#{marker})"/>{label}</g>'
+    )
 
 
 def _states_svg(graph, canvas, visited, current) -> list[str]:

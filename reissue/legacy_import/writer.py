@@ -74,6 +74,7 @@ class BulkWriter:
         self.head = lock_chain_head(AuditEntry.CHAIN)
         self.case_type = ContentType.objects.get_for_model(ReissueCase)
         self.applicant_type = ContentType.objects.get_for_model(Applicant)
+        self.report_days: dict[tuple[int, datetime.date], tuple[dict, datetime.date | None]] = {}
 
     def write(self, rows: list[CheckedRow]) -> list[str]:
         """Write one batch and return the references of its cases."""
@@ -84,11 +85,22 @@ class BulkWriter:
         for row in rows:
             row.case.applicant = row.applicant
             row.case.reference = self._next_reference(row.case.office)
+            self._fill_report_clocks(row.case)
         insert_new(ReissueCase, [row.case for row in rows])
         entries = [self._edited(row) for row in changed]
         entries += [self._registered(row) for row in rows]
         insert_new(AuditEntry, chain_extend(self.head, entries))
         return [row.case.reference for row in rows]
+
+    def _fill_report_clocks(self, case: ReissueCase) -> None:
+        """Keep the rules and start the clocks as `ReissueCase.save` would (bulk inserts skip
+        it): the policy and the working-day deadline read once per office and report day."""
+        key = (case.office_id, timezone.localdate(case.reported_at))
+        known = self.report_days.get(key)
+        if known is not None:
+            case.policy_values, case.service_due_on = known
+        case.fill_report_clocks()
+        self.report_days[key] = (case.policy_values, case.service_due_on)
 
     def finish(self) -> None:
         """Save the sequences and the chain's head past what was written."""

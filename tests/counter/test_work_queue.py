@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reissue import services, work_queue
+from reissue.deadlines import service_due_on
 from reissue.models import LostItems, ReissueCase
 from tests.factories import (
     PolicyFactory,
@@ -61,7 +62,10 @@ def cases(clerk, supervisor, office, other_clerk, other_office):
     other_office_case = register_case(clerk=other_clerk, office=other_office)
     overdue = register_case(clerk=supervisor, office=office)
     long_ago = timezone.now() - datetime.timedelta(days=60)
-    ReissueCase.objects.filter(pk=overdue.pk).update(reported_at=long_ago)
+    ReissueCase.objects.filter(pk=overdue.pk).update(
+        reported_at=long_ago,  # and its deadline, counted from then, is past
+        service_due_on=service_due_on(timezone.localdate(long_ago), overdue.rules),
+    )
     return {name: case for name, case in locals().items() if isinstance(case, ReissueCase)}
 
 

@@ -49,8 +49,24 @@ def label_texts(svg: str) -> set[str]:
 def test_every_fsm_transition_is_an_arrow_and_every_name_is_written(case):
     svg = render_workflow_svg(case)
     drawn = set(re.findall(r'data-transition="(\w+)" data-source="(\w+)" data-target="(\w+)"', svg))
-    assert drawn == {(t.name, t.source, t.target) for t in FSM_TRANSITIONS}
+    # A step that keeps its state (target None) is a loop on each state it applies to.
+    assert drawn == {(t.name, t.source, t.target or t.source) for t in FSM_TRANSITIONS}
     assert label_texts(svg) == {transition_label(t) for t in FSM_TRANSITIONS}
+
+
+def test_a_step_that_keeps_its_state_is_a_numbered_loop_named_once_in_the_key(case):
+    svg = render_workflow_svg(case)
+    loops = re.findall(
+        r'<g class="edge edge-loop[^"]*" data-transition="(\w+)" data-source="(\w+)" '
+        r'data-target="(\w+)">',
+        svg,
+    )
+    assert ("extend_temp_card", "card_ordered", "card_ordered") in loops
+    assert ("flag_overdue", "reported", "reported") in loops
+    assert all(source == target for _name, source, target in loops)
+    assert not any(name == "order_card" for name, _s, _t in loops)  # it moves the case
+    assert list(label_texts(svg)).count("Extend the temporary card") == 1
+    assert "steps that do not change the state" in svg
 
 
 def test_every_state_is_drawn_once(case):
@@ -62,10 +78,10 @@ def test_names_follow_the_language(case):
     with translation.override("zh-hans"):
         svg = render_workflow_svg(case)
         names = {transition_label(t) for t in FSM_TRANSITIONS}
-    assert "补办社保卡" in names
+    assert {"窗口即时制卡", "向制卡银行申请制卡", "领取新卡", "临时卡延期"} <= names
     for name in names:
         assert f"<title>{name}</title>" in svg
-    assert "Reissue SS card" not in svg
+    assert "Make the new SS card at the counter" not in svg
 
 
 def test_main_line_is_read_from_the_transitions_in_process_order(db):
@@ -74,10 +90,16 @@ def test_main_line_is_read_from_the_transitions_in_process_order(db):
         "reported",
         "temp_card_issued",
         "id_reissued",
+        "card_ordered",
+        "card_produced",
+        "card_arrived",
         "ss_card_reissued",
         "reimbursed",
     ]
     assert graph.row["closed"] > 0 and graph.row["cancelled"] > 0
+    # A case registered as a temporary loss report starts before the formal report, on its row.
+    assert (graph.row["reported_temporarily"], graph.rank["reported_temporarily"]) == (0, 0)
+    assert graph.rank["reported"] == 1 and graph.row["lapsed"] > 0
 
 
 def test_current_state_is_marked(client, clerk, case):
@@ -89,9 +111,11 @@ def test_current_state_is_marked(client, clerk, case):
     assert 'data-state="temp_card_issued" aria-current="step"' in svg
     assert edges_in(svg, "edge-next") == {
         ("temp_card_issued", "id_reissued"),
+        ("temp_card_issued", "card_ordered"),
         ("temp_card_issued", "ss_card_reissued"),
         ("temp_card_issued", "cancelled"),
         ("temp_card_issued", "lifted"),
+        ("temp_card_issued", "temp_card_issued"),  # the loops: extend, and the clocks' steps
     }
 
 

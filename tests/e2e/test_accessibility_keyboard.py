@@ -76,7 +76,7 @@ class Keyboard:
         assert ring["style"] != "none" and ring["width"] >= 2, f"{self.focused()}: ring {ring}"
 
 
-def take_step(counter, keyboard: Keyboard, step: str, **inputs: str) -> None:
+def take_step(counter, keyboard: Keyboard, step: str, **inputs: str | bool) -> None:
     """From the case page: Tab to the step's button, Enter, type its inputs, Enter to confirm."""
     name = counter.text(step)
     keyboard.tab_to(text=name)
@@ -84,7 +84,11 @@ def take_step(counter, keyboard: Keyboard, step: str, **inputs: str) -> None:
     keyboard.keys.press("Enter")
     counter.page.wait_for_url(re.compile(r"/step/"))
     for field_id, value in inputs.items():
-        keyboard.type_into(field_id, value)
+        if value is True:  # a check box: Space ticks it
+            keyboard.tab_to(id=field_id)
+            keyboard.keys.press("Space")
+        else:
+            keyboard.type_into(field_id, value)
     keyboard.tab_to(text=name)  # the step form's submit button
     keyboard.assert_ring()
     keyboard.keys.press("Enter")
@@ -130,7 +134,13 @@ def test_a_clerk_takes_a_case_from_log_in_to_the_slip_with_the_keyboard_alone(
 
     take_step(desk, keyboard, "Issue temporary card", id_card_number="TC-0001")
     take_step(desk, keyboard, "Record new ID card")
-    take_step(desk, keyboard, "Reissue SS card", id_card_number="SS-0001")
+    take_step(
+        desk,
+        keyboard,
+        "Make the new SS card at the counter",
+        id_card_number="SS-0001",
+        id_temp_card_returned=True,
+    )
     case = ReissueCase.objects.get(applicant__name="王秀英")
     assert case.state == "ss_card_reissued"
 

@@ -42,8 +42,9 @@ def expect_state(counter, state_label: str) -> None:
     expect(counter.page.get_by_role("heading", name=heading)).to_be_visible()
 
 
-def take_step(counter, step: str, **inputs: str) -> None:
-    """Click the step's button on the case page, fill in its inputs and confirm it."""
+def take_step(counter, step: str, **inputs: str | bool) -> None:
+    """Click the step's button on the case page, fill in its inputs (True: tick the box) and
+    confirm it."""
     page = counter.page
     # A button of the change form where the user may change the page (its edits are saved
     # first), a link where they may only read it.
@@ -52,7 +53,10 @@ def take_step(counter, step: str, **inputs: str) -> None:
     start.or_(page.get_by_role("link", name=name, exact=True)).click()
     page.wait_for_url("**/step/**")
     for label, value in inputs.items():
-        counter.field(label).fill(value)
+        if value is True:
+            counter.field(label).check()
+        else:
+            counter.field(label).fill(value)
     page.get_by_role("button", name=counter.text(step), exact=True).click()
     done = counter.text("Done: %(step)s.") % {"step": counter.text(step)}
     expect(page.get_by_text(done)).to_be_visible()
@@ -130,7 +134,12 @@ def test_a_case_goes_from_the_counter_to_payment_and_export(
     expect_state(desk, "temporary card issued")
     take_step(desk, "Record new ID card")
     expect_state(desk, "ID card reissued")
-    take_step(desk, "Reissue SS card", **{"New SS card number": "SS-0001"})
+    # Made at the counter (即时制卡), the temporary card taken back.
+    take_step(
+        desk,
+        "Make the new SS card at the counter",
+        **{"New SS card number": "SS-0001", "The temporary card was handed back": True},
+    )
     expect_state(desk, "SS card reissued")
     if language == "zh-hans":
         expect(

@@ -307,3 +307,77 @@ def test_imported_values_read_back_and_match_as_the_orms_own(importer_user, cler
     assert AuditEntry.objects.get(action="edited", changes__has_key="phone").changes == {
         "phone": ["*******0000", "*******8000"]
     }
+
+
+def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_would_be(
+    importer_user, clerk, office, monkeypatch
+):
+    """The bulk insert skips ReissueCase.save: the import keeps the rules and starts the
+    clocks itself, reading the policy and the calendar once per report day."""
+    import time_machine
+    from django.utils import timezone
+
+    from reissue import models as case_models
+    from reissue.case_policy import CasePolicy
+    from reissue.deadlines import is_overdue
+
+    CasePolicy.objects.create(
+        office=office,
+        effective_from=datetime.date(2020, 1, 1),
+        service_deadline_working_days=10,
+        old_card_cancelled_after_days=30,
+    )
+    today = timezone.localdate()
+    days = [today - datetime.timedelta(days=n) for n in (20, 40)]
+    people = [ApplicantFactory.build() for _ in range(4)]
+    rows = [
+        [
+            "DC",
+            p.name,
+            p.id_number,
+            p.phone,
+            p.hukou_address,
+            p.hukou_police_station,
+            "both",
+            "lost",
+            day.isoformat(),
+            "yes",
+            day.isoformat(),
+        ]  # fmt: skip
+        for p, day in zip(people, [days[0], days[0], days[1], days[1]], strict=True)
+    ]
+    reads = []
+    rules_in_force = case_models.rules_in_force
+    monkeypatch.setattr(
+        case_models, "rules_in_force", lambda *a: reads.append(a) or rules_in_force(*a)
+    )
+    data = xlsx_bytes([[*UTF8_HEADER, "reported_at"], *rows])
+    outcome = LegacyCaseImport(acting_user=importer_user).run(
+        *read_table(data, file_name="legacy.xlsx")
+    )
+    assert outcome.ok, outcome.problems
+    assert len(reads) == 2  # one per report day, not per row
+    monkeypatch.undo()
+    for day in days:
+        with time_machine.travel(
+            timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+        ):
+            registered = register_case(clerk=clerk, office=office, loss_date=day)
+        imported = ReissueCase.objects.filter(reported_at__date=day, handled_by=importer_user)
+        assert imported.count() == 2
+        for case in imported:
+            assert case.policy_values == registered.policy_values
+            assert case.service_due_on == registered.service_due_on is not None
+            assert (
+                case.old_card_cancel_on
+                == registered.old_card_cancel_on
+                == day + datetime.timedelta(30)
+            )
+            assert timezone.localdate(case.formal_reported_at) == day
+            for on in (
+                registered.service_due_on,
+                registered.service_due_on + datetime.timedelta(1),
+            ):
+                assert is_overdue(case, today=on) == is_overdue(registered, today=on)
+        assert not is_overdue(registered, today=registered.service_due_on)
+        assert is_overdue(registered, today=registered.service_due_on + datetime.timedelta(1))

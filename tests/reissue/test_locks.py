@@ -56,7 +56,7 @@ def test_the_reissued_ss_card_locks_what_its_conditions_and_the_claim_read(clerk
     assert "loss_kind" not in locked_fields(case)
     day = case.loss_date - datetime.timedelta(days=1)
     for data in ({"loss_date": day}, {"presented_id_card": False}, {"agent_acts": True}):
-        with pytest.raises(ValidationError, match="Reissue SS card"):
+        with pytest.raises(ValidationError, match="Make the new SS card at the counter"):
             services.case_update(case=case, acting_user=clerk, data=data)
     services.case_update(case=case, acting_user=clerk, data={"loss_kind": "stolen"})
 

@@ -11,6 +11,7 @@ from common.exceptions import ObjectNotFound
 from reissue import services
 from reissue.models import Applicant, LostItems, ReissueCase
 from tests.factories import ApplicantFactory, UserFactory, applicant_fields, register_case
+from workflow.services import WorkflowError
 from workflow.transitions import transition_options
 
 TODAY = timezone.localdate
@@ -44,12 +45,20 @@ def test_happy_path_both_cards_lost(clerk, office):
         case=case, acting_user=clerk, card_number="TMP-0001", issued_on=TODAY()
     )
     case = services.case_record_id_reissued(case=case, acting_user=clerk, issued_on=TODAY())
+    with pytest.raises(WorkflowError, match="take it back"):  # the temporary card first
+        services.case_reissue_ss_card(
+            case=case, acting_user=clerk, card_number="SS00000001", issued_on=TODAY()
+        )
     case = services.case_reissue_ss_card(
-        case=case, acting_user=clerk, card_number="SS00000001", issued_on=TODAY()
+        case=case,
+        acting_user=clerk,
+        card_number="SS00000001",
+        issued_on=TODAY(),
+        temp_card_returned=True,
     )
     case = services.case_close(case=case, acting_user=clerk, comment="no expenses")
 
-    assert case.state == "closed" and case.finished_at is not None
+    assert case.state == "closed" and case.finished_at is not None and case.temp_card_returned
     trail = list(case.audit_entries.values_list("action", "source_state", "target_state"))
     assert trail == [
         ("registered", "", "reported"),
@@ -57,6 +66,37 @@ def test_happy_path_both_cards_lost(clerk, office):
         ("record_id_reissued", "temp_card_issued", "id_reissued"),
         ("reissue_ss_card", "id_reissued", "ss_card_reissued"),
         ("close", "ss_card_reissued", "closed"),
+    ]
+
+
+def test_happy_path_a_card_made_by_the_card_bank(clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    case = services.case_issue_temp_card(
+        case=case, acting_user=clerk, card_number="TMP-0002", issued_on=TODAY()
+    )
+    case = services.case_record_id_reissued(case=case, acting_user=clerk, issued_on=TODAY())
+    case = services.case_order_card(case=case, acting_user=clerk, ordered_on=TODAY())
+    case = services.case_record_card_produced(
+        case=case, acting_user=clerk, card_number="SS00000003", produced_on=TODAY()
+    )
+    case = services.case_record_card_arrived(case=case, acting_user=clerk, arrived_on=TODAY())
+    case = services.case_collect_card(
+        case=case,
+        acting_user=clerk,
+        collected_by="applicant",
+        collector_name=case.applicant.name,
+        collector_id_checked=True,
+        collected_on=TODAY(),
+        temp_card_returned=True,
+    )
+    assert case.state == "ss_card_reissued" and case.ss_card_number == "SS00000003"
+    assert case.card_batch.office == office and case.temp_card_returned
+    trail = list(case.audit_entries.values_list("action", flat=True))
+    assert trail[-4:] == [
+        "order_card",
+        "record_card_produced",
+        "record_card_arrived",
+        "collect_card",
     ]
 
 
@@ -365,6 +405,7 @@ def test_update_refusal_names_the_fields_for_the_clerk(clerk, office, other_offi
 def test_what_a_clerk_may_edit_narrows_with_the_steps_taken(clerk, supervisor, office):
     case = register_case(clerk=clerk, office=office)
     assert services.case_fields_editable(case) == {
+        "told_to_report_bank_loss",
         "lost_items",
         "loss_kind",
         "loss_date",

@@ -27,8 +27,19 @@ def local(*args) -> datetime.datetime:
 
 
 def set_dates(case: ReissueCase, *, reported_at, card_on=None) -> None:
+    """Move the case's report to `reported_at`, its clocks counted from then (as registering
+    it that day would have), and its new card to `card_on`."""
+    moved = ReissueCase.objects.get(pk=case.pk)
+    moved.reported_at = reported_at
+    moved.formal_reported_at = moved.old_card_cancel_on = moved.service_due_on = None
+    moved.fill_report_clocks()
     ReissueCase.objects.filter(pk=case.pk).update(
-        reported_at=reported_at, loss_date=reported_at.date(), ss_card_issued_on=card_on
+        reported_at=reported_at,
+        loss_date=reported_at.date(),
+        ss_card_issued_on=card_on,
+        formal_reported_at=moved.formal_reported_at,
+        old_card_cancel_on=moved.old_card_cancel_on,
+        service_due_on=moved.service_due_on,
     )
 
 

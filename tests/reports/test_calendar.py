@@ -61,10 +61,13 @@ def test_a_case_is_overdue_from_the_day_after_its_deadline(own_calendar, setting
     settings.SERVICE_DEADLINE_WORKING_DAYS = 4
     reported_at = start_of_day(D(2031, 1, 6)) + datetime.timedelta(hours=15)
     case = ReissueCase(reported_at=reported_at, state=CaseState.TEMP_CARD_ISSUED)
+    case.fill_report_clocks()  # as on registration: the deadline kept on the case
+    assert case.service_due_on == D(2031, 1, 11)
     assert not is_overdue(case, today=D(2031, 1, 11))
     assert is_overdue(case, today=D(2031, 1, 12))
     # The card is out: the deadline was about the card, not the reimbursement.
     served = ReissueCase(reported_at=reported_at, state=CaseState.SS_CARD_REISSUED)
+    served.fill_report_clocks()
     assert not is_overdue(served, today=D(2031, 1, 12))
 
 

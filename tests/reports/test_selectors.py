@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from reissue.case_workflow import CaseState
 from reports.selectors import (
     DaysToCard,
     MonthRow,
@@ -36,15 +37,21 @@ def test_cases_opened_and_finished_per_week(dashboard):
 def test_counts_by_state_of_the_cases_reported_in_the_period(dashboard):
     counts = {row.state: row.count for row in dashboard.states}
     assert counts == {
+        "reported_temporarily": 0,
         "reported": 1,
         "temp_card_issued": 0,  # G was reported before the period
         "id_reissued": 1,
+        "card_ordered": 0,
+        "card_produced": 0,
+        "card_arrived": 0,
         "ss_card_reissued": 1,
         "reimbursed": 1,
         "closed": 1,
         "cancelled": 1,
         "lifted": 0,
+        "lapsed": 0,
     }
+    assert [row.state for row in dashboard.states] == CaseState.values  # in process order
 
 
 def test_median_and_90th_percentile_days_to_the_new_card(dashboard):
@@ -82,16 +89,25 @@ def test_overdue_list_counts_the_national_day_holidays_and_the_make_up_saturday(
     assert oldest[1].working_days == 16
 
 
-def test_overdue_ignores_the_make_up_day_once_removed(history, supervisor):
+def test_a_make_up_day_removed_later_moves_no_deadline_already_given(history, supervisor):
+    # Each case keeps the deadline its receipt stated (counted at its report): H's 27 Oct,
+    # counted with Saturday 11 worked, stays, though that Saturday is no longer a working day.
     from reports.selectors import dashboard_cases, dashboard_office_ids
     from workdays.models import CalendarDay
 
     CalendarDay.objects.filter(date=D(2025, 10, 11)).delete()  # now a plain Saturday
-    count, _oldest = overdue_cases(
+    count, oldest = overdue_cases(
         cases=dashboard_cases(office_ids=dashboard_office_ids(user=supervisor)),
         today=D(2025, 10, 28),
     )
-    assert count == 1
+    assert (count, [row.reference for row in oldest]) == (2, [history[n].reference for n in "GH"])
+    # A case reported the same day now would count without that Saturday: one day later.
+    from reissue.case_policy import default_rules
+    from reissue.deadlines import service_due_on
+    from reissue.models import ReissueCase
+
+    assert ReissueCase.objects.get(pk=history["H"].pk).service_due_on == D(2025, 10, 27)
+    assert service_due_on(D(2025, 9, 29), default_rules()) == D(2025, 10, 28)
 
 
 def test_auditor_sees_every_office(history, auditor):

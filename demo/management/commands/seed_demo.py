@@ -8,6 +8,14 @@ is examined and paid days after), and every step is taken through the services a
 it was planned, in time order across all cases (time-machine sets the clock), so the audit
 trail, the dashboard and the work queue show a real office: open cases of every age, some
 overdue, some cancelled or lifted (the card found again), claims decided and paid on later days.
+
+The two offices run under different city rules (`CasePolicy`): 东城 makes the new SS card at the
+counter (即时制卡) at no fee, its temporary loss reports holding 15 days; 浦东 orders it from the
+card bank in batches (ordered, produced, arrived, collected), charges a 20 yuan fee waived for
+some, and its temporary reports hold 10 working days. Some citizens phone in a temporary loss
+report first: most come to make it formal, some let it lapse, one lapses in a few days. A
+temporary card is extended once. The clocks run at the end (old cards cancelled, temporary
+cards expired, overdue cases flagged), as the scheduled job would have.
 """
 
 import datetime
@@ -29,9 +37,13 @@ from claims.models import ExpenseCategory, ExpenseClaim, ReimbursementPolicy
 from common.id_numbers import compose_id_number
 from offices.models import Office
 from reissue import services
+from reissue.case_policy import CasePolicy
+from reissue.case_workflow import Collector, LossReportKind
+from reissue.clocks import run_clocks, system_user
 from reissue.models import LossKind, LostItems, ReissueCase
 from twofactor.demo import demo_device_give, demo_secret
 from twofactor.policy import otp_required
+from workdays.calendar import start_of_day
 from workflow.registry import workflow_for
 
 DEMO_PASSWORD = "demo-Reissue-2026"
@@ -42,6 +54,25 @@ OFFICE_CONTACTS = {
     "PD": {"phone": "021-5879 6543", "opening_hours": "周一至周六 9:00–17:00"},
 }
 ROLES = ["Clerk", "Reviewer", "Supervisor", "Auditor"]
+# The city rules of each office (办事规则), in force over the whole demo year.
+CASE_POLICIES = {
+    "DC": {
+        "temporary_report_lapse_days": 15,
+        "old_card_cancelled_after_days": 15,
+        "card_fee": Decimal("0.00"),
+        "instant_issuance": True,
+    },
+    "PD": {
+        "temporary_report_lapse_days": 10,
+        "temporary_report_lapse_in_working_days": True,
+        "old_card_cancelled_after_days": 30,
+        "temp_card_valid_days": 90,
+        "service_deadline_working_days": 20,
+        "card_fee": Decimal("20.00"),
+        "fee_waivers": "最低生活保障对象\n重度残疾人",
+        "instant_issuance": False,
+    },
+}
 # Staff names for the documents citizens take home (never a log-in name).
 STAFF_NAMES = {
     ("DC", "Clerk"): "王晓红",
@@ -54,6 +85,7 @@ STAFF_NAMES = {
     ("PD", "Auditor"): "孙磊",
 }
 CASES_PER_OFFICE = 60
+LONG_AGO = datetime.timedelta(days=120)
 DAYS_OF_HISTORY = 365
 # The commonest surnames, weighted roughly by their share of the population.
 SURNAMES = {
@@ -114,9 +146,12 @@ class Command(BaseCommand):
                     staff = {
                         role: logins[f"{role.lower()}.{office.code.lower()}"] for role in ROLES
                     }
+                    staff["System"] = system_user()
                     self._policy(office)
                     histories.append(OfficeHistory(office, region, staff))
             play(histories)
+            if histories:  # the scheduled job's run of today, on the year just played
+                run_clocks()
             # Every demo user, so that OTP_REQUIRED_FOR_ALL_STAFF works in the demo too.
             devices = {name: demo_device_give(user=user) for name, user in logins.items()}
         self.stdout.write(self.style.SUCCESS("Demo logins (demo only, never in production):"))
@@ -172,6 +207,11 @@ class Command(BaseCommand):
         return logins
 
     def _policy(self, office):
+        CasePolicy.objects.get_or_create(
+            office=office,
+            effective_from=datetime.date(2024, 1, 1),
+            defaults=CASE_POLICIES[office.code],
+        )
         ReimbursementPolicy.objects.get_or_create(
             office=office,
             effective_from=datetime.date(2024, 1, 1),
@@ -186,11 +226,19 @@ class Command(BaseCommand):
 
 
 def play(histories: list["OfficeHistory"]) -> None:
-    """Take the planned steps of all offices in time order, each at its moment."""
+    """Take the planned steps of all offices in time order, each at its moment, and run the
+    clocks each night as the scheduled job does (before the first step of each day)."""
     steps = heapq.merge(*(sorted((step, n) for step in h.plan()) for n, h in enumerate(histories)))
+    previous = None
     for step, number in steps:
+        if previous is not None and timezone.localdate(step.at) > timezone.localdate(previous):
+            night = start_of_day(timezone.localdate(step.at)) + datetime.timedelta(hours=1)
+            night = min(max(night, previous), step.at) - datetime.timedelta(seconds=1)
+            with time_machine.travel(max(night, previous), tick=False):
+                run_clocks()
         with time_machine.travel(step.at, tick=False):
             histories[number].take(step)
+        previous = step.at
 
 
 class OfficeHistory:
@@ -203,6 +251,7 @@ class OfficeHistory:
         self.cases: dict[int, ReissueCase] = {}
         self.claims: dict[int, object] = {}
         self.steps: list[Step] = []
+        self.extended = False
 
     def plan(self) -> list[Step]:
         for case_number in range(CASES_PER_OFFICE):
@@ -229,10 +278,29 @@ class OfficeHistory:
     def _inputs(self, step: Step) -> dict:
         """Return what the counter types into the step's form for this case."""
         code, number, today = self.office.code, step.case_number, timezone.localdate()
+        case = self.cases.get(number)
+        handed_back = {"temp_card_returned": bool(case and case.temp_card_number)}
+        agent = bool(case and case.agent_acts)
         return {
             "issue_temp_card": {"card_number": f"TMP{code}{number:05d}", "issued_on": today},
+            "extend_temp_card": {"valid_until": case and case.temp_card_latest_valid_until()},
             "record_id_reissued": {"issued_on": today},
-            "reissue_ss_card": {"card_number": f"SS{code}{number:08d}", "issued_on": today},
+            "reissue_ss_card": {
+                "card_number": f"SS{code}{number:08d}",
+                "issued_on": today,
+                **handed_back,
+                **step.options,
+            },
+            "order_card": {"ordered_on": today, **step.options},
+            "record_card_produced": {"card_number": f"SS{code}{number:08d}", "produced_on": today},
+            "record_card_arrived": {"arrived_on": today},
+            "collect_card": {
+                "collected_by": Collector.AGENT if agent else Collector.APPLICANT,
+                "collector_name": case and (case.agent_name or case.applicant.name),
+                "collector_id_checked": True,
+                "collected_on": today,
+                **handed_back,
+            },
             "cancel": {"reason": "申请人重复登记，撤销本件。"},
             "lift_loss_report": {"reason": "申请人在家中找到社保卡，本人持卡办理解挂。"},
             "approve": {"reason": "票据齐全，同意报销。"},
@@ -275,13 +343,25 @@ class OfficeHistory:
         if days_ago == 0:  # whatever the hour or the day the demo is made
             reported = self.now - datetime.timedelta(minutes=rng.randint(5, 120))
         lost = rng.choices([LostItems.BOTH, LostItems.SS_CARD], weights=[65, 35])[0]
-        if not self._plan(case_number, reported, "register", lost=lost):
+        # Some phone 12333 first (临时挂失) and come to the counter within days, or never.
+        temporary = rng.random() < 0.12 or case_number == CASES_PER_OFFICE - 4
+        if case_number == CASES_PER_OFFICE - 4:  # reported three days ago: lapses soon
+            reported = self.now - datetime.timedelta(days=3)
+        kind = LossReportKind.TEMPORARY if temporary else LossReportKind.FORMAL
+        if not self._plan(case_number, reported, "register", lost=lost, kind=kind):
             return
+        if temporary:
+            if case_number == CASES_PER_OFFICE - 4 or rng.random() < 0.3:
+                return  # left to lapse: the nightly clock lapses it when its time is up
+            reported = self._later(reported, 1, 6)
+            if not self._plan(case_number, reported, "formalize_loss_report"):
+                return
         fate = rng.random()
         if fate < 0.05:
-            # The card found again within days (解挂), or a report made twice.
+            # The card found again within days (解挂, before the old card is cancelled), or a
+            # report made twice.
             step = "lift_loss_report" if fate < 0.03 else "cancel"
-            self._plan(case_number, self._later(reported, 1, 20), step)
+            self._plan(case_number, self._later(reported, 1, 10), step)
             return
         if fate < 0.08 or days_ago == 0:
             return  # at the report: the temporary card still to issue (overdue once old)
@@ -294,15 +374,49 @@ class OfficeHistory:
         if lost == LostItems.BOTH:
             # The police station issues the new ID card within 60 days; mostly 2-5 weeks.
             ready = self._later(temp_card, 12, 40)
+            if not self.extended and fate >= 0.16 and temp_card < self.now - LONG_AGO:
+                # The police are slow: the temporary card is extended first (once an office).
+                self.extended = True
+                extended = self._later(temp_card, 50, 55)
+                if not self._plan(case_number, extended, "extend_temp_card"):
+                    return
+                ready = self._later(extended, 3, 8)
             if not self._plan(case_number, ready, "record_id_reissued") or fate < 0.16:
                 return
-        ss_card = self._later(ready, 2, 14)
-        if not self._plan(case_number, ss_card, "reissue_ss_card"):
+        ss_card = self._plan_new_card(case_number, ready)
+        if ss_card is None:
             return
         if rng.random() < 0.45:
             self._plan_claim(case_number, ss_card)
         else:
             self._plan(case_number, self._later(ss_card, 0, 10), "close")
+
+    def _plan_new_card(self, case_number: int, ready: datetime.datetime):
+        """Plan the new SS card as the office makes it: at the counter, or by the card bank
+        (ordered, produced, arrived, collected). Return when it is in the citizen's hands."""
+        rng, rules = self.rng, CASE_POLICIES[self.office.code]
+        fee = {}
+        if rules["card_fee"] and rng.random() < 0.15:
+            fee = {
+                "fee_charged": Decimal(0),
+                "fee_waiver_reason": rng.choice(["最低生活保障对象", "重度残疾人"]),
+            }
+        if rules["instant_issuance"]:
+            ss_card = self._later(ready, 2, 14)
+            return ss_card if self._plan(case_number, ss_card, "reissue_ss_card", **fee) else None
+        ordered = self._later(ready, 0, 7)
+        produced = self._later(ordered, 7, 15)
+        arrived = self._later(produced, 1, 4)
+        collected = self._later(arrived, 0, 10)
+        for moment, name, options in [
+            (ordered, "order_card", fee),
+            (produced, "record_card_produced", {}),
+            (arrived, "record_card_arrived", {}),
+            (collected, "collect_card", {}),
+        ]:
+            if not self._plan(case_number, moment, name, **options):
+                return None
+        return collected
 
     def _plan_claim(self, case_number: int, ss_card: datetime.datetime) -> None:
         rng = self.rng
@@ -322,7 +436,7 @@ class OfficeHistory:
 
     # Taking the steps, through the services, at the planned moment --------------------------
 
-    def _take_register(self, case_number: int, *, lost: str) -> None:
+    def _take_register(self, case_number: int, *, lost: str, kind: str) -> None:
         rng, office = self.rng, self.office
         today = timezone.localdate()
         birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(0, 55 * 365))
@@ -331,6 +445,8 @@ class OfficeHistory:
         case = services.case_register(
             case=ReissueCase(
                 office=office,
+                loss_report_kind=kind,
+                told_to_report_bank_loss=True,
                 lost_items=lost,
                 loss_kind=rng.choices(LossKind.values, weights=[80, 15, 5])[0],
                 loss_date=today - datetime.timedelta(days=rng.randrange(0, 6)),
