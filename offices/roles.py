@@ -88,7 +88,8 @@ ROLES = [
         _("Supervisor"),
         _(
             "All a clerk may, and cancel cases, pay approved claims, mark cases reimbursed, "
-            "set the office's reimbursement policy; export cases, claims and the audit trail "
+            "set the office's reimbursement policy and case rules; send card batches to the "
+            "card bank (full ID numbers, logged); export cases, claims and the audit trail "
             "of their offices; import legacy files; open the dashboard; manage incidents; "
             "reveal full ID numbers (logged)."
         ),
