@@ -39,9 +39,8 @@ from .legacy_import import (
     import_columns,
     megabytes,
 )
-from .models import ImportUpload
+from .models import UPLOAD_KEPT, ImportUpload
 
-UPLOAD_KEPT = datetime.timedelta(days=1)
 IMPORT_FORMATS = [LegacyCSV, LegacyXLSX]
 
 
