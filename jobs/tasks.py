@@ -43,3 +43,9 @@ def run_scheduled_job(run_id: int) -> str:
         raise
     _finish(run, succeeded=True, result=str(result))
     return str(result)
+
+
+@task()
+def ping(number: int = 0) -> int:
+    """Do nothing, at once: to see the workers answer, and to measure the queue itself."""
+    return number
