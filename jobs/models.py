@@ -33,7 +33,7 @@ class JobRun(models.Model):
     task_id = models.UUIDField(_("task"), null=True, editable=False)
     enqueued_at = models.DateTimeField(_("enqueued at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True)
+    finished_at = models.DateTimeField(_("done at"), null=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # None while queued or running.
     succeeded = models.BooleanField(_("succeeded"), null=True)

@@ -13,7 +13,6 @@ preview refuses is dropped at once, one never confirmed after a day.
 
 import base64
 import contextvars
-import datetime
 import uuid
 from dataclasses import dataclass, field
 
