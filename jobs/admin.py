@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
-from .models import JobRun, ScheduledJob, WorkerHeartbeat
+from .models import JobRun, QueuedTask, ScheduledJob, WorkerHeartbeat
 from .schedule import configured_jobs
 from .workers import stale_after
 
@@ -87,3 +89,8 @@ class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     @admin.display(description=_("alive"), boolean=True)
     def alive(self, worker: WorkerHeartbeat) -> bool:
         return worker.last_seen_at >= timezone.now() - stale_after()
+
+
+# The library's list of tasks, under "Background work" with the other lists (read-only there).
+admin.site.unregister(DBTaskResult)
+admin.site.register(QueuedTask, DBTaskResultAdmin)

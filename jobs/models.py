@@ -5,6 +5,7 @@ The tasks themselves are django-tasks-db's rows (`django_tasks_database.DBTaskRe
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 
 class WorkerHeartbeat(models.Model):
@@ -69,3 +70,13 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class QueuedTask(DBTaskResult):
+    """The queue's tasks (django-tasks-db's rows), listed among the background work."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("queued task")
+        verbose_name_plural = _("queued tasks")
+        default_permissions = ("view",)

@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from jobs.models import JobRun, ScheduledJob
 from jobs.schedule import configured_jobs
 from jobs.scheduler import enqueue_due_jobs, sync_scheduled_jobs
-from jobs.tasks import run_scheduled_job
+from jobs.tasks import ping, run_scheduled_job
 from reissue.models import ImportUpload
 from tests.reissue.test_concurrency import run_together
 
@@ -125,3 +125,11 @@ def test_the_lists_are_read_only(admin_client):
     assert admin_client.get("/admin/jobs/scheduledjob/add/").status_code == 403
     assert admin_client.post(f"/admin/jobs/scheduledjob/{job.pk}/delete/").status_code == 403
     assert admin_client.get(f"/admin/jobs/scheduledjob/{job.pk}/change/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_queue_is_listed_among_the_background_work(admin_client):
+    ping.enqueue(1)
+    page = admin_client.get("/admin/jobs/queuedtask/").content.decode()
+    assert "ping" in page
+    assert admin_client.get("/admin/django_tasks_database/dbtaskresult/").status_code == 404
