@@ -26,8 +26,12 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# The web server, a background worker and the scheduler; Ctrl+C stops all three.
 run: seed
 	@echo "Reissue Desk on http://127.0.0.1:8000/admin/ (log in with a demo login above)"
+	@$(PY) manage.py db_worker --queue-name '*' & worker=$$!; \
+	$(PY) manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install $(NODE_STAMP)

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from .chain import ChainedRecord, ChainHead, chain_key
+from .chain import ChainedRecord, ChainHead, chain_key, verify_chain
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -125,3 +125,29 @@ def checkpoint_mismatch(model: type[ChainedRecord], checkpoint: Checkpoint) -> s
             "the chain was cut and written anew"
         )
     return None
+
+
+class CheckpointRefused(Exception):
+    """No checkpoint written: checkpoints are off, or a chain is already broken."""
+
+
+def write_checkpoints() -> list[Checkpoint]:
+    """Append a checkpoint of each audit chain to AUDIT_CHECKPOINT_FILE; return them.
+
+    Run again (a retried task), it appends the same heads again: harmless, the file's latest
+    checkpoint of each chain says the same.
+    """
+    from .models import AuditEntry, PersonalDataAccess
+
+    path = checkpoint_path()
+    if path is None:
+        raise CheckpointRefused("AUDIT_CHECKPOINT_FILE is empty: there is nowhere to write.")
+    models = [AuditEntry, PersonalDataAccess]
+    for model in models:
+        # A checkpoint vouches for the chain: never for one already broken.
+        first_break = verify_chain(model)
+        if first_break is not None:
+            raise CheckpointRefused(f"{model.CHAIN}: {first_break}; no checkpoint written")
+    checkpoints = checkpoint_now(chains=[model.CHAIN for model in models])
+    append_checkpoints(path, checkpoints)
+    return checkpoints

@@ -13,7 +13,6 @@ preview refuses is dropped at once, one never confirmed after a day.
 
 import base64
 import contextvars
-import datetime
 import uuid
 from dataclasses import dataclass, field
 
@@ -39,9 +38,8 @@ from .legacy_import import (
     import_columns,
     megabytes,
 )
-from .models import ImportUpload
+from .models import UPLOAD_KEPT, ImportUpload
 
-UPLOAD_KEPT = datetime.timedelta(days=1)
 IMPORT_FORMATS = [LegacyCSV, LegacyXLSX]
 
 

@@ -920,6 +920,10 @@ CASE_EDITABLE_FIELDS = [
 ]
 
 
+# An upload previewed and never confirmed is deleted this long after (reissue.tasks).
+UPLOAD_KEPT = datetime.timedelta(days=1)
+
+
 class ImportUpload(models.Model):
     """A file uploaded to the admin's import, kept encrypted between its preview and confirmation.
 

@@ -70,6 +70,11 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Background work: `jobs` (ours, the shared layer) first, so its db_worker command (with a
+    # heartbeat) takes the place of django_tasks_db's.
+    "jobs",
+    "django_tasks",
+    "django_tasks_db",
     # The shared layer, below the domain apps (arrows one way: tests/test_layers.py).
     "common",
     "offices",
@@ -249,6 +254,42 @@ AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
 AUDIT_CHECKPOINT_FILE = os.environ.get(
     "AUDIT_CHECKPOINT_FILE", str(BASE_DIR / "var" / "audit-checkpoints.log")
 )
+
+# Background work (jobs/, README "Background work"): tasks kept in this database, run by
+# `manage.py db_worker` processes on any host. The audit checkpoint has a queue of its own, for
+# the one worker on the host that may append to AUDIT_CHECKPOINT_FILE.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "audit"],
+    }
+}
+# A worker writes its heartbeat every JOBS_HEARTBEAT_SECONDS; a task still running under a
+# worker silent for JOBS_STALE_AFTER_SECONDS is taken back into the queue (its worker died),
+# at most JOBS_MAX_ATTEMPTS times in all.
+JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS", "5"))
+JOBS_STALE_AFTER_SECONDS = float(os.environ.get("JOBS_STALE_AFTER_SECONDS", "60"))
+JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "3"))
+# What `manage.py run_scheduler` enqueues, each once per slot however many schedulers run:
+# every N minutes (slots counted from local midnight, so N divides a day) or daily at a local
+# time (TIME_ZONE).
+SCHEDULED_JOBS = {
+    "case_clocks": {
+        "task": "reissue.tasks.run_clocks",
+        "label": _("Case clocks (lapses, cancellations, expiries, overdue flags)"),
+        "every_minutes": 5,
+    },
+    "purge_import_uploads": {
+        "task": "reissue.tasks.purge_import_uploads",
+        "label": _("Purge unconfirmed import uploads"),
+        "every_minutes": 60,
+    },
+    "audit_checkpoint": {
+        "task": "audit.tasks.write_audit_checkpoint",
+        "label": _("Daily audit checkpoint"),
+        "daily_at": "01:00",
+    },
+}
 
 # Backups (django-dbbackup): `manage.py dbbackup --encrypt` writes GnuPG-encrypted files for
 # BACKUP_GPG_RECIPIENT (ideally a key fingerprint) into BACKUP_DIR. gpg finds its keyring

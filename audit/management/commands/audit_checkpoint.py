@@ -1,27 +1,20 @@
-"""Append a signed checkpoint of each hash chain to AUDIT_CHECKPOINT_FILE (run daily)."""
+"""Append a signed checkpoint of each hash chain to AUDIT_CHECKPOINT_FILE (run daily).
+
+The scheduler runs it daily too (audit.tasks.write_audit_checkpoint); this is the same by hand.
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.chain import verify_chain
-from audit.checkpoints import append_checkpoints, checkpoint_now, checkpoint_path
-from audit.models import AuditEntry, PersonalDataAccess
-
-MODELS = [AuditEntry, PersonalDataAccess]
+from audit.checkpoints import CheckpointRefused, write_checkpoints
 
 
 class Command(BaseCommand):
     help = "Append a signed checkpoint line per audit chain to AUDIT_CHECKPOINT_FILE."
 
     def handle(self, *args, **options):
-        path = checkpoint_path()
-        if path is None:
-            raise CommandError("AUDIT_CHECKPOINT_FILE is empty: there is nowhere to write.")
-        for model in MODELS:
-            # A checkpoint vouches for the chain: never for one already broken.
-            first_break = verify_chain(model)
-            if first_break is not None:
-                raise CommandError(f"{model.CHAIN}: {first_break}; no checkpoint written")
-        checkpoints = checkpoint_now(chains=[model.CHAIN for model in MODELS])
-        append_checkpoints(path, checkpoints)
+        try:
+            checkpoints = write_checkpoints()
+        except CheckpointRefused as refusal:
+            raise CommandError(str(refusal)) from refusal
         for checkpoint in checkpoints:
             self.stdout.write(checkpoint.line())  # so cron's mail carries a copy too

@@ -1,0 +1,38 @@
+"""The background tasks of the case work (django-tasks; run by `manage.py db_worker`).
+
+Each is idempotent: run twice, or again after its worker died, it does the work once.
+Scheduled by settings.SCHEDULED_JOBS (jobs/); each returns a line for the administrator.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from . import clocks
+from .models import UPLOAD_KEPT, ImportUpload
+
+
+@task()
+def run_clocks() -> str:
+    """Take every clock step due now (each case re-checked under its lock: idempotent)."""
+    run = clocks.run_clocks()
+    return _(
+        "%(lapsed)s loss reports lapsed, %(cancelled)s old cards cancelled, "
+        "%(expired)s temporary cards expired, %(overdue)s cases flagged overdue"
+    ) % {
+        "lapsed": run.lapsed,
+        "cancelled": run.old_cards_cancelled,
+        "expired": run.temp_cards_expired,
+        "overdue": run.flagged_overdue,
+    }
+
+
+@task()
+def purge_import_uploads() -> str:
+    """Delete the import files nobody confirmed within a day (they hold personal numbers)."""
+    with transaction.atomic():
+        deleted, _by_model = ImportUpload.objects.filter(
+            created_at__lt=timezone.now() - UPLOAD_KEPT
+        ).delete()
+    return _("%(count)s unconfirmed import uploads deleted") % {"count": deleted}
