@@ -344,14 +344,19 @@ class OfficeHistory:
             reported = self.now - datetime.timedelta(minutes=rng.randint(5, 120))
         lost = rng.choices([LostItems.BOTH, LostItems.SS_CARD], weights=[65, 35])[0]
         # Some phone 12333 first (临时挂失) and come to the counter within days, or never.
-        temporary = rng.random() < 0.12 or case_number == CASES_PER_OFFICE - 4
-        if case_number == CASES_PER_OFFICE - 4:  # reported three days ago: lapses soon
+        # Whatever the day the demo is made: one temporary report lapses in a few days, and
+        # one phoned in six weeks ago was never made formal, so it has lapsed.
+        lapses_soon, lapsed = CASES_PER_OFFICE - 4, CASES_PER_OFFICE - 5
+        temporary = rng.random() < 0.12 or case_number in (lapses_soon, lapsed)
+        if case_number == lapses_soon:
             reported = self.now - datetime.timedelta(days=3)
+        elif case_number == lapsed:
+            reported = self.now - datetime.timedelta(days=42)
         kind = LossReportKind.TEMPORARY if temporary else LossReportKind.FORMAL
         if not self._plan(case_number, reported, "register", lost=lost, kind=kind):
             return
         if temporary:
-            if case_number == CASES_PER_OFFICE - 4 or rng.random() < 0.3:
+            if case_number in (lapses_soon, lapsed) or rng.random() < 0.3:
                 return  # left to lapse: the nightly clock lapses it when its time is up
             reported = self._later(reported, 1, 6)
             if not self._plan(case_number, reported, "formalize_loss_report"):
