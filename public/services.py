@@ -137,7 +137,7 @@ def check_temp_card_from_public(*, token: str, client_address: str) -> TempCardV
             case=check.case if check else None,
             field="temp_card_number",
             reason=reason
-            % {"address": client_address, "verdict": check.verdict.value if check else ""},
+            % {"address": client_address, "verdict": check.verdict.label if check else ""},
         )
     if check is None:
         return TempCardView(verdict=None, issued_on=None, valid_until=None, masked_name="")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .case_workflow import CASE_WORKFLOW, CaseFlag
 from .models import ReissueCase
@@ -26,6 +27,17 @@ class TempCardVerdict(enum.Enum):
     VALID = "valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
+
+    @property
+    def label(self) -> str:
+        return str(VERDICT_LABELS[self])
+
+
+VERDICT_LABELS = {
+    TempCardVerdict.VALID: _("Valid"),
+    TempCardVerdict.EXPIRED: _("Expired"),
+    TempCardVerdict.REVOKED: _("Revoked"),
+}
 
 
 @dataclass(frozen=True)
