@@ -83,7 +83,7 @@ def next_steps(case: ReissueCase) -> list[NextStep]:
     """Return what the citizen must bring or do next, and when: the lines its state declares
     (case_workflow) that apply to this case."""
     return [
-        NextStep(line.text(case), str(line.when))
+        NextStep(line.text(case), line.when_text(case))
         for line in CASE_WORKFLOW.state(case.state).slip
         if line.applies(case)
     ]
