@@ -5,7 +5,8 @@ the role who works in the office DC, and asserts that the action was allowed (it
 the object shows) or refused (403, 404, a redirect, or the object absent), with nothing changed.
 The screens: cases, applicants, claims, policies, the audit trail and the access log with
 their steps; the case, claim and audit-trail exports and the legacy-case import; the
-supervisor dashboard; the printable case slip and decision notice; the public pages (open\nto everyone).
+supervisor dashboard; the printable case slip and decision notice; the public pages (open
+to everyone).
 """
 
 import csv
