@@ -375,6 +375,7 @@ CLERKS = {"Clerk", "Supervisor"}
 EXPORTERS = {"Supervisor", "Auditor"}
 reference = lambda w: w.case.reference  # noqa: E731
 
+
 def citizen_case_progress(client, world):
     """Allowed = the case's progress shows for its reference and ID tail."""
     case = world.case
