@@ -22,6 +22,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Undone last, after the columns are altered back: the triggers again.
+        migrations.RunPython(migrations.RunPython.noop, reinstall_sqlite_triggers),
         migrations.AlterField(
             model_name='personaldataaccess',
             name='actor',
