@@ -258,6 +258,9 @@ class AccessKind(models.TextChoices):
     REVEAL = "reveal", _("full number seen")
     SEARCH = "search", _("search by ID number")
     EXPORT = "export", _("export with full numbers")
+    # The public pages (public/): no staff user, the client's address in the reason.
+    CITIZEN_LOOKUP = "lookup", _("citizen look-up of a case")
+    TEMP_CARD_CHECK = "tempcard", _("temporary card check")
 
 
 class PersonalDataAccess(ChainedRecord):
@@ -268,9 +271,12 @@ class PersonalDataAccess(ChainedRecord):
     kind = models.CharField(
         _("kind"), max_length=10, choices=AccessKind.choices, default=AccessKind.REVEAL
     )
+    # Empty for a look from the public pages (a citizen, a hospital): no staff user.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("by"),
     )

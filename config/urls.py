@@ -18,6 +18,8 @@ urlpatterns = [
         admin.site.admin_view(view_on_site),
     ),
     path("admin/", admin.site.urls),
+    # Outside the admin, no log-in: a citizen's case progress, a hospital's temporary card check.
+    path("public/", include("public.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
 

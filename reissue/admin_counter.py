@@ -61,7 +61,7 @@ class CaseCounterMixin:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": case,
-            "slip": slip_for(case),
+            "slip": slip_for(case, absolute_url=request.build_absolute_uri),
             "title": _("Acknowledgement slip %(reference)s") % {"reference": case.reference},
             "change_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[case.pk]

@@ -5,16 +5,19 @@ follow the bureau's process (README).
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import segno
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from common.id_numbers import mask_id_number
 
-from .case_workflow import CASE_WORKFLOW
-from .models import ReissueCase
+from .case_workflow import CASE_WORKFLOW, CaseFlag
+from .models import ReissueCase, holds_temp_card
+from .temp_card_check import temp_card_token
 
 
 @dataclass(frozen=True)
@@ -30,17 +33,36 @@ class Slip:
     documents: list[str]
     next_steps: list[NextStep]
     qr_svg: SafeString
+    # While a temporary card is out: the code a hospital scans to check it (public pages).
+    temp_card_qr_svg: SafeString | None = None
 
 
-def slip_for(case: ReissueCase) -> Slip:
-    """Return the content of the acknowledgement slip of `case`."""
+def slip_for(case: ReissueCase, *, absolute_url: Callable[[str], str] = str) -> Slip:
+    """Return the content of the acknowledgement slip of `case`; `absolute_url` turns a path
+    into the address a phone opens (the admin passes request.build_absolute_uri)."""
     return Slip(
         case=case,
         masked_id_number=mask_id_number(case.applicant.id_number),
         documents=documents_received(case),
         next_steps=next_steps(case),
         qr_svg=reference_qr_svg(case.reference),
+        temp_card_qr_svg=temp_card_qr_svg(case, absolute_url),
     )
+
+
+def temp_card_check_path(case: ReissueCase) -> str:
+    """Return the public page checking the temporary card `case` holds (a signed token)."""
+    return reverse("public:temp_card", args=[temp_card_token(case)])
+
+
+def temp_card_qr_svg(case: ReissueCase, absolute_url: Callable[[str], str]) -> SafeString | None:
+    """Return the QR code of the temporary card's check page while the case holds the card."""
+    if not holds_temp_card(case) or case.temp_card_issued_on is None:
+        return None
+    if CaseFlag.HOLDS_TEMP_CARD not in CASE_WORKFLOW.state(case.state).flags:
+        return None
+    url = absolute_url(temp_card_check_path(case))
+    return _qr_svg(url, svgclass="slip-qr temp-card-qr", title=_("Temporary card check"))
 
 
 def documents_received(case: ReissueCase) -> list[str]:
@@ -61,7 +83,7 @@ def next_steps(case: ReissueCase) -> list[NextStep]:
     """Return what the citizen must bring or do next, and when: the lines its state declares
     (case_workflow) that apply to this case."""
     return [
-        NextStep(line.text(case), str(line.when))
+        NextStep(line.text(case), line.when_text(case))
         for line in CASE_WORKFLOW.state(case.state).slip
         if line.applies(case)
     ]
@@ -69,8 +91,12 @@ def next_steps(case: ReissueCase) -> list[NextStep]:
 
 def reference_qr_svg(reference: str) -> SafeString:
     """Return a QR code of the case reference as inline SVG (no style attribute: CSP)."""
+    return _qr_svg(reference, svgclass="slip-qr", title=reference)
+
+
+def _qr_svg(content: str, *, svgclass: str, title: str) -> SafeString:
     buffer = io.BytesIO()
-    segno.make(reference, error="m", micro=False).save(
+    segno.make(content, error="m", micro=False).save(
         buffer,
         kind="svg",
         xmldecl=False,
@@ -78,9 +104,9 @@ def reference_qr_svg(reference: str) -> SafeString:
         nl=False,
         omitsize=True,  # sized by print.css through its viewBox
         border=4,
-        svgclass="slip-qr",
+        svgclass=svgclass,
         lineclass="qr-line",
-        title=reference,
+        title=title,  # segno escapes it
     )
-    # segno writes only the reference (letters, digits, dashes) and fixed markup.
+    # segno writes the escaped title and fixed markup; the content is drawn, not written.
     return mark_safe(buffer.getvalue().decode())  # noqa: S308

@@ -1014,3 +1014,34 @@ def test_a_case_list_date_filter_outside_the_supported_range_is_refused_with_a_m
     assert response.status_code == 302  # Django's "invalid filter" redirect, was a 500
     page = clerk_client.get(response.url)
     assert page.status_code == 200 and RANGE_ERROR in page.content.decode()
+
+
+# The public pages (public/): no log-in, so anyone may send anything -----------------------
+
+PUBLIC_PROGRESS = reverse("public:case_progress")
+
+
+@FUZZ
+@given(
+    reference=st.one_of(bad.bad_required_text(32), st.text(max_size=40)),
+    id_tail=st.one_of(bad.bad_id_numbers("11010519491231002X"), st.text(max_size=8)),
+)
+@example(reference="DC-2026-00001", id_tail="\x00" * 6)
+@example(reference="'; DROP TABLE reissue_reissuecase; --", id_tail="12345X")
+def test_the_public_case_progress_form_answers_any_input_with_a_page(db, reference, id_tail):
+    response = Client().post(PUBLIC_PROGRESS, {"reference": reference, "id_tail": id_tail})
+    # A form error, "no such case", or (after many tries from the test's address) the limit.
+    assert response.status_code in {200, 429}
+    assert 'id="progress-state"' not in response.content.decode()
+
+
+@FUZZ
+@given(token=st.text(min_size=1, max_size=300).filter(lambda t: "/" not in t and "?" not in t))
+@example(token="..")
+@example(token="WzEsIlRNUC0wMDAxIiwiMjAyNi0wMS0wMSJd:1abcde:forged")
+def test_the_temp_card_check_answers_any_code_with_not_valid(db, settings, token):
+    settings.PUBLIC_TEMP_CARD_CHECK_LIMIT_PER_ADDRESS = 1000
+    response = Client().get(f"/public/temp-card/{quote(token, safe='')}/")
+    assert response.status_code in {200, 301, 404}  # 404: a path the URL pattern never takes
+    if response.status_code == 200:
+        assert "verdict-not-valid" in response.content.decode()

@@ -5,7 +5,8 @@ the role who works in the office DC, and asserts that the action was allowed (it
 the object shows) or refused (403, 404, a redirect, or the object absent), with nothing changed.
 The screens: cases, applicants, claims, policies, the audit trail and the access log with
 their steps; the case, claim and audit-trail exports and the legacy-case import; the
-supervisor dashboard; the printable case slip and decision notice.
+supervisor dashboard; the printable case slip and decision notice; the public pages (open
+to everyone).
 """
 
 import csv
@@ -30,6 +31,7 @@ from reissue.clocks import run_clocks, system_user
 from reissue.models import LostItems, ReissueCase
 from reissue.resources import AuditEntryResource, CaseResource
 from reissue.services import RevealedNumber, personal_data_reveal
+from reissue.slip import temp_card_check_path
 from tests.exports.conftest import export, read_rows
 from tests.factories import (
     OfficeFactory,
@@ -373,6 +375,23 @@ CLERKS = {"Clerk", "Supervisor"}
 EXPORTERS = {"Supervisor", "Auditor"}
 reference = lambda w: w.case.reference  # noqa: E731
 
+
+def citizen_case_progress(client, world):
+    """Allowed = the case's progress shows for its reference and ID tail."""
+    case = world.case
+    response = client.post(
+        reverse("public:case_progress"),
+        {"reference": case.reference, "id_tail": case.applicant.id_number[-6:]},
+    )
+    return response.status_code == 200 and 'id="progress-state"' in response.content.decode()
+
+
+def temp_card_check(client, world):
+    """Allowed = the temporary card's verdict shows for the code on its slip."""
+    response = client.get(temp_card_check_path(world.temp_card_case()))
+    return response.status_code == 200 and "verdict-valid" in response.content.decode()
+
+
 ENDPOINTS = [
     Endpoint(
         "case list",
@@ -618,6 +637,9 @@ ENDPOINTS = [
         {"Auditor"},
         decision_notice,
     ),
+    # The public pages ask for no log-in: whoever is logged in, of whichever office.
+    Endpoint("citizen case progress", ALL, ALL, citizen_case_progress),
+    Endpoint("temporary card check", ALL, ALL, temp_card_check),
 ]
 CELLS = [
     pytest.param(endpoint, role, where, id=f"{endpoint.name}-{role}-{where}")
@@ -637,7 +659,7 @@ def test_permission_matrix(db, client, endpoint, role, where):
 
 
 def test_the_matrix_has_every_cell():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 344
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 360
 
 
 def test_the_matrix_has_a_row_for_every_declared_step_of_a_case_and_a_claim():

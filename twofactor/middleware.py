@@ -17,6 +17,8 @@ OPEN_BEFORE_THE_CODE = {
     "admin:logout",
     "set_language",
 }
+# Pages that need no staff log-in at all (public/: citizens, hospitals), even half logged in.
+OPEN_NAMESPACES = {"public"}
 
 
 class SecondFactorRequiredMiddleware:
@@ -42,7 +44,7 @@ class SecondFactorRequiredMiddleware:
             match = resolve(request.path_info)
         except Resolver404:
             return False
-        return match.view_name in OPEN_BEFORE_THE_CODE
+        return match.view_name in OPEN_BEFORE_THE_CODE or match.namespace in OPEN_NAMESPACES
 
     @staticmethod
     def _redirect(request: HttpRequest, user) -> HttpResponseRedirect:

@@ -95,6 +95,11 @@ class SlipLine:
         values = self.values(obj)
         return str(self.what) % values if values else str(self.what)
 
+    def when_text(self, obj) -> str:
+        """Return `when` with its placeholders filled, as `text` does ("before %(date)s")."""
+        values = self.values(obj)
+        return str(self.when) % values if values and self.when else str(self.when)
+
 
 @dataclass(frozen=True)
 class StateMeaning:

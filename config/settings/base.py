@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "incidents",
     "reports",
     "demo",
+    "public",  # the pages for citizens and hospitals, outside the admin
     "twofactor",  # after django-otp's plugins: its admin.py unregisters their device admins
 ]
 
@@ -209,6 +210,16 @@ AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 # Proxies (load balancers) in front of the app that append to X-Forwarded-For; 0: none, the
 # client's address is REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# The public pages (public/, README "Pages for citizens and hospitals"): looks per client
+# address and per typed case reference within PUBLIC_LOOK_WINDOW_SECONDS, counted in the
+# database, so the limits hold across app servers.
+PUBLIC_LOOK_WINDOW_SECONDS = int(os.environ.get("PUBLIC_LOOK_WINDOW_SECONDS", "900"))
+PUBLIC_LOOKUP_LIMIT_PER_ADDRESS = int(os.environ.get("PUBLIC_LOOKUP_LIMIT_PER_ADDRESS", "20"))
+PUBLIC_LOOKUP_LIMIT_PER_REFERENCE = int(os.environ.get("PUBLIC_LOOKUP_LIMIT_PER_REFERENCE", "5"))
+PUBLIC_TEMP_CARD_CHECK_LIMIT_PER_ADDRESS = int(
+    os.environ.get("PUBLIC_TEMP_CARD_CHECK_LIMIT_PER_ADDRESS", "60")
+)
 
 # Two-factor log-in (django-otp, twofactor/policy.py): superusers, supervisors and auditors give
 # a one-time code (TOTP) after the password; with OTP_REQUIRED_FOR_ALL_STAFF every staff user.
