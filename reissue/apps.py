@@ -10,6 +10,7 @@ class ReissueConfig(AppConfig):
         from workdays.signals import working_days_changed
         from workflow.registry import register_workflow
 
+        from .notices import register_notices
         from .admin_counter import case_queue
         from .card_batches import register_audit_labels
         from .case_workflow import CASE_WORKFLOW
@@ -18,6 +19,7 @@ class ReissueConfig(AppConfig):
         from .work_queue import register_queue_provider
 
         register_workflow(CASE_WORKFLOW)
+        register_notices()
         register_audit_labels()
         register_queue_provider("cases", case_queue)
         register_queue_provider("clocks", clock_queue)

@@ -28,3 +28,19 @@ def workflow_for(model, default=LookupError) -> "Workflow":
 
 def registered_workflows() -> list["Workflow"]:
     return list(_workflows.values())
+
+
+# What a domain app does after a step, in the step's transaction (e.g. queue a notice to the
+# citizen): keyed by model label and step name, registered from AppConfig.ready().
+_step_hooks: dict[tuple[str, str], list] = {}
+
+
+def register_step_hook(model_label: str, step: str, hook) -> None:
+    """Call `hook(obj, case=case)` after each `step` taken on a `model_label` object."""
+    hooks = _step_hooks.setdefault((model_label.lower(), step), [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def step_hooks(model, step: str) -> list:
+    return _step_hooks.get((model._meta.label_lower, step), [])
