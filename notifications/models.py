@@ -48,7 +48,7 @@ class OutboxMessage(models.Model):
         default_permissions = ("view",)
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["subject_type", "subject_id"], name="outbox_subject_idx"),
+            models.Index(fields=["subject_label", "created_at"], name="outbox_reference_idx"),
             # The sweep: the queued messages due, oldest first.
             models.Index(
                 fields=["next_attempt_at"],

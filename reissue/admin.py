@@ -526,6 +526,7 @@ class ReissueCaseAdmin(
         if obj is not None:
             context["audit_trail"] = selectors.case_audit_trail(case=obj)
             context["case_timeline"] = timeline_for(obj)
+            context["sms_messages"] = selectors.case_sms_messages(case=obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

@@ -63,12 +63,12 @@ def notify_case(
     )
 
 
-def temp_card_issued(case: ReissueCase, **_context) -> None:
-    notify_case(case, event="temp_card_issued", template=TEMPLATES["temp_card_issued"])
+def temp_card_issued(locked: ReissueCase, **_context) -> None:
+    notify_case(locked, event="temp_card_issued", template=TEMPLATES["temp_card_issued"])
 
 
-def card_arrived(case: ReissueCase, **_context) -> None:
-    notify_case(case, event="card_arrived", template=TEMPLATES["card_arrived"])
+def card_arrived(locked: ReissueCase, **_context) -> None:
+    notify_case(locked, event="card_arrived", template=TEMPLATES["card_arrived"])
 
 
 def document_name(promise: DocumentPromise) -> str:

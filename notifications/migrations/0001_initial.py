@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'SMS notices',
                 'ordering': ['-created_at', '-id'],
                 'default_permissions': ('view',),
-                'indexes': [models.Index(fields=['subject_type', 'subject_id'], name='outbox_subject_idx'), models.Index(condition=models.Q(('state', 'queued')), fields=['next_attempt_at'], name='outbox_queued_due_idx')],
+                'indexes': [models.Index(fields=['subject_label', 'created_at'], name='outbox_reference_idx'), models.Index(condition=models.Q(('state', 'queued')), fields=['next_attempt_at'], name='outbox_queued_due_idx')],
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('state', 'sent'), _negated=True), ('sent_at__isnull', False), _connector='OR'), name='outbox_sent_at_when_sent')],
             },
         ),
