@@ -13,10 +13,10 @@ class ClaimsConfig(AppConfig):
         from workflow.registry import register_workflow
         from workflow.transitions import register_lock_source
 
-        from .notices import register_notices
         from .admin_counter import claim_queue
         from .claim_workflow import CLAIM_WORKFLOW
         from .models import case_locks, claim_source
+        from .notices import register_notices
 
         register_workflow(CLAIM_WORKFLOW)
         register_notices()

@@ -103,7 +103,9 @@ def send_message(message_id: int, *, now: datetime.datetime | None = None) -> st
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk=message_id, state=MessageState.QUEUED, next_attempt_at__lte=now or timezone.now())
+            .filter(
+                pk=message_id, state=MessageState.QUEUED, next_attempt_at__lte=now or timezone.now()
+            )
             .first()
         )
         if message is None:

@@ -10,12 +10,12 @@ class ReissueConfig(AppConfig):
         from workdays.signals import working_days_changed
         from workflow.registry import register_workflow
 
-        from .notices import register_notices
         from .admin_counter import case_queue
         from .card_batches import register_audit_labels
         from .case_workflow import CASE_WORKFLOW
         from .clock_queue import clock_queue
         from .clocks import recount_when_working_days_change
+        from .notices import register_notices
         from .work_queue import register_queue_provider
 
         register_workflow(CASE_WORKFLOW)

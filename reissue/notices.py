@@ -20,8 +20,8 @@ from .models import DocumentPromise, ReissueCase, Sex
 TEMPLATES = {
     "temp_card_issued": "{name}，您的临时社保卡已办妥，可用于就医结算（业务编号{reference}）。"
     "如有疑问请致电{office}：{phone}。",
-    "card_arrived": "{name}，您的新社保卡已到{office}，请凭本人有效证件前来领取（业务编号{reference}）。"
-    "咨询电话：{phone}。",
+    "card_arrived": "{name}，您的新社保卡已到{office}，请凭本人有效证件前来领取"
+    "（业务编号{reference}）。咨询电话：{phone}。",
     "document_due": "{name}，您承诺补交的{document}请于{due}前交到{office}（业务编号{reference}）。"
     "咨询电话：{phone}。",
 }

@@ -68,4 +68,6 @@ def access_log_visible_to(*, user) -> QuerySet[PersonalDataAccess]:
 
 def case_sms_messages(*, case: ReissueCase) -> list[OutboxMessage]:
     """The SMS notices about the case, its claim and its promises (all carry its reference)."""
-    return list(OutboxMessage.objects.filter(subject_label=case.reference).order_by("created_at", "id"))
+    return list(
+        OutboxMessage.objects.filter(subject_label=case.reference).order_by("created_at", "id")
+    )

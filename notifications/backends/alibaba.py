@@ -28,9 +28,7 @@ def percent_encode(value: str) -> str:
 
 
 def rpc_signature(params: dict[str, str], *, secret: str, method: str = "GET") -> str:
-    query = "&".join(
-        f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items())
-    )
+    query = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
     string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(query)}"
     digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
@@ -71,7 +69,9 @@ class AlibabaSmsBackend(BaseSmsBackend):
         code = str(answer.body.get("Code", ""))
         text = f"{code}: {answer.body.get('Message', '')}"[:500]
         if code == "OK":
-            return SendResult(accepted=True, message_id=str(answer.body.get("BizId", "")), answer=text)
+            return SendResult(
+                accepted=True, message_id=str(answer.body.get("BizId", "")), answer=text
+            )
         if answer.status >= 500 or code in RETRYABLE_CODES or not code:
             return SendResult(accepted=False, answer=text or f"HTTP {answer.status}")
         return SendResult(accepted=False, answer=text, permanent=True)

@@ -91,7 +91,9 @@ class TencentSmsBackend(BaseSmsBackend):
             method="POST",
             headers={
                 "Authorization": authorization(
-                    secret_id=settings.SMS_TENCENT_SECRET_ID, signature=signature, timestamp=timestamp
+                    secret_id=settings.SMS_TENCENT_SECRET_ID,
+                    signature=signature,
+                    timestamp=timestamp,
                 ),
                 "Content-Type": CONTENT_TYPE,
                 "Host": host,
@@ -123,7 +125,9 @@ class TencentSmsBackend(BaseSmsBackend):
         code = str(status.get("Code", ""))
         text = f"{code}: {status.get('Message', '')}"[:500]
         if code == "Ok":
-            return SendResult(accepted=True, message_id=str(status.get("SerialNo", "")), answer=text)
+            return SendResult(
+                accepted=True, message_id=str(status.get("SerialNo", "")), answer=text
+            )
         return SendResult(
             accepted=False, answer=text, permanent=not code.startswith(RETRYABLE_PREFIXES)
         )

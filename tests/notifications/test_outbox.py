@@ -5,17 +5,17 @@ import re
 import threading
 
 import pytest
-from django_tasks_db.models import DBTaskResult
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from claims import services as claim_services
 from notifications.backends import SendResult
 from notifications.backends import development as dev
 from notifications.models import MessageState, OutboxMessage
-from notifications.tasks import send_sms
 from notifications.services import retry_delay, send_due_messages, send_message
+from notifications.tasks import send_sms
 from reissue import services
 from reissue.models import DocumentPromise, LostItems, ReissueCase
 from reissue.notices import remind_documents_due
@@ -123,7 +123,11 @@ class Refusing:
         Refusing.calls += 1
         if Refusing.accept:
             return SendResult(accepted=True, message_id="ok-1", answer="OK")
-        return SendResult(accepted=False, answer="isv.BUSINESS_LIMIT_CONTROL: 触发流控", permanent=Refusing.permanent)
+        return SendResult(
+            accepted=False,
+            answer="isv.BUSINESS_LIMIT_CONTROL: 触发流控",
+            permanent=Refusing.permanent,
+        )
 
 
 @pytest.fixture
@@ -211,7 +215,9 @@ def test_the_case_page_lists_its_messages_with_the_phone_masked(clerk, office, a
 
 
 @pytest.mark.django_db
-def test_the_reimbursement_decided_and_paid_are_told(clerk, office_with_phone, reviewer, supervisor):
+def test_the_reimbursement_decided_and_paid_are_told(
+    clerk, office_with_phone, reviewer, supervisor
+):
     PolicyFactory(office=office_with_phone)
     case = reissued_case(clerk=clerk, office=office_with_phone)
     claim = claim_with_items(case=case, clerk=clerk, amounts=("300.00",), submit=True)

@@ -107,7 +107,10 @@ def fake_provider(settings):
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     settings.SMS_ALIBABA_ENDPOINT = settings.SMS_TENCENT_ENDPOINT = url
-    settings.SMS_ALIBABA_ACCESS_KEY_ID, settings.SMS_ALIBABA_ACCESS_KEY_SECRET = "ali-id", "ali-secret"
+    settings.SMS_ALIBABA_ACCESS_KEY_ID, settings.SMS_ALIBABA_ACCESS_KEY_SECRET = (
+        "ali-id",
+        "ali-secret",
+    )
     settings.SMS_TENCENT_SECRET_ID, settings.SMS_TENCENT_SECRET_KEY = "tc-id", "tc-secret"
     settings.SMS_TENCENT_APP_ID = "1400000000"
     FakeProvider.answers, FakeProvider.seen = [], []
@@ -176,7 +179,9 @@ def test_a_provider_out_of_reach_is_retried(settings):
 
 
 @pytest.mark.django_db
-def test_an_error_answer_through_the_outbox_is_retried_then_sent(fake_provider, settings, clerk, office):
+def test_an_error_answer_through_the_outbox_is_retried_then_sent(
+    fake_provider, settings, clerk, office
+):
     import datetime
 
     from django.utils import timezone
@@ -197,7 +202,9 @@ def test_an_error_answer_through_the_outbox_is_retried_then_sent(fake_provider, 
     )
     send_due_messages()
     message = OutboxMessage.objects.get(subject_label=case.reference)
-    assert message.state == MessageState.QUEUED and "InternalError.Timeout" in message.provider_answer
+    assert (
+        message.state == MessageState.QUEUED and "InternalError.Timeout" in message.provider_answer
+    )
     send_due_messages(now=timezone.now() + datetime.timedelta(hours=1))
     message.refresh_from_db()
     assert message.state == MessageState.SENT and message.attempts == 2
