@@ -56,7 +56,7 @@ def arrived_case(clerk, office, **fields):
     return services.case_record_card_arrived(case=case, acting_user=clerk, arrived_on=TODAY())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_step_writes_its_notice_and_the_worker_sends_it_after_commit(clerk, office_with_phone):
     case = arrived_case(clerk, office_with_phone)
     (message,) = OutboxMessage.objects.filter(event="card_arrived")
@@ -252,7 +252,7 @@ def test_a_document_due_soon_is_reminded_once(clerk, office):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_at_once_send_a_message_once(clerk, office, settings):
     settings.SMS_BACKEND = f"{__name__}.Slow"
     case = issue_temp_card(register_case(clerk=clerk, office=office), clerk)
