@@ -305,7 +305,7 @@ SCHEDULED_JOBS = {
 # SMS notices to citizens (notifications/, README "Telling the citizen"). SMS_BACKEND like
 # EMAIL_BACKEND: console (development), locmem (tests), file, or a provider's adapter.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.backends.development.ConsoleBackend")
-SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "sms.jsonl"))
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms.jsonl"))
 SMS_MAX_ATTEMPTS = int(os.environ.get("SMS_MAX_ATTEMPTS", "5"))
 SMS_RETRY_BASE_SECONDS = int(os.environ.get("SMS_RETRY_BASE_SECONDS", "60"))
 SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))

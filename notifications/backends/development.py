@@ -1,6 +1,7 @@
 """Backends that send nothing: to the console, to memory (tests), to a file."""
 
 import json
+import os
 import sys
 import threading
 import uuid
@@ -36,6 +37,7 @@ class FileBackend(BaseSmsBackend):
             {"phone": message.phone, "event_key": message.event_key, "text": message.text},
             ensure_ascii=False,
         )
+        os.makedirs(os.path.dirname(settings.SMS_FILE_PATH) or ".", exist_ok=True)
         with _lock, open(settings.SMS_FILE_PATH, "a", encoding="utf-8") as file:
             file.write(line + "\n")
         return SendResult(accepted=True, message_id=f"file-{uuid.uuid4().hex[:12]}", answer="OK")

@@ -288,3 +288,31 @@ class Slow:
         Slow.calls += 1
         time.sleep(0.3)  # long enough for the other worker to find the row locked
         return SendResult(accepted=True, message_id="slow-1", answer="OK")
+
+
+@pytest.mark.django_db
+def test_registering_records_that_the_citizen_was_told_and_declined(client, clerk, office):
+    from django.urls import reverse
+
+    from common.id_numbers import id_number_digest
+    from tests.factories import applicant_fields
+
+    client.force_login(clerk)
+    page = client.get(reverse("admin:reissue_reissuecase_add")).content.decode()
+    assert 'name="sms_opt_out"' in page and "Tell the citizen that notices" in page
+    person = applicant_fields()
+    response = client.post(
+        reverse("admin:reissue_reissuecase_add"),
+        {
+            **person,
+            "office": office.pk,
+            "lost_items": LostItems.BOTH,
+            "loss_kind": "lost",
+            "loss_date": TODAY().isoformat(),
+            "presented_hukou_book": "on",
+            "sms_opt_out": "on",
+        },
+    )
+    assert response.status_code == 302
+    case = ReissueCase.objects.get(applicant__id_number_hash=id_number_digest(person["id_number"]))
+    assert case.sms_opt_out is True and case.sms_told_at is not None

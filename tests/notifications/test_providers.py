@@ -209,3 +209,13 @@ def test_an_error_answer_through_the_outbox_is_retried_then_sent(
     message.refresh_from_db()
     assert message.state == MessageState.SENT and message.attempts == 2
     assert message.provider_message_id == "2028:f825e6b16e23f73f4123"
+
+
+def test_the_file_backend_appends_one_line_per_sms(settings, tmp_path):
+    from notifications.backends.development import FileBackend
+
+    settings.SMS_FILE_PATH = str(tmp_path / "var" / "sms.jsonl")
+    assert FileBackend().send(MESSAGE).accepted and FileBackend().send(MESSAGE).accepted
+    lines = (tmp_path / "var" / "sms.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["event_key"] for line in lines] == [MESSAGE.event_key] * 2
+    assert json.loads(lines[0])["text"] == MESSAGE.text
