@@ -25,9 +25,8 @@ class OutboxMessage(models.Model):
     # step's hook runs (the unique constraint makes the insert an insert-or-skip).
     event_key = models.CharField(_("event"), max_length=150, unique=True, editable=False)
     event = models.CharField(_("notice"), max_length=40, editable=False)
-    phone = EncryptedCharField(
-        _("phone"), max_length=20, blank=True, editable=False, personal_number=mask_phone
-    )
+    # Encrypted like the applicant's; shown masked (masked_phone), never exported.
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True, editable=False)
     template_code = models.CharField(_("template"), max_length=64, blank=True, editable=False)
     template_params = models.JSONField(default=dict, editable=False)
     text = models.TextField(_("text"), editable=False)
