@@ -16,8 +16,10 @@ class ClaimsConfig(AppConfig):
         from .admin_counter import claim_queue
         from .claim_workflow import CLAIM_WORKFLOW
         from .models import case_locks, claim_source
+        from .notices import register_notices
 
         register_workflow(CLAIM_WORKFLOW)
+        register_notices()
         register_queue_provider("claims", claim_queue)
         # The case reads its claim as a stage of the reimbursement (reissue.reimbursement).
         register_claim_source(claim_source())

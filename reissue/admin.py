@@ -332,6 +332,7 @@ class ReissueCaseAdmin(
             },
         ),
         (gettext_lazy("Agent"), {"fields": ["agent_acts", "agent_name", "agent_id_number"]}),
+        (gettext_lazy("SMS notices"), {"fields": ["sms_opt_out", "sms_told_at"]}),
         # What the steps recorded (the cards, their dates, ...), as case_workflow declares it.
         (
             gettext_lazy("Cards"),
@@ -341,6 +342,8 @@ class ReissueCaseAdmin(
     # Set by registration or by a workflow step, never typed into the change form.
     readonly_fields = [
         *CASE_WORKFLOW.set_fields,
+        "sms_opt_out",
+        "sms_told_at",
         "loss_report_kind",
         "reported_via",
         "old_card_cancelled_at",
@@ -523,6 +526,7 @@ class ReissueCaseAdmin(
         if obj is not None:
             context["audit_trail"] = selectors.case_audit_trail(case=obj)
             context["case_timeline"] = timeline_for(obj)
+            context["sms_messages"] = selectors.case_sms_messages(case=obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

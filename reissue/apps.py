@@ -15,9 +15,11 @@ class ReissueConfig(AppConfig):
         from .case_workflow import CASE_WORKFLOW
         from .clock_queue import clock_queue
         from .clocks import recount_when_working_days_change
+        from .notices import register_notices
         from .work_queue import register_queue_provider
 
         register_workflow(CASE_WORKFLOW)
+        register_notices()
         register_audit_labels()
         register_queue_provider("cases", case_queue)
         register_queue_provider("clocks", clock_queue)

@@ -62,7 +62,7 @@ class CaseRegistrationForm(forms.ModelForm):
 
     class Meta:
         model = ReissueCase
-        fields = REPORT_FIELDS
+        fields = [*REPORT_FIELDS, "sms_opt_out"]
 
     def clean_loss_report_kind(self) -> str:
         return self.cleaned_data.get("loss_report_kind") or LossReportKind.FORMAL

@@ -306,6 +306,18 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     told_to_report_bank_loss = models.BooleanField(
         _("told to report the loss to the card's bank too"), default=False
     )
+    # SMS notices (notifications/): told at registration, the citizen may decline them.
+    sms_opt_out = models.BooleanField(
+        _("does not want SMS notices"),
+        default=False,
+        help_text=_(
+            "Tell the citizen that notices about this case are sent by SMS to the phone given; "
+            "tick if they do not want them."
+        ),
+    )
+    sms_told_at = models.DateTimeField(
+        _("told about SMS notices at"), null=True, blank=True, editable=False
+    )
     lapses_at = models.DateTimeField(
         _("temporary report lapses at"), null=True, blank=True, editable=False
     )

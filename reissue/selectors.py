@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from audit.models import AuditEntry, PersonalDataAccess
 from common.id_numbers import id_number_digest
+from notifications.models import OutboxMessage
 from offices.models import Office
 
 from .case_workflow import CASE_WORKFLOW
@@ -63,3 +64,10 @@ def access_log_visible_to(*, user) -> QuerySet[PersonalDataAccess]:
     else those of cases in the user's offices."""
     queryset = PersonalDataAccess.objects.select_related("actor", "case", "content_type")
     return scope_audit_entries(queryset, user)
+
+
+def case_sms_messages(*, case: ReissueCase) -> list[OutboxMessage]:
+    """The SMS notices about the case, its claim and its promises (all carry its reference)."""
+    return list(
+        OutboxMessage.objects.filter(subject_label=case.reference).order_by("created_at", "id")
+    )

@@ -128,6 +128,7 @@ def case_register(
     )
     case.applicant = _save_applicant(registration, acting_user=acting_user)
     case.reference = _next_reference(case.office)
+    case.sms_told_at = timezone.now()  # the form tells the clerk to say it (sms_opt_out)
     if case.loss_report_kind == LossReportKind.TEMPORARY:
         # Only a suspension for now: it lapses unless made formal (case_workflow).
         ReissueCase._meta.get_field("state").set_state(case, CaseState.REPORTED_TEMPORARILY)

@@ -36,3 +36,11 @@ def purge_import_uploads() -> str:
             created_at__lt=timezone.now() - UPLOAD_KEPT
         ).delete()
     return _("%(count)s unconfirmed import uploads deleted") % {"count": deleted}
+
+
+@task()
+def remind_documents_due() -> str:
+    """Daily: an SMS for each promised document due soon (once per promise)."""
+    from .notices import remind_documents_due as remind
+
+    return _("%(count)s reminders of documents due written") % {"count": remind()}

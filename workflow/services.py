@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record, field_snapshot, snapshot_changes
 from common.exceptions import Refusal
 
+from .registry import step_hooks
 from .transitions import blocking_reasons, transition_label, transition_named
 
 # The code of a refusal to change what a step taken relied on (a step taken meanwhile).
@@ -94,6 +95,8 @@ def run_transition(
         comment=comment,
         changes=changes,
     )
+    for hook in step_hooks(locked, name):  # in this transaction: it stands or falls with the step
+        hook(locked, case=case)
     return locked
 
 

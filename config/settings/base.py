@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "exports",
     "workdays",
     # The domain.
+    "notifications",
     "reissue",
     "claims",
     "incidents",
@@ -295,12 +296,50 @@ SCHEDULED_JOBS = {
         "label": _("Purge unconfirmed import uploads"),
         "every_minutes": 60,
     },
+    "send_due_sms": {
+        "task": "notifications.tasks.send_due_sms",
+        "label": _("Send the SMS notices due (and their retries)"),
+        "every_minutes": 1,
+    },
+    "document_reminders": {
+        "task": "reissue.tasks.remind_documents_due",
+        "label": _("Remind citizens of documents promised and due soon"),
+        "daily_at": "09:00",
+    },
     "audit_checkpoint": {
         "task": "audit.tasks.write_audit_checkpoint",
         "label": _("Daily audit checkpoint"),
         "daily_at": "01:00",
     },
 }
+
+# SMS notices to citizens (notifications/, README "Telling the citizen"). SMS_BACKEND like
+# EMAIL_BACKEND: console (development), locmem (tests), file, or a provider's adapter.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.backends.development.ConsoleBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms.jsonl"))
+SMS_MAX_ATTEMPTS = int(os.environ.get("SMS_MAX_ATTEMPTS", "5"))
+SMS_RETRY_BASE_SECONDS = int(os.environ.get("SMS_RETRY_BASE_SECONDS", "60"))
+SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "社保卡服务")
+# Each notice's template as registered with the provider (both providers send templates only).
+SMS_TEMPLATES = {
+    "temp_card_issued": os.environ.get("SMS_TEMPLATE_TEMP_CARD_ISSUED", "SMS_TEMP_CARD_ISSUED"),
+    "card_arrived": os.environ.get("SMS_TEMPLATE_CARD_ARRIVED", "SMS_CARD_ARRIVED"),
+    "document_due": os.environ.get("SMS_TEMPLATE_DOCUMENT_DUE", "SMS_DOCUMENT_DUE"),
+    "claim_approved": os.environ.get("SMS_TEMPLATE_CLAIM_APPROVED", "SMS_CLAIM_APPROVED"),
+    "claim_rejected": os.environ.get("SMS_TEMPLATE_CLAIM_REJECTED", "SMS_CLAIM_REJECTED"),
+    "claim_paid": os.environ.get("SMS_TEMPLATE_CLAIM_PAID", "SMS_CLAIM_PAID"),
+}
+SMS_DOCUMENT_REMINDER_DAYS = int(os.environ.get("SMS_DOCUMENT_REMINDER_DAYS", "2"))
+SMS_ALIBABA_ENDPOINT = os.environ.get("SMS_ALIBABA_ENDPOINT", "https://dysmsapi.aliyuncs.com")
+SMS_ALIBABA_REGION = os.environ.get("SMS_ALIBABA_REGION", "cn-hangzhou")
+SMS_ALIBABA_ACCESS_KEY_ID = os.environ.get("SMS_ALIBABA_ACCESS_KEY_ID", "")
+SMS_ALIBABA_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIBABA_ACCESS_KEY_SECRET", "")
+SMS_TENCENT_ENDPOINT = os.environ.get("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com")
+SMS_TENCENT_REGION = os.environ.get("SMS_TENCENT_REGION", "ap-guangzhou")
+SMS_TENCENT_APP_ID = os.environ.get("SMS_TENCENT_APP_ID", "")
+SMS_TENCENT_SECRET_ID = os.environ.get("SMS_TENCENT_SECRET_ID", "")
+SMS_TENCENT_SECRET_KEY = os.environ.get("SMS_TENCENT_SECRET_KEY", "")
 
 # Backups (django-dbbackup): `manage.py dbbackup --encrypt` writes GnuPG-encrypted files for
 # BACKUP_GPG_RECIPIENT (ideally a key fingerprint) into BACKUP_DIR. gpg finds its keyring

@@ -21,3 +21,6 @@ AUDIT_CHECKPOINT_FILE = ""
 
 # A fuzzed form registers many people within one test; the limit's own tests set it low.
 ID_NUMBER_SEARCH_LIMIT = 1000
+
+# SMS notices go to memory (notifications.backends.development.outbox).
+SMS_BACKEND = "notifications.backends.development.LocmemBackend"

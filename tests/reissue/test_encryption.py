@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from common.encryption import DecryptionError, current_token_prefix, key_id
 from common.fields import EncryptedCharField
+from notifications.models import OutboxMessage
 from reissue import services
 from reissue.models import Applicant, CardBatch, ImportUpload, ReissueCase
 from reissue.resources import CaseResource
@@ -23,6 +24,7 @@ COLUMNS = [
     (Applicant, "id_number"),
     (Applicant, "phone"),
     (ReissueCase, "agent_id_number"),
+    (OutboxMessage, "phone"),
     (ImportUpload, "content"),
     (CardBatch, "production_file"),
 ]
@@ -151,6 +153,7 @@ def test_every_encrypted_column_is_bound_to_its_own_table_and_column():
         b"reissue_applicant.id_number",
         b"reissue_applicant.phone",
         b"reissue_reissuecase.agent_id_number",
+        b"notifications_outboxmessage.phone",
         b"reissue_importupload.content",
         b"reissue_cardbatch.production_file",
     }

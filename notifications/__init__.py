@@ -1,0 +1,1 @@
+"""SMS notices to citizens, through a transactional outbox (README: Telling the citizen)."""
