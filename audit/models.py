@@ -261,6 +261,7 @@ class AccessKind(models.TextChoices):
     # The public pages (public/): no staff user, the client's address in the reason.
     CITIZEN_LOOKUP = "lookup", _("citizen look-up of a case")
     TEMP_CARD_CHECK = "tempcard", _("temporary card check")
+    CITIZEN_RATING = "rating", _("citizen rating of a case")
 
 
 class PersonalDataAccess(ChainedRecord):

@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     # Outside the admin, no log-in: a citizen's case progress, a hospital's temporary card check.
+    # The citizen rates a case from the link in the SMS or on the collection receipt.
+    path("public/rate/", include("ratings.urls")),
     path("public/", include("public.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -44,6 +44,8 @@ COUNTER_WORK = [
     "incidents.add_incident",
 ]
 READ_REPORTS = ["reports.view_reports", "workdays.view_calendarday"]
+# The citizens' ratings (好差评) of the offices' cases, their follow-ups and appeals.
+READ_RATINGS = ["ratings.view_rating", "ratings.view_followup", "ratings.view_ratingappeal"]
 
 
 # The role groups' names, as the workflows' declarations grant their steps to them.
@@ -91,13 +93,17 @@ ROLES = [
             "set the office's reimbursement policy and case rules; send card batches to the "
             "card bank (full ID numbers, logged); export cases, claims and the audit trail "
             "of their offices; import legacy files; open the dashboard; manage incidents; "
-            "reveal full ID numbers (logged)."
+            "reveal full ID numbers (logged); record the follow-up of poor ratings and "
+            "appeal a rating made in error."
         ),
         (
             *READ_CASES,
             *READ_CLAIMS,
             *COUNTER_WORK,
             *READ_REPORTS,
+            *READ_RATINGS,
+            "ratings.record_follow_up",
+            "ratings.appeal_rating",
             "reissue.view_full_id_number",
             "reissue.export_cases",
             "reissue.import_cases",
@@ -119,12 +125,14 @@ ROLES = [
         _(
             "Read everything in every office, the audit trail, the access log and the "
             "incidents included; export it; open the dashboard; reveal full ID numbers "
-            "(logged). Changes nothing."
+            "(logged). Changes nothing, but decides the appeals of ratings."
         ),
         (
             *READ_CASES,
             *READ_CLAIMS,
             *READ_REPORTS,
+            *READ_RATINGS,
+            "ratings.decide_rating_appeal",
             "offices.view_all_offices",
             "reissue.view_full_id_number",
             "reissue.export_cases",

@@ -7,6 +7,7 @@ from django.utils import timezone
 class PublicLookKind(models.TextChoices):
     CASE_PROGRESS = "progress", "case progress"
     TEMP_CARD = "tempcard", "temporary card check"
+    RATING = "rating", "rating of the service"
 
 
 class PublicLook(models.Model):

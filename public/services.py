@@ -149,6 +149,19 @@ def check_temp_card_from_public(*, token: str, client_address: str) -> TempCardV
     )
 
 
+def count_public_look(
+    *, kind: str, client_address: str, reference: str, limits: list[tuple[str, int]]
+) -> None:
+    """Count one look of `kind` against `limits` ([(field, most allowed)]); raise TooManyLooks
+    past one. Call in the transaction that logs the look (log_public_look)."""
+    _count_look(kind=kind, client_address=client_address, reference=reference, limits=limits)
+
+
+def log_public_look(*, kind: str, case: ReissueCase | None, field: str, reason: str) -> None:
+    """Write one public page's look to the access log (no staff user)."""
+    _log(kind=kind, case=case, field=field, reason=reason)
+
+
 def _count_look(
     *, kind: str, client_address: str, reference: str, limits: list[tuple[str, int]]
 ) -> None:

@@ -38,8 +38,12 @@ def chinese_first(view):
     return wrapped
 
 
-def _client_address(request) -> str:
+def client_address(request) -> str:
+    """Return the visitor's address as axes reads it (TRUSTED_PROXY_COUNT), for the limits."""
     return get_client_ip_address(request) or "unknown"
+
+
+_client_address = client_address
 
 
 @never_cache

@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from .receipt import has_receipt, receipt_for
+from .slip import rating_qr_svg
 
 
 class CaseReceiptMixin:
@@ -34,6 +35,7 @@ class CaseReceiptMixin:
             "original": case,
             "case": case,
             "receipt": receipt_for(case),
+            "rating_qr_svg": rating_qr_svg(case, request.build_absolute_uri),
             "title": _("Collection receipt %(reference)s") % {"reference": case.reference},
             "change_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[case.pk]

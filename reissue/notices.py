@@ -16,6 +16,7 @@ from notifications.services import Notice, queue_notice
 
 from .case_workflow import CASE_WORKFLOW
 from .models import DocumentPromise, ReissueCase, Sex
+from .rating_link import rating_url
 
 TEMPLATES = {
     "temp_card_issued": "{name}，您的临时社保卡已办妥，可用于就医结算（业务编号{reference}）。"
@@ -24,6 +25,8 @@ TEMPLATES = {
     "（业务编号{reference}）。咨询电话：{phone}。",
     "document_due": "{name}，您承诺补交的{document}请于{due}前交到{office}（业务编号{reference}）。"
     "咨询电话：{phone}。",
+    "rating_invited": "{name}，您的新社保卡已办结（业务编号{reference}）。"
+    "欢迎对{office}的服务作出评价：{link}",
 }
 
 
@@ -71,6 +74,17 @@ def card_arrived(locked: ReissueCase, **_context) -> None:
     notify_case(locked, event="card_arrived", template=TEMPLATES["card_arrived"])
 
 
+def rating_invited(locked: ReissueCase, **_context) -> None:
+    """Send the link to rate the service once the citizen holds the new card (once per case:
+    made at the counter or collected, the event key is the case's)."""
+    notify_case(
+        locked,
+        event="rating_invited",
+        template=TEMPLATES["rating_invited"],
+        link=rating_url(locked),
+    )
+
+
 def document_name(promise: DocumentPromise) -> str:
     with translation.override("zh-hans"):  # the citizen's SMS is Chinese whatever the UI
         return str(promise.get_document_display())
@@ -82,6 +96,8 @@ def register_notices() -> None:
     label = CASE_WORKFLOW.model
     register_step_hook(label, "issue_temp_card", temp_card_issued)
     register_step_hook(label, "record_card_arrived", card_arrived)
+    register_step_hook(label, "reissue_ss_card", rating_invited)
+    register_step_hook(label, "collect_card", rating_invited)
 
 
 def remind_documents_due(*, today: datetime.date | None = None) -> int:

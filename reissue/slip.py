@@ -17,6 +17,7 @@ from common.id_numbers import mask_id_number
 
 from .case_workflow import CASE_WORKFLOW, CaseFlag
 from .models import ReissueCase, holds_temp_card
+from .rating_link import is_rateable, rating_path
 from .temp_card_check import temp_card_token
 
 
@@ -35,6 +36,8 @@ class Slip:
     qr_svg: SafeString
     # While a temporary card is out: the code a hospital scans to check it (public pages).
     temp_card_qr_svg: SafeString | None = None
+    # Once the citizen holds the new card: the code to rate the service (好差评).
+    rating_qr_svg: SafeString | None = None
 
 
 def slip_for(case: ReissueCase, *, absolute_url: Callable[[str], str] = str) -> Slip:
@@ -47,7 +50,16 @@ def slip_for(case: ReissueCase, *, absolute_url: Callable[[str], str] = str) -> 
         next_steps=next_steps(case),
         qr_svg=reference_qr_svg(case.reference),
         temp_card_qr_svg=temp_card_qr_svg(case, absolute_url),
+        rating_qr_svg=rating_qr_svg(case, absolute_url),
     )
+
+
+def rating_qr_svg(case: ReissueCase, absolute_url: Callable[[str], str]) -> SafeString | None:
+    """Return the QR code of the page rating the service, once the case may be rated."""
+    if not is_rateable(case):
+        return None
+    url = absolute_url(rating_path(case))
+    return _qr_svg(url, svgclass="slip-qr rating-qr", title=_("Rate our service"))
 
 
 def temp_card_check_path(case: ReissueCase) -> str:

@@ -17,8 +17,9 @@ OPEN_BEFORE_THE_CODE = {
     "admin:logout",
     "set_language",
 }
-# Pages that need no staff log-in at all (public/: citizens, hospitals), even half logged in.
-OPEN_NAMESPACES = {"public"}
+# Pages that need no staff log-in at all (public/: citizens, hospitals; ratings/: the citizen
+# rating a case), even half logged in.
+OPEN_NAMESPACES = {"public", "ratings"}
 
 
 class SecondFactorRequiredMiddleware:

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "reports",
     "demo",
     "public",  # the pages for citizens and hospitals, outside the admin
+    "ratings",  # the citizen rates the service (好差评): follow-ups, appeals
     "twofactor",  # after django-otp's plugins: its admin.py unregisters their device admins
 ]
 
@@ -221,6 +222,14 @@ PUBLIC_LOOKUP_LIMIT_PER_REFERENCE = int(os.environ.get("PUBLIC_LOOKUP_LIMIT_PER_
 PUBLIC_TEMP_CARD_CHECK_LIMIT_PER_ADDRESS = int(
     os.environ.get("PUBLIC_TEMP_CARD_CHECK_LIMIT_PER_ADDRESS", "60")
 )
+# Rating the service (ratings/, 好差评): the link in the SMS and on the collection receipt is
+# PUBLIC_SITE_URL + /public/rate/<token>/, valid RATING_LINK_MAX_AGE_DAYS after it was made;
+# looks and ratings per client address are limited like the other public pages.
+PUBLIC_SITE_URL = os.environ.get("PUBLIC_SITE_URL", "http://localhost:8000")
+RATING_LINK_MAX_AGE_DAYS = int(os.environ.get("RATING_LINK_MAX_AGE_DAYS", "90"))
+RATING_LIMIT_PER_ADDRESS = int(os.environ.get("RATING_LIMIT_PER_ADDRESS", "30"))
+# A poor rating (不满意, 非常不满意) is followed up (整改) within this many working days.
+RATING_FOLLOW_UP_WORKING_DAYS = int(os.environ.get("RATING_FOLLOW_UP_WORKING_DAYS", "15"))
 
 # Two-factor log-in (django-otp, twofactor/policy.py): superusers, supervisors and auditors give
 # a one-time code (TOTP) after the password; with OTP_REQUIRED_FOR_ALL_STAFF every staff user.
@@ -329,6 +338,8 @@ SMS_TEMPLATES = {
     "claim_approved": os.environ.get("SMS_TEMPLATE_CLAIM_APPROVED", "SMS_CLAIM_APPROVED"),
     "claim_rejected": os.environ.get("SMS_TEMPLATE_CLAIM_REJECTED", "SMS_CLAIM_REJECTED"),
     "claim_paid": os.environ.get("SMS_TEMPLATE_CLAIM_PAID", "SMS_CLAIM_PAID"),
+    "rating_invited": os.environ.get("SMS_TEMPLATE_RATING_INVITED", "SMS_RATING_INVITED"),
+    "follow_up_done": os.environ.get("SMS_TEMPLATE_FOLLOW_UP_DONE", "SMS_FOLLOW_UP_DONE"),
 }
 SMS_DOCUMENT_REMINDER_DAYS = int(os.environ.get("SMS_DOCUMENT_REMINDER_DAYS", "2"))
 SMS_ALIBABA_ENDPOINT = os.environ.get("SMS_ALIBABA_ENDPOINT", "https://dysmsapi.aliyuncs.com")

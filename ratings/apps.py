@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RatingsConfig(AppConfig):
+    name = "ratings"
+    verbose_name = _("Ratings of the service")
+
+    def ready(self) -> None:
+        from audit.models import register_step_labels
+
+        from .models import ACTION_LABELS, Rating
+
+        register_step_labels(Rating, ACTION_LABELS)

@@ -1,0 +1,46 @@
+"""The citizen's rating page (好差评): no staff log-in, Chinese first, as the public pages.
+
+A damaged, forged or expired link gets a page saying so (HTTP 200), never an error page; a
+case rated already gets the same polite page whether the rating came a minute or a month ago.
+"""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from public.services import TooManyLooks
+from public.views import TOO_MANY_LOOKS_STATUS, chinese_first, client_address
+
+from .forms import RatingForm
+from .services import PageStatus, rating_page_look, rating_submit
+
+TEMPLATE = "ratings/rate.html"
+
+
+@never_cache
+@chinese_first
+@require_http_methods(["GET", "POST"])
+def rate(request, token: str):
+    """评价服务: five levels and an optional comment, once per case."""
+    address = client_address(request)
+    form = RatingForm(request.POST or None)
+    try:
+        page = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                page = rating_submit(
+                    token=token,
+                    level=form.cleaned_data["level"],
+                    comment=form.cleaned_data["comment"],
+                    client_address=address,
+                )
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    for message in messages:
+                        form.add_error(field if field in form.fields else None, message)
+        if page is None:
+            page = rating_page_look(token=token, client_address=address)
+    except TooManyLooks as refusal:
+        return render(request, TEMPLATE, {"refusal": refusal.message}, status=TOO_MANY_LOOKS_STATUS)
+    return render(request, TEMPLATE, {"page": page, "form": form, "statuses": PageStatus})
