@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from common.exceptions import ObjectNotFound, Refusal
 from offices.admin_filters import OfficeScopedFilter
@@ -70,7 +70,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
             raise Http404(_("Not found."))
         if not may(request.user, obj):
             raise PermissionDenied
-        form = form_class(request.POST or None)
+        form = form_class(request.POST) if request.method == "POST" else form_class()
         if request.method == "POST" and form.is_valid():
             try:
                 run(obj, form.cleaned_data)
@@ -169,7 +169,7 @@ class FollowUpStateFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("open", gettext_lazy("open")),
+            ("open", pgettext_lazy("a follow-up", "open")),
             ("overdue", gettext_lazy("overdue")),
             ("done", gettext_lazy("done")),
         ]

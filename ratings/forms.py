@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import COMMENT_MAX_LENGTH, RatingLevel
@@ -18,9 +19,14 @@ class RatingForm(forms.Form):
         required=False,
         max_length=COMMENT_MAX_LENGTH * 4,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": COMMENT_MAX_LENGTH}),
-        help_text=_("At most %(limit)d characters. Do not write your ID number.")
-        % {"limit": COMMENT_MAX_LENGTH},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # In the visitor's language, at each request.
+        self.fields["comment"].help_text = gettext(
+            "At most %(limit)d characters. Do not write your ID number."
+        ) % {"limit": COMMENT_MAX_LENGTH}
 
 
 class FollowUpOutcomeForm(forms.Form):

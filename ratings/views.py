@@ -13,7 +13,7 @@ from public.services import TooManyLooks
 from public.views import TOO_MANY_LOOKS_STATUS, chinese_first, client_address
 
 from .forms import RatingForm
-from .services import PageStatus, rating_page_look, rating_submit
+from .services import rating_page_look, rating_submit
 
 TEMPLATE = "ratings/rate.html"
 
@@ -24,7 +24,7 @@ TEMPLATE = "ratings/rate.html"
 def rate(request, token: str):
     """评价服务: five levels and an optional comment, once per case."""
     address = client_address(request)
-    form = RatingForm(request.POST or None)
+    form = RatingForm(request.POST) if request.method == "POST" else RatingForm()
     try:
         page = None
         if request.method == "POST" and form.is_valid():
@@ -43,4 +43,4 @@ def rate(request, token: str):
             page = rating_page_look(token=token, client_address=address)
     except TooManyLooks as refusal:
         return render(request, TEMPLATE, {"refusal": refusal.message}, status=TOO_MANY_LOOKS_STATUS)
-    return render(request, TEMPLATE, {"page": page, "form": form, "statuses": PageStatus})
+    return render(request, TEMPLATE, {"page": page, "form": form})

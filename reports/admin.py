@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from exports.files import export_office_label
+from ratings.models import RatingLevel
 from reports import charts, downloads
 from workdays.calendar import deadline_working_days, years_without_calendar
 
 from .forms import DashboardForm, default_period
 from .models import SupervisorDashboard
-from .selectors import Dashboard, Period, supervisor_dashboard
+from .selectors import Dashboard, Period, ratings_per_office_month, supervisor_dashboard
 
 VIEW_REPORTS_PERMISSION = "reports.view_reports"
 
@@ -70,6 +71,10 @@ class SupervisorDashboardAdmin(admin.ModelAdmin):
             "deadline_days": deadline_working_days(),
             "years_without_calendar": years_without_calendar(),
             "overdue_url": overdue_list_url(form),
+            "ratings": ratings_per_office_month(
+                user=request.user, period=dashboard.period, office=_chosen_office(form)
+            ),
+            "rating_levels": RatingLevel.labels,
             "csv_url": f"{reverse('admin:reports_supervisordashboard_csv')}?{query}",
             "xlsx_url": f"{reverse('admin:reports_supervisordashboard_xlsx')}?{query}",
         }
@@ -99,6 +104,10 @@ def _filenames(request, form: DashboardForm, dashboard: Dashboard) -> tuple[str,
     name = f"{whose}-{SupervisorDashboard._meta.verbose_name}-{span}"
     ascii_whose = whose if whose.isascii() else "all"
     return name, f"{ascii_whose}-dashboard-{period.date_from:%Y%m%d}-{period.date_to:%Y%m%d}"
+
+
+def _chosen_office(form: DashboardForm):
+    return form.cleaned_data.get("office") if form.is_bound and form.is_valid() else None
 
 
 def overdue_list_url(form: DashboardForm) -> str:

@@ -41,6 +41,7 @@ from django.utils import timezone
 from claims.models import ClaimState, ExpenseClaim
 from offices.models import Office
 from offices.scoping import office_ids_visible_to, offices_visible_to
+from ratings.models import POOR_LEVELS, Rating, RatingLevel
 from reissue.case_workflow import CASE_WORKFLOW, CaseFlag
 from reissue.deadlines import overdue_case_filter
 from reissue.models import CaseState, ReissueCase
@@ -372,3 +373,72 @@ def supervisor_dashboard(
             claims=dashboard_claims(office_ids=office_ids), period=period
         ),
     )
+
+
+# The citizens' ratings of the service (好差评), per office and month -----------------------
+# Self-contained (its own query and template block), beside the dashboard's other figures.
+
+
+@dataclass(frozen=True)
+class RatingMonthRow:
+    """One office's ratings made in one month, less those left out by an upheld appeal."""
+
+    office: str
+    month: datetime.date  # its first day
+    levels: list[int]  # one count per RatingLevel, in its order (非常满意 first)
+    total: int
+    poor: int  # 不满意 and 非常不满意
+    poor_on_time: int  # their follow-up recorded by its due date
+    poor_overdue: int  # their follow-up still open past its due date (today)
+
+    @property
+    def satisfied_share(self) -> Decimal | None:
+        """The share of ratings not poor (满意率), None without ratings."""
+        if not self.total:
+            return None
+        return (Decimal(self.total - self.poor) / self.total).quantize(Decimal("0.001"))
+
+
+def ratings_per_office_month(
+    *, user, period: Period, office: Office | None = None, today: datetime.date | None = None
+) -> list[RatingMonthRow]:
+    """Return the ratings per office and month the period touches, in one query; only the
+    months and offices that have ratings have rows."""
+    today = today or timezone.localdate()
+    office_ids = dashboard_office_ids(user=user, office=office)
+    ratings = Rating.objects.filter(
+        excluded=False,
+        rated_at__gte=start_of_day(period.first_month),
+        rated_at__lt=start_of_day(_next_month(period.last_month)),
+    )
+    if office_ids is not None:
+        ratings = ratings.filter(office_id__in=office_ids)
+    poor = Q(level__in=POOR_LEVELS)
+    on_time = poor & Q(follow_up_done_on__lte=F("follow_up__due_on"))
+    overdue = poor & Q(follow_up__done_at__isnull=True, follow_up__due_on__lt=today)
+    groups = (
+        ratings.annotate(
+            month=TruncMonth("rated_at"), follow_up_done_on=TruncDate("follow_up__done_at")
+        )
+        .values("office__code", "office__name", "month")
+        .annotate(
+            **{level.value: Count("pk", filter=Q(level=level)) for level in RatingLevel},
+            total=Count("pk"),
+            poor=Count("pk", filter=poor),
+            poor_on_time=Count("pk", filter=on_time),
+            poor_overdue=Count("pk", filter=overdue),
+        )
+        .order_by("office__code", "month")
+    )
+    return [
+        RatingMonthRow(
+            office=f"{group['office__code']} {group['office__name']}",
+            month=_as_date(group["month"]),
+            levels=[group[level.value] for level in RatingLevel],
+            total=group["total"],
+            poor=group["poor"],
+            poor_on_time=group["poor_on_time"],
+            poor_overdue=group["poor_overdue"],
+        )
+        for group in groups
+    ]

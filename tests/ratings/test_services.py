@@ -153,9 +153,7 @@ def test_an_opted_out_citizen_gets_no_rating_sms(clerk, office):
     assert message.state == "skipped" and message.phone == ""
 
 
-def test_a_poor_rating_opens_a_follow_up_due_15_working_days_later_past_a_holiday(
-    clerk, office
-):
+def test_a_poor_rating_opens_a_follow_up_due_15_working_days_later_past_a_holiday(clerk, office):
     case = reissued_case(clerk=clerk, office=office)
     # Without a holiday: three weeks of weekdays, Monday 6 January to Monday 27 January.
     for day in range(3):  # Wednesday 15 to Friday 17 January off
