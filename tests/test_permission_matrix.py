@@ -5,8 +5,8 @@ the role who works in the office DC, and asserts that the action was allowed (it
 the object shows) or refused (403, 404, a redirect, or the object absent), with nothing changed.
 The screens: cases, applicants, claims, policies, the audit trail and the access log with
 their steps; the case, claim and audit-trail exports and the legacy-case import; the
-supervisor dashboard; the printable case slip and decision notice; the public pages (open
-to everyone).
+supervisor dashboard; the printable case slip and decision notice; the ratings, their
+follow-ups and appeals; the public pages (open to everyone).
 """
 
 import csv
@@ -25,10 +25,13 @@ from claims import services as claim_services
 from claims.claim_workflow import CLAIM_WORKFLOW
 from claims.models import ExpenseClaim, ReimbursementPolicy
 from claims.resources import ExpenseClaimResource
+from ratings import services as rating_services
+from ratings.models import Rating, RatingAppeal
 from reissue import services as case_services
 from reissue.case_workflow import CASE_WORKFLOW, LossReportKind
 from reissue.clocks import run_clocks, system_user
 from reissue.models import LostItems, ReissueCase
+from reissue.rating_link import rating_path, rating_token
 from reissue.resources import AuditEntryResource, CaseResource
 from reissue.services import RevealedNumber, personal_data_reveal
 from reissue.slip import temp_card_check_path
@@ -108,6 +111,21 @@ class World:
         case = make(self)
         ReissueCase.objects.filter(pk=case.pk).update(**clock_fields)
         return ReissueCase.objects.get(pk=case.pk)
+
+    @cached_property
+    def poor_rating(self):
+        """A poor rating of a finished case, its follow-up open."""
+        case = reissued_case(clerk=self.clerk, office=self.office)
+        rating_services.rating_submit(
+            token=rating_token(case), level="dissatisfied", comment="", client_address="192.0.2.1"
+        )
+        return Rating.objects.get(case=case)
+
+    def appeal(self):
+        supervisor = UserFactory(role="Supervisor", offices=[self.office])
+        return rating_services.rating_appeal(
+            rating=self.poor_rating, acting_user=supervisor, reason="误评"
+        )
 
     def claim(self, state):
         claim = claim_with_items(
@@ -376,6 +394,33 @@ EXPORTERS = {"Supervisor", "Auditor"}
 reference = lambda w: w.case.reference  # noqa: E731
 
 
+def record_follow_up(client, world):
+    follow_up = world.poor_rating.follow_up
+    client.post(admin_url("ratings_followup_outcome", follow_up.pk), {"outcome": "已整改"})
+    follow_up.refresh_from_db()
+    return follow_up.is_done
+
+
+def appeal_rating(client, world):
+    rating = world.poor_rating
+    client.post(admin_url("ratings_rating_appeal", rating.pk), {"reason": "误评"})
+    return RatingAppeal.objects.filter(rating=rating).exists()
+
+
+def decide_rating_appeal(client, world):
+    appeal = world.appeal()
+    client.post(
+        admin_url("ratings_ratingappeal_decide", appeal.pk), {"decision": "upheld", "note": "核实"}
+    )
+    return Rating.objects.get(pk=appeal.rating_id).excluded
+
+
+def citizen_rating(client, world):
+    """Allowed = the rating form shows for the link of a finished case."""
+    response = client.get(rating_path(world.reissued))
+    return response.status_code == 200 and 'name="level"' in response.content.decode()
+
+
 def citizen_case_progress(client, world):
     """Allowed = the case's progress shows for its reference and ID tail."""
     case = world.case
@@ -640,6 +685,29 @@ ENDPOINTS = [
     # The public pages ask for no log-in: whoever is logged in, of whichever office.
     Endpoint("citizen case progress", ALL, ALL, citizen_case_progress),
     Endpoint("temporary card check", ALL, ALL, temp_card_check),
+    Endpoint("rate a finished case", ALL, ALL, citizen_rating),
+    # The ratings (好差评): the office's supervisor follows up and appeals, an auditor decides.
+    Endpoint(
+        "rating list",
+        EXPORTERS,
+        {"Auditor"},
+        shows(
+            lambda w: admin_url("ratings_rating_changelist"),
+            lambda w: w.poor_rating.case.reference,
+        ),
+    ),
+    Endpoint(
+        "follow-up list",
+        EXPORTERS,
+        {"Auditor"},
+        shows(
+            lambda w: admin_url("ratings_followup_changelist"),
+            lambda w: w.poor_rating.case.reference,
+        ),
+    ),
+    Endpoint("record follow-up outcome", {"Supervisor"}, set(), record_follow_up),
+    Endpoint("appeal a rating", {"Supervisor"}, set(), appeal_rating),
+    Endpoint("decide a rating's appeal", {"Auditor"}, {"Auditor"}, decide_rating_appeal),
 ]
 CELLS = [
     pytest.param(endpoint, role, where, id=f"{endpoint.name}-{role}-{where}")
@@ -659,7 +727,7 @@ def test_permission_matrix(db, client, endpoint, role, where):
 
 
 def test_the_matrix_has_every_cell():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 360
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 408
 
 
 def test_the_matrix_has_a_row_for_every_declared_step_of_a_case_and_a_claim():
