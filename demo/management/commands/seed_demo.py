@@ -36,11 +36,14 @@ from claims import services as claim_services
 from claims.models import ExpenseCategory, ExpenseClaim, ReimbursementPolicy
 from common.id_numbers import compose_id_number
 from offices.models import Office
+from ratings import services as rating_services
+from ratings.models import Rating
 from reissue import services
 from reissue.case_policy import CasePolicy
 from reissue.case_workflow import Collector, LossReportKind
 from reissue.clocks import run_clocks, system_user
 from reissue.models import LossKind, LostItems, ReissueCase
+from reissue.rating_link import is_rateable, rating_token
 from twofactor.demo import demo_device_give, demo_secret
 from twofactor.policy import otp_required
 from workdays.calendar import start_of_day
@@ -152,6 +155,8 @@ class Command(BaseCommand):
             play(histories)
             if histories:  # the scheduled job's run of today, on the year just played
                 run_clocks()
+                for history in histories:
+                    rate_some_cases(history.office, supervisor=history.staff["Supervisor"])
             # Every demo user, so that OTP_REQUIRED_FOR_ALL_STAFF works in the demo too.
             devices = {name: demo_device_give(user=user) for name, user in logins.items()}
         self.stdout.write(self.style.SUCCESS("Demo logins (demo only, never in production):"))
@@ -223,6 +228,46 @@ class Command(BaseCommand):
                 "cap_per_case": Decimal("8000.00"),
             },
         )
+
+
+# A few citizens rate their finished case (好差评) the day after the card: one poor rating
+# followed up in time, one still open, the rest satisfied.
+DEMO_RATINGS = [
+    ("very_satisfied", "窗口工作人员很耐心，办得很快，谢谢！"),
+    ("satisfied", ""),
+    ("fairly_satisfied", "排队时间有点长。"),
+    ("dissatisfied", "新卡领取时被告知还要再跑一趟，希望一次说清楚。"),
+    ("very_dissatisfied", "等了很久，没人解释原因。"),
+]
+
+
+def rate_some_cases(office: Office, *, supervisor) -> None:
+    """Rate the office's first finished cases through the public page's service."""
+    finished = ReissueCase.objects.filter(
+        office=office, ss_card_issued_on__isnull=False, rating__isnull=True
+    ).order_by("ss_card_issued_on", "pk")
+    cases = [case for case in finished if is_rateable(case)][: len(DEMO_RATINGS)]
+    for case, (level, comment) in zip(cases, DEMO_RATINGS, strict=False):
+        moment = _not_after_now(case.ss_card_issued_on + datetime.timedelta(days=1), hours=10)
+        with time_machine.travel(moment, tick=False):
+            rating_services.rating_submit(
+                token=rating_token(case), level=level, comment=comment, client_address="demo"
+            )
+    first_poor = Rating.objects.filter(office=office, level="dissatisfied").first()
+    if first_poor is not None:
+        # Three days after the rating: well within its due date.
+        rated_on = timezone.localtime(first_poor.rated_at).date()
+        moment = _not_after_now(rated_on + datetime.timedelta(days=3), hours=11)
+        with time_machine.travel(moment, tick=False):
+            rating_services.follow_up_record_outcome(
+                follow_up=first_poor.follow_up,
+                acting_user=supervisor,
+                outcome="已向市民致歉，并在窗口张贴领卡须知，一次性告知所需材料。",
+            )
+
+
+def _not_after_now(day: datetime.date, *, hours: int) -> datetime.datetime:
+    return min(start_of_day(day) + datetime.timedelta(hours=hours), timezone.now())
 
 
 def play(histories: list["OfficeHistory"]) -> None:
