@@ -34,9 +34,11 @@ from claims import services as claim_services
 from claims.models import ClaimItem, ExpenseCategory, ExpenseClaim
 from common.id_numbers import compose_id_number
 from common.text import BIDI_CONTROLS, match_key, normalize_text
+from ratings.models import Rating
 from reissue import services
 from reissue.forms import APPLICANT_FIELDS
 from reissue.models import EARLIEST_LOSS_DATE, Applicant, LossKind, LostItems, ReissueCase
+from reissue.rating_link import rating_path
 from tests import strategies as bad
 from tests.factories import (
     PolicyFactory,
@@ -1045,3 +1047,26 @@ def test_the_temp_card_check_answers_any_code_with_not_valid(db, settings, token
     assert response.status_code in {200, 301, 404}  # 404: a path the URL pattern never takes
     if response.status_code == 200:
         assert "verdict-not-valid" in response.content.decode()
+
+
+# The citizen's rating page (ratings/) --------------------------------------------------------
+
+
+@FUZZ
+@given(
+    level=st.one_of(st.sampled_from(["satisfied", "dissatisfied"]), st.text(max_size=30)),
+    comment=st.one_of(bad.any_text, bad.with_inserted("服务很好，谢谢！"), bad.overlong(500)),
+)
+def test_the_rating_page_answers_any_input_with_a_page_and_records_only_clean_text(
+    clerk, office, level, comment
+):
+    case = reissued_case(clerk=clerk, office=office)
+    response = Client().post(rating_path(case), {"level": level, "comment": comment})
+    assert response.status_code == 200
+    rating = Rating.objects.filter(case=case).first()
+    if rating is None:
+        assert 'class="error"' in response.content.decode()
+    else:
+        assert rating.level == level and len(rating.comment) <= 500
+        assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in rating.comment)
+        assert not any(c in BIDI_CONTROLS for c in rating.comment)
