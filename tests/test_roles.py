@@ -145,6 +145,10 @@ PROCESS_STEPS = {
 READ_RULES = {"reissue.view_casepolicy"}
 COUNTER_BATCHES = {"reissue.view_cardbatch"}
 SUPERVISE = {"reissue.send_card_batch", "reissue.add_casepolicy", "reissue.change_casepolicy"}
+# Issue 13's ratings (好差评): supervisors and auditors read them; the office's supervisor
+# follows poor ones up and appeals, an auditor decides the appeals.
+READ_RATINGS = {"ratings.view_rating", "ratings.view_followup", "ratings.view_ratingappeal"}
+FOLLOW_UP = {"ratings.record_follow_up", "ratings.appeal_rating"}
 SYSTEM = {
     "audit.view_auditentry",
     "offices.view_office",
@@ -164,8 +168,10 @@ def test_the_groups_are_those_the_role_table_gave_before_the_steps_grants_were_d
         | PROCESS_STEPS
         | READ_RULES
         | COUNTER_BATCHES
-        | SUPERVISE,
-        "Auditor": GROUPS["Auditor"] | READ_RULES,
+        | SUPERVISE
+        | READ_RATINGS
+        | FOLLOW_UP,
+        "Auditor": GROUPS["Auditor"] | READ_RULES | READ_RATINGS | {"ratings.decide_rating_appeal"},
         "System": SYSTEM,
     }
 

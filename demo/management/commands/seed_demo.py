@@ -230,8 +230,9 @@ class Command(BaseCommand):
         )
 
 
-# A few citizens rate their finished case (好差评) the day after the card: one poor rating
-# followed up in time, one still open, the rest satisfied.
+# A few citizens rate their finished case (好差评): one poor rating followed up, one still
+# open, the rest satisfied. Rated now, after the year is played, so the audit trail still
+# runs forward in time.
 DEMO_RATINGS = [
     ("very_satisfied", "窗口工作人员很耐心，办得很快，谢谢！"),
     ("satisfied", ""),
@@ -242,32 +243,22 @@ DEMO_RATINGS = [
 
 
 def rate_some_cases(office: Office, *, supervisor) -> None:
-    """Rate the office's first finished cases through the public page's service."""
+    """Rate the office's latest finished cases through the public page's service."""
     finished = ReissueCase.objects.filter(
         office=office, ss_card_issued_on__isnull=False, rating__isnull=True
-    ).order_by("ss_card_issued_on", "pk")
+    ).order_by("-ss_card_issued_on", "-pk")
     cases = [case for case in finished if is_rateable(case)][: len(DEMO_RATINGS)]
     for case, (level, comment) in zip(cases, DEMO_RATINGS, strict=False):
-        moment = _not_after_now(case.ss_card_issued_on + datetime.timedelta(days=1), hours=10)
-        with time_machine.travel(moment, tick=False):
-            rating_services.rating_submit(
-                token=rating_token(case), level=level, comment=comment, client_address="demo"
-            )
+        rating_services.rating_submit(
+            token=rating_token(case), level=level, comment=comment, client_address="demo"
+        )
     first_poor = Rating.objects.filter(office=office, level="dissatisfied").first()
     if first_poor is not None:
-        # Three days after the rating: well within its due date.
-        rated_on = timezone.localtime(first_poor.rated_at).date()
-        moment = _not_after_now(rated_on + datetime.timedelta(days=3), hours=11)
-        with time_machine.travel(moment, tick=False):
-            rating_services.follow_up_record_outcome(
-                follow_up=first_poor.follow_up,
-                acting_user=supervisor,
-                outcome="已向市民致歉，并在窗口张贴领卡须知，一次性告知所需材料。",
-            )
-
-
-def _not_after_now(day: datetime.date, *, hours: int) -> datetime.datetime:
-    return min(start_of_day(day) + datetime.timedelta(hours=hours), timezone.now())
+        rating_services.follow_up_record_outcome(
+            follow_up=first_poor.follow_up,
+            acting_user=supervisor,
+            outcome="已向市民致歉，并在窗口张贴领卡须知，一次性告知所需材料。",
+        )
 
 
 def play(histories: list["OfficeHistory"]) -> None:
