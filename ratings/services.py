@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AccessKind
 from audit.services import audit_record
@@ -99,7 +100,7 @@ def rating_page_look(*, token: str, client_address: str) -> RatingPage:
         _count(client_address)
         link = read_rating_token(token)
         page = _page(link.status, link.case, rated=_is_rated(link.case))
-        _log(page, link.case, client_address, _("the page was shown"))
+        _log(page, link.case, client_address, "")
     return page
 
 
@@ -119,17 +120,22 @@ def rating_submit(*, token: str, level: str, comment: str, client_address: str) 
         case = link.case
         if link.status is not LinkStatus.VALID or _is_rated(case):
             page = _page(link.status, case, rated=_is_rated(case))
-            _log(page, case, client_address, _("nothing recorded"))
+            _log(page, case, client_address, "")
             return page
         try:
             with transaction.atomic():  # a savepoint: the race's loser keeps its look logged
                 rating = _record(case=case, level=level, comment=comment)
         except IntegrityError:
             page = _page(link.status, case, rated=True)
-            _log(page, case, client_address, _("nothing recorded"))
+            _log(page, case, client_address, "")
             return page
         page = _page(PageStatus.THANKS, case, rated=True)
-        _log(page, case, client_address, rating.get_level_display())
+        _log(
+            page,
+            case,
+            client_address,
+            _("rated: %(level)s") % {"level": rating.get_level_display()},
+        )
     return page
 
 
@@ -195,9 +201,19 @@ def _log(page: RatingPage, case: ReissueCase | None, client_address: str, what: 
         kind=AccessKind.CITIZEN_RATING,
         case=case,
         field="rating",
-        reason=_("rating page from %(address)s: %(status)s, %(what)s")
-        % {"address": client_address, "status": page.status.value, "what": what},
+        reason=_("rating page from %(address)s: %(what)s")
+        % {"address": client_address, "what": what or str(STATUS_SHOWN[page.status])},
     )
+
+
+# What the access log says was shown, when nothing was rated.
+STATUS_SHOWN = {
+    PageStatus.OPEN: gettext_lazy("the form was shown"),
+    PageStatus.THANKS: gettext_lazy("rated"),
+    PageStatus.ALREADY_RATED: gettext_lazy("rated already, nothing recorded"),
+    PageStatus.EXPIRED: gettext_lazy("the link has expired, nothing shown"),
+    PageStatus.INVALID: gettext_lazy("the link names no case, nothing shown"),
+}
 
 
 # The office's steps -----------------------------------------------------------------------
