@@ -15,7 +15,7 @@ from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office
 
 from . import selectors, services
-from .forms import AppealDecisionForm, AppealForm, FollowUpOutcomeForm
+from .forms import AppealDecisionForm, AppealForm, FollowUpOutcomeForm, add_errors
 from .models import AppealDecision, FollowUp, Rating, RatingAppeal
 
 
@@ -63,21 +63,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def change_url(self, obj) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
 
-    def step_view(self, request, object_id, *, form_class, label: str, may, run):
-        """Show the step's form; on a valid POST call `run(obj, cleaned_data)` (a service)."""
+    def step_view(self, request, object_id, *, form_class, label, permission, may, run):
+        """Show the step's form; on a valid POST call `run(obj, cleaned_data)` (a service).
+
+        Without `permission`: 403. Once the step is no longer open (done or decided meanwhile,
+        by someone else perhaps): a message on the object's page, not an error.
+        """
         obj = self.get_object(request, object_id)  # scoped: another office's is None
         if obj is None:
             raise Http404(_("Not found."))
-        if not may(request.user, obj):
+        if not request.user.has_perm(permission):
             raise PermissionDenied
+        if not may(request.user, obj):
+            messages.warning(request, _("This step is not open on this record (any more)."))
+            return HttpResponseRedirect(self.change_url(obj))
         form = form_class(request.POST) if request.method == "POST" else form_class()
         if request.method == "POST" and form.is_valid():
             try:
                 run(obj, form.cleaned_data)
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
+                add_errors(form, error)
             except ObjectNotFound as error:
                 raise Http404(_("Not found.")) from error
             except Refusal as refusal:
@@ -148,6 +153,7 @@ class RatingAdmin(ReadOnlyAdmin):
             object_id,
             form_class=AppealForm,
             label=_("Appeal this rating"),
+            permission="ratings.appeal_rating",
             may=_may_appeal,
             run=lambda rating, data: services.rating_appeal(
                 rating=rating, acting_user=request.user, reason=data["reason"]
@@ -211,6 +217,7 @@ class FollowUpAdmin(ReadOnlyAdmin):
             object_id,
             form_class=FollowUpOutcomeForm,
             label=_("Record the outcome"),
+            permission="ratings.record_follow_up",
             may=_may_record,
             run=lambda follow_up, data: services.follow_up_record_outcome(
                 follow_up=follow_up, acting_user=request.user, outcome=data["outcome"]
@@ -247,6 +254,7 @@ class RatingAppealAdmin(ReadOnlyAdmin):
             object_id,
             form_class=AppealDecisionForm,
             label=_("Decide the appeal"),
+            permission="ratings.decide_rating_appeal",
             may=_may_decide,
             run=lambda appeal, data: services.rating_appeal_decide(
                 appeal=appeal,

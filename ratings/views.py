@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from public.services import TooManyLooks
 from public.views import TOO_MANY_LOOKS_STATUS, chinese_first, client_address
 
-from .forms import RatingForm
+from .forms import RatingForm, add_errors
 from .services import rating_page_look, rating_submit
 
 TEMPLATE = "ratings/rate.html"
@@ -36,9 +36,7 @@ def rate(request, token: str):
                     client_address=address,
                 )
             except ValidationError as error:
-                for field, messages in error.message_dict.items():
-                    for message in messages:
-                        form.add_error(field if field in form.fields else None, message)
+                add_errors(form, error)
         if page is None:
             page = rating_page_look(token=token, client_address=address)
     except TooManyLooks as refusal:

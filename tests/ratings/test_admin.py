@@ -61,7 +61,10 @@ def test_the_outcome_is_recorded_on_its_form_and_then_offered_no_more(client, su
     follow_up.refresh_from_db()
     assert follow_up.is_done
     assert outcome_url not in page(client, "ratings_followup_change", follow_up.pk)[1]
-    assert client.post(outcome_url, {"outcome": "again"}).status_code == 403
+    again = client.post(outcome_url, {"outcome": "again"}, follow=True)
+    assert "not open on this record" in again.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.outcome == "已向当事人致歉并说明情况。"
 
 
 def test_appeal_then_decision_by_an_auditor_on_their_forms(client, supervisor, auditor, poor):
@@ -91,7 +94,9 @@ def test_a_decision_raced_by_another_is_a_message_not_an_error(client, auditor, 
     other = type(auditor).objects.create(username="auditor2", is_staff=True)
     other.groups.add(*auditor.groups.all())
     services.rating_appeal_decide(appeal=appeal, acting_user=other, upheld=False, note="x")
-    assert client.post(decide, {"decision": "upheld", "note": "y"}).status_code == 403
+    late = client.post(decide, {"decision": "upheld", "note": "y"}, follow=True)
+    assert late.status_code == 200 and "not open on this record" in late.content.decode()
+    assert not Rating.objects.get(pk=poor.pk).excluded
 
 
 def test_the_dashboard_counts_ratings_per_office_and_month_less_upheld_appeals(
