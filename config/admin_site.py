@@ -7,9 +7,19 @@ from django.http import Http404
 
 from common.exceptions import ObjectNotFound
 
-# A case first, then its claim, then the supervisor's reports and the incident register;
+# A case first, then its claim and its rating, then the supervisor's reports and the incident
+# register;
 # Django's own apps (users, log-in records) after them.
-WORK_ORDER = ["reissue", "claims", "ratings", "reports", "workdays", "incidents", "audit", "offices"]
+WORK_ORDER = [
+    "reissue",
+    "claims",
+    "ratings",
+    "reports",
+    "workdays",
+    "incidents",
+    "audit",
+    "offices",
+]
 
 
 def not_found_as_404(view):
