@@ -8,8 +8,7 @@ from django.http import Http404
 from common.exceptions import ObjectNotFound
 
 # A case first, then its claim and its rating, then the supervisor's reports and the incident
-# register;
-# Django's own apps (users, log-in records) after them.
+# register; Django's own apps (users, log-in records) after them.
 WORK_ORDER = [
     "reissue",
     "claims",
