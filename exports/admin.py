@@ -103,7 +103,9 @@ class BackgroundExportAdmin(admin.ModelAdmin):
         return [path("<str:object_id>/download/", view, name=name), *super().get_urls()]
 
     def download_view(self, request, object_id: str):
-        if not object_id.isdigit() or not self.has_module_permission(request):
+        # ASCII digits only: "１" and "²" are str.isdigit() too; 18 fit a bigint.
+        well_formed = object_id.isascii() and object_id.isdigit() and len(object_id) <= 18
+        if not well_formed or not self.has_module_permission(request):
             raise Http404(_("No such export, or it is no longer kept."))
         try:
             export = services.background_export_file(

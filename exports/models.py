@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.fields import EncryptedCharField
 
@@ -23,10 +24,10 @@ class ExportFormat(models.TextChoices):
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("being built")
-    DONE = "done", _("ready")
-    FAILED = "failed", _("failed")
+    QUEUED = "queued", pgettext_lazy("export state", "queued")
+    RUNNING = "running", pgettext_lazy("export state", "being built")
+    DONE = "done", pgettext_lazy("export state", "ready")
+    FAILED = "failed", pgettext_lazy("export state", "failed")
 
 
 class BackgroundExport(models.Model):

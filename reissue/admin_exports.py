@@ -17,8 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, QueryDict, StreamingHttpResponse
-from django.test import RequestFactory
+from django.http import HttpRequest, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -404,15 +403,23 @@ def build_background_export(export: BackgroundExport) -> BuiltExport:
     selector shared by both would have to re-implement the admin's filter classes.
     """
     model_admin = admin.site.get_model_admin(export.content_type.model_class())
-    opts = model_admin.opts
+    return model_admin.build_background_file(list_request(export, model_admin), export)
+
+
+def list_request(export: BackgroundExport, model_admin) -> HttpRequest:
+    """Return the GET of the list the export was asked from, by its requester."""
     query = QueryDict(mutable=True)
     for key, value in export.params:
         query.appendlist(key, value)
-    path = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    request = RequestFactory().get(f"{path}?{query.urlencode()}")
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = model_admin.changelist_url()
+    request.META = {"QUERY_STRING": query.urlencode(), "SERVER_NAME": "worker", "SERVER_PORT": "0"}
+    query._mutable = False
+    request.GET = query
     request.user = export.requester
     request.session = session_of(export.search_state)
-    return model_admin.build_background_file(request, export)
+    return request
 
 
 class CaseExportMixin(ColumnExportMixin):
