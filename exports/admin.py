@@ -41,6 +41,11 @@ class BackgroundExportAdmin(admin.ModelAdmin):
     ]
     list_display_links = None
     list_per_page = 50
+    empty_value_display = NO_VALUE
+
+    def changelist_view(self, request, extra_context=None):
+        title = {"title": _("My exports"), "subtitle": _("Each file is kept for a day.")}
+        return super().changelist_view(request, {**title, **(extra_context or {})})
 
     def get_queryset(self, request):
         return (
@@ -81,7 +86,10 @@ class BackgroundExportAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("state"))
     def state(self, export: BackgroundExport) -> str:
         if export.status == ExportStatus.FAILED and export.failure:
-            return f"{export.get_status_display()}: {export.failure}"
+            return _("%(state)s: %(reason)s") % {
+                "state": export.get_status_display(),
+                "reason": export.failure,
+            }
         return export.get_status_display()
 
     @admin.display(description=gettext_lazy("size"))
@@ -118,7 +126,7 @@ class BackgroundExportAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:exports_backgroundexport_changelist"))
         response = HttpResponse(export.file, content_type=CONTENT_TYPES[export.file_format])
         response["Content-Disposition"] = attachment_header(
-            export.file_name, f"export-{export.pk}.{export.file_format}"
+            export.file_name, export.ascii_file_name
         )
         response["X-Content-SHA256"] = export.sha256
         response["Cache-Control"] = "no-store, private"  # it holds personal data

@@ -71,6 +71,7 @@ class BackgroundExport(models.Model):
     finished_at = models.DateTimeField(_("done at"), null=True, editable=False)
     expires_at = models.DateTimeField(_("kept until"), null=True, db_index=True, editable=False)
     file_name = models.CharField(_("file name"), max_length=200, blank=True, editable=False)
+    ascii_file_name = models.CharField(max_length=200, blank=True, editable=False)
     rows = models.PositiveIntegerField(_("rows"), null=True, editable=False)
     size = models.PositiveBigIntegerField(_("size"), null=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)

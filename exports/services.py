@@ -68,6 +68,7 @@ class BuiltExport:
     content: bytes
     rows: int
     file_name: str
+    ascii_file_name: str  # for clients that read no UTF-8 names
     full_numbers: bool
     records: int  # the objects of the list exported, as the access log counts them
     filters: MultiValueDict  # the list's query parameters, as the access log names them
@@ -153,6 +154,7 @@ def _store(export: BackgroundExport, built: BuiltExport) -> str:
         locked.size = len(built.content)
         locked.rows = built.rows
         locked.file_name = built.file_name[:200]
+        locked.ascii_file_name = built.ascii_file_name[:200]
         locked.full_numbers = built.full_numbers
         locked.status = ExportStatus.DONE
         locked.finished_at = now

@@ -328,6 +328,7 @@ class ColumnExportMixin(SafeExportMixin):
             content=content,
             rows=rows,
             file_name=self.get_export_filename(request, queryset, file_format),
+            ascii_file_name=self.get_export_ascii_filename(request, file_format),
             full_numbers=resource.full_numbers,
             records=queryset.count() if resource.full_numbers else rows,
             filters=searched_params(request),

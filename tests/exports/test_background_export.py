@@ -5,7 +5,8 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test.utils import override_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
@@ -193,7 +194,7 @@ def test_the_download_is_named_for_people_and_not_cached(client, supervisor, cas
     response = client.get(download_url(built))
     day = timezone.localdate().isoformat()
     assert response["Content-Disposition"] == (
-        f"attachment; filename=\"export-{built.pk}.xlsx\"; filename*=UTF-8''"
+        f"attachment; filename=\"DC-reissuecase-{day}.xlsx\"; filename*=UTF-8''"
         f"DC-reissue%20cases-{day}.xlsx"
     )
     assert {"no-store", "private"} <= set(response["Cache-Control"].split(", "))
@@ -303,6 +304,19 @@ def test_the_requester_is_told_once_on_the_next_page_when_the_file_is_ready(
     assert "Your export of reissue cases (XLSX, 3 rows) is ready." in page
     assert download_url(built) in page
     assert "rows) is ready" not in client.get(index).content.decode()  # told once
+
+
+def test_a_page_costs_no_query_for_the_notice_once_nothing_is_pending(client, supervisor, cases):
+    client.force_login(supervisor)
+    in_background(client, fmt="csv")
+    index = reverse("admin:index")
+    with CaptureQueriesContext(connection) as pending:
+        assert "rows) is ready" in client.get(index).content.decode()
+    with CaptureQueriesContext(connection) as after:
+        client.get(index)
+    table = BackgroundExport._meta.db_table
+    assert sum(table in query["sql"] for query in pending.captured_queries) == 1
+    assert not any(table in query["sql"] for query in after.captured_queries)
 
 
 def test_the_requester_is_told_of_a_failed_export_too(client, masked_exporter, cases):
