@@ -409,15 +409,15 @@ def build_background_export(export: BackgroundExport) -> BuiltExport:
 
 def list_request(export: BackgroundExport, model_admin) -> HttpRequest:
     """Return the GET of the list the export was asked from, by its requester."""
-    query = QueryDict(mutable=True)
+    params = QueryDict(mutable=True)
     for key, value in export.params:
-        query.appendlist(key, value)
+        params.appendlist(key, value)
+    query_string = params.urlencode()
     request = HttpRequest()
     request.method = "GET"
     request.path = request.path_info = model_admin.changelist_url()
-    request.META = {"QUERY_STRING": query.urlencode(), "SERVER_NAME": "worker", "SERVER_PORT": "0"}
-    query._mutable = False
-    request.GET = query
+    request.META = {"QUERY_STRING": query_string, "SERVER_NAME": "worker", "SERVER_PORT": "0"}
+    request.GET = QueryDict(query_string)
     request.user = export.requester
     request.session = session_of(export.search_state)
     return request
