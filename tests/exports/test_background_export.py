@@ -20,7 +20,7 @@ from exports.tasks import build_background_export, purge_expired_exports
 from jobs.workers import requeue_abandoned_tasks
 from reissue import services as case_services
 from reissue.models import ReissueCase
-from reissue.resources import CaseResource
+from reissue.resources import AuditEntryResource, CaseResource
 from tests.exports.conftest import FORMATS, export, read_rows
 from tests.factories import (
     ApplicantFactory,
@@ -183,6 +183,13 @@ def test_claims_export_in_the_background_too(client, supervisor, clerk, office):
     rows = background_rows(client, built)
     assert {row["reference"] for row in rows} == {claim.case.reference}
     assert built.rows == len(rows) >= 1
+
+
+def test_the_audit_trail_exports_in_the_background_too(client, auditor, cases):
+    client.force_login(auditor)
+    at_once = read_rows(export(client, "audit_auditentry", AuditEntryResource, "json"))
+    built = in_background(client, AuditEntryResource, "json", admin_name="audit_auditentry")
+    assert background_rows(client, built) == at_once and len(at_once) >= 4
 
 
 # Who gets the file ------------------------------------------------------------------------------
