@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.module_loading import import_string
@@ -226,9 +227,12 @@ def _record_download(*, export: BackgroundExport, acting_user: AbstractUser) -> 
 
 
 def purge_expired_exports(now: datetime.datetime | None = None) -> int:
-    """Delete the exports past their day (their files hold personal data); return how many."""
+    """Delete the exports past their day (their files hold personal data), and any never
+    finished within a day (its task failed for good: jobs.workers); return how many."""
+    now = now or timezone.now()
+    unfinished = Q(expires_at__isnull=True, created_at__lt=now - EXPORT_KEPT)
     with transaction.atomic():
         deleted, _by_model = BackgroundExport.objects.filter(
-            expires_at__lt=now or timezone.now()
+            Q(expires_at__lt=now) | unfinished
         ).delete()
     return deleted

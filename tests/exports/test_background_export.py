@@ -361,6 +361,19 @@ def test_an_expired_export_is_not_given_and_the_purge_deletes_it(client, supervi
     assert fresh.expires_at - fresh.finished_at == datetime.timedelta(days=1)
 
 
+def test_the_purge_deletes_an_export_never_built_within_its_day(client, supervisor, cases):
+    client.force_login(supervisor)
+    fields = {f"caseresource_{name}": "on" for name in CaseResource().get_export_order()}
+    for _ in range(2):
+        client.post(EXPORT, {"format": "0", "resource": "0", "in_background": "on", **fields})
+    stuck, waiting = BackgroundExport.objects.order_by("pk")
+    BackgroundExport.objects.filter(pk=stuck.pk).update(
+        status=ExportStatus.RUNNING, created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    assert services.purge_expired_exports() == 1
+    assert list(BackgroundExport.objects.values_list("pk", flat=True)) == [waiting.pk]
+
+
 def test_the_purge_is_a_scheduled_job(settings):
     assert settings.SCHEDULED_JOBS["purge_expired_exports"]["task"] == (
         "exports.tasks.purge_expired_exports"
