@@ -2,8 +2,10 @@
 
 What an export holds is what the user sees in the list: import-export builds the queryset
 from the list's ChangeList, so the admin's office scoping, the filters and the search apply.
-CSV is streamed from the database as it is sent; XLSX and JSON are built in memory and so
-refused above `EXPORT_IN_MEMORY_MAX_ROWS` rows. Personal numbers are masked unless the user
+CSV is streamed from the database as it is sent; XLSX and JSON are built in memory, and above
+`EXPORT_IN_MEMORY_MAX_ROWS` rows (or when the user ticks "build it in the background", CSV
+too) they are built by a worker instead and kept on the user's "My exports" page for a day
+(`exports.services`, `build_background_export` below). Personal numbers are masked unless the user
 may see them in full; an export with full numbers is written to the access log. Import-export
 is extended through its public hooks only (`export_action`, `get_export_data`, ...): its
 private methods may change in any release (tests/exports/test_public_hooks.py).
@@ -11,18 +13,22 @@ private methods may change in any release (tests/exports/test_public_hooks.py).
 
 import re
 
-from django.contrib import messages
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 from import_export.signals import post_export
 
+from common.exceptions import Refusal
+from exports.context_processors import remember_pending
 from exports.files import (
     attachment_header,
     csv_response,
@@ -32,10 +38,16 @@ from exports.files import (
     sheet_title,
 )
 from exports.files import in_memory_max_rows as default_in_memory_max_rows
-from exports.services import export_with_full_numbers_record
+from exports.models import BackgroundExport
+from exports.services import (
+    BuiltExport,
+    ExportRefused,
+    background_export_request,
+    export_with_full_numbers_record,
+)
 from offices.scoping import offices_visible_to
 
-from .admin_search import searched_params
+from .admin_search import TOKEN_VAR, search_state, searched_params, session_of
 from .resources import AuditEntryResource, CaseResource
 
 NO_STORE = "no-store, private"  # an export holds personal data: no cache keeps a copy
@@ -154,7 +166,8 @@ class SafeExportMixin(ExportMixin):
 
 
 class ExportForm(SelectableFieldsExportForm):
-    """Import-export's form, with each column offered by its translated header."""
+    """Import-export's form, with each column offered by its translated header, and the
+    choice to have the file built in the background."""
 
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)
@@ -162,6 +175,20 @@ class ExportForm(SelectableFieldsExportForm):
             for name, field in resource.fields.items():
                 checkbox = self.fields[self.create_boolean_field_name(resource, name)]
                 checkbox.label = field.column_name
+        in_background = forms.BooleanField(
+            label=gettext_lazy("Build it in the background"),
+            required=False,
+            help_text=_(
+                "The file waits for you on My exports for a day. XLSX and JSON above "
+                "%(limit)s rows are always built so."
+            )
+            % {"limit": f"{default_in_memory_max_rows():,}"},
+        )
+        # Right after the format, before the columns.
+        fields = list(self.fields.items())
+        at = next(i for i, (name, _field) in enumerate(fields) if name == "format") + 1
+        fields.insert(at, ("in_background", in_background))
+        self.fields = dict(fields)
 
 
 class ColumnExportMixin(SafeExportMixin):
@@ -192,31 +219,124 @@ class ColumnExportMixin(SafeExportMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         try:
-            form = self.csv_export_form(request)
+            form = self.valid_export_form(request)
             if form is None:
+                return super().export_action(request)
+            if self.goes_to_background(request, form):
+                return self.background_export(request, form)
+            if not issubclass(self.chosen_format(form), base_formats.CSV):
                 return super().export_action(request)
             return self.csv_export(request, form)
         except IncorrectLookupParameters:
             messages.error(request, _("The list's filters are not valid; export the list again."))
-            info = self.opts.app_label, self.opts.model_name
-            return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
+            return HttpResponseRedirect(self.changelist_url())
 
-    def csv_export_form(self, request) -> ExportForm | None:
-        """Return the export form if it validly asks for a CSV, else None (the page, another
-        format, or an export of chosen items: import-export handles those itself)."""
+    def changelist_url(self) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+
+    def valid_export_form(self, request) -> ExportForm | None:
+        """Return the export form if it was validly posted, else None (the page, its errors,
+        or an export of chosen items: import-export handles those itself)."""
         if request.method != "POST" or "export_items" in request.POST:
             return None
         formats = self.get_export_formats()
         form_class = self.get_export_form_class()
         form = form_class(formats, self.get_export_resource_classes(request), data=request.POST)
-        if not form.is_valid():
-            return None  # import-export shows the page with the form's errors
-        chosen = formats[int(form.cleaned_data["format"])]
-        return form if issubclass(chosen, base_formats.CSV) else None
+        return form if form.is_valid() else None
+
+    def chosen_format(self, form: ExportForm) -> type[base_formats.Format]:
+        return self.get_export_formats()[int(form.cleaned_data["format"])]
+
+    def goes_to_background(self, request, form: ExportForm) -> bool:
+        """Return whether the export is built by a worker: asked so, or an XLSX or JSON too
+        large to build in memory while the user waits."""
+        if form.cleaned_data.get("in_background"):
+            return True
+        file_format = self.chosen_format(form)
+        if issubclass(file_format, base_formats.CSV):
+            return False
+        resource = self.export_resource(request, form)
+        limit = self.in_memory_limit()
+        too_large = resource.count_rows(self.get_export_queryset(request), up_to=limit + 1) > limit
+        request.export_size_checked = True  # get_export_data need not count again
+        if too_large:
+            messages.info(
+                request,
+                _(
+                    "This export has more than %(limit)s rows, too many for %(format)s while "
+                    "you wait: it is built in the background instead."
+                )
+                % {"limit": f"{limit:,}", "format": file_format().get_title().upper()},
+            )
+        return too_large
+
+    def background_export(self, request, form: ExportForm) -> HttpResponseRedirect:
+        """Have a worker build the export the form asks for; off to My exports."""
+        if request.GET.get(TOKEN_VAR) and not search_state(request):
+            messages.error(request, _("This search by ID number has expired; search again."))
+            return HttpResponseRedirect(self.changelist_url())
+        try:
+            export = background_export_request(
+                requester=request.user,
+                model=self.model,
+                source=BACKGROUND_SOURCE,
+                permission=self.export_permission,
+                file_format=self.chosen_format(form)().get_extension(),
+                params=[(k, v) for k, values in request.GET.lists() for v in values],
+                columns=self.get_export_resource_fields_from_form(form) or [],
+                search_state=search_state(request),
+            )
+        except (Refusal, PermissionDenied) as refusal:
+            messages.error(request, getattr(refusal, "message", "") or str(refusal))
+            return HttpResponseRedirect(self.changelist_url())
+        remember_pending(request.session, export.pk)
+        messages.success(
+            request,
+            _(
+                "Your export of %(objects)s is being built. It will wait for you here, on My "
+                "exports, for a day; you will be told on your next page when it is ready."
+            )
+            % {"objects": self.opts.verbose_name_plural},
+        )
+        return HttpResponseRedirect(reverse("admin:exports_backgroundexport_changelist"))
+
+    def build_background_file(self, request, export: BackgroundExport) -> BuiltExport:
+        """Build the file of a background export, for the request rebuilt from it: the same
+        queryset, columns, masking, escaping and names as the export page gives."""
+        if not self.has_export_permission(request):
+            raise ExportRefused(_("You may no longer export this list."))
+        try:
+            queryset = self.get_export_queryset(request)
+        except IncorrectLookupParameters:
+            message = _("The list's filters are not valid; export the list again.")
+            raise ExportRefused(message) from None
+        file_format = next(
+            f() for f in self.get_export_formats() if f().get_extension() == export.file_format
+        )
+        resource = self.export_resource_class(**self.get_export_resource_kwargs(request))
+        chosen = [name for name in export.columns if name in resource.fields] or None
+        if isinstance(file_format, base_formats.CSV):
+            content = b"".join(resource.export_csv(queryset, chosen))
+            rows = resource.rows(queryset, resource.columns.select(chosen)).count()
+        else:
+            dataset = resource.export(queryset, export_fields=chosen)
+            dataset.title = sheet_title(**self._export_names(request))
+            content = file_format.export_data(dataset)
+            content = content.encode() if isinstance(content, str) else content
+            rows = len(dataset)
+        return BuiltExport(
+            content=content,
+            rows=rows,
+            file_name=self.get_export_filename(request, queryset, file_format),
+            ascii_file_name=self.get_export_ascii_filename(request, file_format),
+            full_numbers=resource.full_numbers,
+            records=queryset.count() if resource.full_numbers else rows,
+            filters=searched_params(request),
+        )
 
     def csv_export(self, request, form: ExportForm) -> StreamingHttpResponse:
         """Return the CSV the form asks for, streamed from the database as it is sent."""
-        file_format = self.get_export_formats()[int(form.cleaned_data["format"])]()
+        file_format = self.chosen_format(form)()
         queryset = self.get_export_queryset(request)
         resource = self.export_resource(request, form)
         response = csv_response(
@@ -231,7 +351,8 @@ class ColumnExportMixin(SafeExportMixin):
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         resource = self.export_resource(request, kwargs.get("export_form"))
-        self.refuse_if_too_large(resource, queryset, file_format)
+        if not getattr(request, "export_size_checked", False):
+            self.refuse_if_too_large(resource, queryset, file_format)
         data = super().get_export_data(file_format, request, queryset, **kwargs)
         self.record_full_numbers(request, resource, queryset, file_format)
         return data
@@ -252,9 +373,12 @@ class ColumnExportMixin(SafeExportMixin):
                 filters=searched_params(request),
             )
 
+    def in_memory_limit(self) -> int:
+        return self.export_in_memory_max_rows or default_in_memory_max_rows()
+
     def refuse_if_too_large(self, resource, queryset, file_format) -> None:
         """Refuse an in-memory export above the row limit, with a message for the page."""
-        limit = self.export_in_memory_max_rows or default_in_memory_max_rows()
+        limit = self.in_memory_limit()
         if resource.count_rows(queryset, up_to=limit + 1) > limit:
             # import-export shows a ValueError's message on the export page.
             raise ValueError(
@@ -264,6 +388,39 @@ class ColumnExportMixin(SafeExportMixin):
                 )
                 % {"limit": f"{limit:,}", "format": file_format.get_title().upper()}
             )
+
+
+BACKGROUND_SOURCE = "reissue.admin_exports.build_background_export"
+
+
+def build_background_export(export: BackgroundExport) -> BuiltExport:
+    """Build a background export's file (the worker calls this, by `BACKGROUND_SOURCE`).
+
+    The list is rebuilt by its own ModelAdmin, from a request made of what the export kept
+    (the list's query parameters, the search's session state) bearing the requester: the
+    very `get_export_queryset` the export page uses, so the office scoping (as the
+    requester's offices are now), the filters, the search by name or whole ID number and the
+    ordering are the page's, with no second definition of any of them to drift apart. A
+    selector shared by both would have to re-implement the admin's filter classes.
+    """
+    model_admin = admin.site.get_model_admin(export.content_type.model_class())
+    return model_admin.build_background_file(list_request(export, model_admin), export)
+
+
+def list_request(export: BackgroundExport, model_admin) -> HttpRequest:
+    """Return the GET of the list the export was asked from, by its requester."""
+    params = QueryDict(mutable=True)
+    for key, value in export.params:
+        params.appendlist(key, value)
+    query_string = params.urlencode()
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = model_admin.changelist_url()
+    request.META = {"QUERY_STRING": query_string, "SERVER_NAME": "worker", "SERVER_PORT": "0"}
+    request.GET = QueryDict(query_string)
+    request.user = export.requester
+    request.session = session_of(export.search_state)
+    return request
 
 
 class CaseExportMixin(ColumnExportMixin):

@@ -69,6 +69,25 @@ def searched_number(request) -> SearchedNumber | None:
     return SearchedNumber(digest=kept[0], masked=kept[1])
 
 
+def search_state(request) -> dict:
+    """Return what the request's search by ID number keeps in the session (its token, the
+    number's keyed hash and masked form, never the number), for a list rebuilt elsewhere; {}
+    without such a search."""
+    token = request.GET.get(TOKEN_VAR)
+    searched = searched_number(request)
+    if not token or searched is None:
+        return {}
+    return {"token": token, "digest": searched.digest, "masked": searched.masked}
+
+
+def session_of(state: dict) -> dict:
+    """Return a session holding the search `state` (search_state's), valid for a while."""
+    if not state:
+        return {}
+    kept = [state["digest"], state["masked"], time.time() + TOKEN_LIFETIME]
+    return {SESSION_KEY: {state["token"]: kept}}
+
+
 def searched_params(request) -> QueryDict:
     """Return the list's parameters with a search token replaced by the number, masked."""
     params = request.GET.copy()

@@ -35,6 +35,8 @@ from claims.models import ClaimItem, ExpenseCategory, ExpenseClaim
 from common.id_numbers import compose_id_number
 from common.text import BIDI_CONTROLS, match_key, normalize_text
 from ratings.models import Rating
+from exports.models import BackgroundExport
+from exports.tasks import build_background_export
 from reissue import services
 from reissue.forms import APPLICANT_FIELDS
 from reissue.models import EARLIEST_LOSS_DATE, Applicant, LossKind, LostItems, ReissueCase
@@ -1050,6 +1052,31 @@ def test_the_temp_card_check_answers_any_code_with_not_valid(db, settings, token
 
 
 # The citizen's rating page (ratings/) --------------------------------------------------------
+# Exports built in the background ---------------------------------------------------------------
+
+
+@pytest.fixture
+def built_export(supervisor, case):
+    """An export of the case list the supervisor asked for, built."""
+    client = logged_in(supervisor)
+    response = client.post(
+        reverse("admin:reissue_reissuecase_export"),
+        {"format": "0", "resource": "0", "in_background": "on", "caseresource_reference": "on"},
+    )
+    assert response.status_code == 302
+    export = BackgroundExport.objects.get()
+    build_background_export.call(export.pk)
+    return export
+
+
+@FUZZ
+@given(object_id=st.one_of(st.sampled_from(["１", "²", *bad.BAD_PRIMARY_KEYS]), bad.any_text))
+def test_a_download_of_an_unknown_or_forged_export_id_is_not_found(
+    supervisor, built_export, object_id
+):
+    url = reverse("admin:exports_backgroundexport_changelist")
+    response = logged_in(supervisor).get(f"{url}{quote(object_id, safe='')}/download/")
+    assert response.status_code in CLEAN_REFUSALS
 
 
 @FUZZ
@@ -1070,3 +1097,21 @@ def test_the_rating_page_answers_any_input_with_a_page_and_records_only_clean_te
         assert rating.level == level and len(rating.comment) <= 500
         assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in rating.comment)
         assert not any(c in BIDI_CONTROLS for c in rating.comment)
+    fmt=st.one_of(st.sampled_from(["", "3", "-1", "1.0", "csv", "０"]), bad.any_text),
+    in_background=st.one_of(st.sampled_from(["on", "", "0", "false"]), bad.any_text),
+    column=st.one_of(
+        st.sampled_from(["caseresource_reference", "applicant__id_number"]), bad.any_text
+    ),
+)
+def test_the_export_page_answers_any_posted_format_and_columns_cleanly(
+    supervisor, case, fmt, in_background, column
+):
+    before = BackgroundExport.objects.count()
+    response = logged_in(supervisor).post(
+        reverse("admin:reissue_reissuecase_export"),
+        {"format": fmt, "resource": "0", "in_background": in_background, column: "on"},
+    )
+    if response.status_code not in CLEAN_REFUSALS and response.status_code != 200:
+        raise AssertionError(response.status_code)
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        assert BackgroundExport.objects.count() == before  # the page again: nothing queued

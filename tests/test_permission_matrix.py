@@ -4,9 +4,10 @@ Each cell builds its own data in the target office (through the services), acts 
 the role who works in the office DC, and asserts that the action was allowed (it happened, or
 the object shows) or refused (403, 404, a redirect, or the object absent), with nothing changed.
 The screens: cases, applicants, claims, policies, the audit trail and the access log with
-their steps; the case, claim and audit-trail exports and the legacy-case import; the
-supervisor dashboard; the printable case slip and decision notice; the ratings, their
-follow-ups and appeals; the public pages (open to everyone).
+their steps; the case, claim and audit-trail exports (at once and in the background, with
+My exports and its downloads) and the legacy-case import; the supervisor dashboard; the
+printable case slip and decision notice; the ratings, their follow-ups and appeals; the public
+pages (open to everyone).
 """
 
 import csv
@@ -27,6 +28,9 @@ from claims.models import ExpenseClaim, ReimbursementPolicy
 from claims.resources import ExpenseClaimResource
 from ratings import services as rating_services
 from ratings.models import Rating, RatingAppeal
+from exports import services as export_services
+from exports.models import BackgroundExport
+from exports.tasks import build_background_export
 from reissue import services as case_services
 from reissue.case_workflow import CASE_WORKFLOW, LossReportKind
 from reissue.clocks import run_clocks, system_user
@@ -325,6 +329,54 @@ def exports(admin_name, resource_class, text_of):
         return any(expected in row.values() for row in read_rows(response))
 
     return run
+
+
+def background_exports(admin_name, resource_class, text_of):
+    """Allowed = asked for in the background, the worker's file, downloaded from My exports,
+    holds the object."""
+
+    def run(client, world):
+        expected = text_of(world)
+        fields = {
+            f"{resource_class.__name__.lower()}_{name}": "on"
+            for name in resource_class().get_export_order()
+        }
+        response = client.post(
+            reverse(f"admin:{admin_name}_export"),
+            {"format": "1", "resource": "0", "in_background": "on", **fields},
+        )
+        export = BackgroundExport.objects.order_by("-pk").first()
+        if response.status_code != 302 or export is None:
+            return False
+        build_background_export.call(export.pk)
+        download = client.get(admin_url("exports_backgroundexport_download", export.pk))
+        if download.status_code != 200:
+            return False
+        return any(expected in row.values() for row in read_rows(download))
+
+    return run
+
+
+def my_exports(client, world):
+    return client.get(admin_url("exports_backgroundexport_changelist")).status_code == 200
+
+
+def someone_elses_export(client, world):
+    """Allowed = the file of an export the office's supervisor asked for is downloaded."""
+    supervisor = UserFactory(role="Supervisor", offices=[world.office])
+    world.case  # noqa: B018 (made now, so the file holds a row)
+    export = export_services.background_export_request(
+        requester=supervisor,
+        model=ReissueCase,
+        source="reissue.admin_exports.build_background_export",
+        permission="reissue.export_cases",
+        file_format="csv",
+        params=[],
+        columns=[],
+    )
+    build_background_export.call(export.pk)
+    response = client.get(admin_url("exports_backgroundexport_download", export.pk))
+    return response.status_code == 200
 
 
 def id_number_search(admin_name, text_of):
@@ -668,6 +720,25 @@ ENDPOINTS = [
         {"Auditor"},
         exports("audit_auditentry", AuditEntryResource, reference),
     ),
+    Endpoint(
+        "case export in the background",
+        EXPORTERS,
+        {"Auditor"},
+        background_exports("reissue_reissuecase", CaseResource, reference),
+    ),
+    Endpoint(
+        "claim export in the background",
+        EXPORTERS,
+        {"Auditor"},
+        background_exports(
+            "claims_expenseclaim",
+            ExpenseClaimResource,
+            lambda w: w.claim("submitted").case.reference,
+        ),
+    ),
+    Endpoint("my exports", ALL, ALL, my_exports),
+    # Only its requester downloads an export: not a colleague, not an auditor.
+    Endpoint("another user's export download", set(), set(), someone_elses_export),
     Endpoint("case import", {"Supervisor"}, set(), import_preview),
     Endpoint("dashboard", EXPORTERS, {"Auditor"}, dashboard),
     Endpoint(
@@ -727,7 +798,7 @@ def test_permission_matrix(db, client, endpoint, role, where):
 
 
 def test_the_matrix_has_every_cell():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 408
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 440
 
 
 def test_the_matrix_has_a_row_for_every_declared_step_of_a_case_and_a_claim():

@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "exports.context_processors.finished_exports",
             ],
         },
     },
@@ -314,6 +315,11 @@ SCHEDULED_JOBS = {
         "task": "reissue.tasks.remind_documents_due",
         "label": _("Remind citizens of documents promised and due soon"),
         "daily_at": "09:00",
+    },
+    "purge_expired_exports": {
+        "task": "exports.tasks.purge_expired_exports",
+        "label": _("Purge the exports kept past their day"),
+        "every_minutes": 60,
     },
     "audit_checkpoint": {
         "task": "audit.tasks.write_audit_checkpoint",

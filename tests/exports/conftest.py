@@ -26,7 +26,8 @@ def read_rows(response) -> list[dict]:
     """Return the rows of a CSV, XLSX or JSON download as dicts keyed by header."""
     kind = response["Content-Type"]
     if kind.startswith("text/csv"):
-        content = b"".join(response.streaming_content)
+        streamed = response.streaming  # on the page; a background export's file is whole
+        content = b"".join(response.streaming_content) if streamed else response.content
         assert content.startswith(BOM)
         return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     if kind.startswith("application/json"):

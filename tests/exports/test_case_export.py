@@ -242,16 +242,13 @@ def test_the_json_holds_one_object_per_case(exporter, supervisor, cases):
 
 @override_settings(EXPORT_IN_MEMORY_MAX_ROWS=1)
 @pytest.mark.parametrize("fmt", ["xlsx", "json"])
-def test_an_in_memory_export_above_the_limit_is_refused_with_a_message(
-    client, supervisor, cases, fmt
-):
+def test_an_in_memory_export_above_the_limit_goes_to_the_background(client, supervisor, cases, fmt):
+    """Not built while the user waits (tests/exports/test_background_export.py: the file)."""
     client.force_login(supervisor)
     response = export(client, ADMIN, CaseResource, fmt)
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/html")
-    assert "more than 1 rows, too many for" in response.content.decode()
-    assert "Choose CSV" in response.content.decode()
-    assert not PersonalDataAccess.objects.exists()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:exports_backgroundexport_changelist")
+    assert not PersonalDataAccess.objects.exists()  # logged when the worker builds it
     assert export(client, ADMIN, CaseResource, fmt, "?state__exact=reported").status_code == 200
 
 

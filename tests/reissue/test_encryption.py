@@ -5,12 +5,14 @@ import io
 import pytest
 from cryptography.fernet import Fernet
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from common.encryption import DecryptionError, current_token_prefix, key_id
 from common.fields import EncryptedCharField
+from exports.models import BackgroundExport
 from notifications.models import OutboxMessage
 from reissue import services
 from reissue.models import Applicant, CardBatch, ImportUpload, ReissueCase
@@ -27,6 +29,7 @@ COLUMNS = [
     (OutboxMessage, "phone"),
     (ImportUpload, "content"),
     (CardBatch, "production_file"),
+    (BackgroundExport, "content"),
 ]
 
 
@@ -44,6 +47,15 @@ def stored(clerk, supervisor, office):
     ImportUpload.objects.create(owner=supervisor, content="aWQsbmFtZQo=")
     CardBatch.objects.create(
         office=office, reference="DC-P2026-0001", sent_at=timezone.now(), production_file="SCwx"
+    )
+    BackgroundExport.objects.create(
+        requester=supervisor,
+        content_type=ContentType.objects.get_for_model(ReissueCase),
+        source="reissue.admin_exports.build_background_export",
+        permission="reissue.export_cases",
+        file_format="csv",
+        language="en",
+        content="aWQK",
     )
     return plain_values()
 
@@ -98,7 +110,7 @@ def test_rotation_moves_values_of_before_to_the_new_key_and_format(settings, sto
     assert f"Encrypting under key id {key_id(new_key)}." in output
     settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old keys are gone now
     values = raw_values()
-    assert len(values) == 5  # the ID number, phone, the agent's number, the upload, the batch file
+    assert len(values) == 6  # ID number, phone, agent's number, upload, batch file, export
     assert all(value.startswith(f"v2.{key_id(new_key)}.") for value in values)
     assert plain_values() == stored
 
@@ -156,6 +168,7 @@ def test_every_encrypted_column_is_bound_to_its_own_table_and_column():
         b"notifications_outboxmessage.phone",
         b"reissue_importupload.content",
         b"reissue_cardbatch.production_file",
+        b"exports_backgroundexport.content",
     }
 
 

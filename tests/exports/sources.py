@@ -1,0 +1,8 @@
+"""An export source for the worker tests: a build that never ends, till its worker is killed."""
+
+import time
+
+
+def never_finishes(export):
+    while True:
+        time.sleep(0.05)
