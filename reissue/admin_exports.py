@@ -43,6 +43,7 @@ from exports.services import (
     BuiltExport,
     ExportRefused,
     background_export_request,
+    export_source,
     export_with_full_numbers_record,
 )
 from offices.scoping import offices_visible_to
@@ -393,6 +394,7 @@ class ColumnExportMixin(SafeExportMixin):
 BACKGROUND_SOURCE = "reissue.admin_exports.build_background_export"
 
 
+@export_source
 def build_background_export(export: BackgroundExport) -> BuiltExport:
     """Build a background export's file (the worker calls this, by `BACKGROUND_SOURCE`).
 

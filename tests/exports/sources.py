@@ -2,7 +2,10 @@
 
 import time
 
+from exports.services import export_source
 
+
+@export_source
 def never_finishes(export):
     while True:
         time.sleep(0.05)

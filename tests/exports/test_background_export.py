@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
@@ -396,8 +397,24 @@ def test_a_task_run_twice_builds_once(client, supervisor, cases):
     assert PersonalDataAccess.objects.count() == 1
 
 
+@services.export_source
 def dies_mid_build(export_):
     raise SystemExit("the worker was killed")
+
+
+def not_a_source(export_):
+    raise AssertionError("a function not declared an export source was run")
+
+
+def test_only_a_declared_export_source_is_run(client, supervisor, cases):
+    client.force_login(supervisor)
+    export_ = in_background(client, fmt="xlsx")
+    BackgroundExport.objects.filter(pk=export_.pk).update(
+        source=f"{__name__}.not_a_source", status=ExportStatus.QUEUED
+    )
+    with pytest.raises(ImproperlyConfigured):
+        services.background_export_build(export_.pk)
+    assert BackgroundExport.objects.get().status == ExportStatus.FAILED
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
