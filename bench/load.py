@@ -121,7 +121,7 @@ class Clerk:
         self.fetch(f"{base}?q=BN-2026-00001")
 
     def anchor_round(self) -> None:
-        self.fetch("/admin/reissue/office/")
+        self.fetch("/admin/offices/office/")
 
 
 def run_slice(clerks: list[Clerk], seconds: float, work) -> tuple[float, list[float], int]:

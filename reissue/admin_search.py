@@ -12,8 +12,10 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.contrib import messages
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
@@ -36,6 +38,7 @@ ID_DIGITS = re.compile(r"[0-9]{8}")
 MAX_TERM_LENGTH = 100  # longer than any name, reference or number
 NOT_SEARCHED = {"csrfmiddlewaretoken", SEARCH_VAR, TOKEN_VAR}
 REFERENCE_START = re.compile(r"^[A-Za-z0-9]{2,8}-")
+PLACEHOLDER_PK = "0pk0"  # in a list row's link, replaced by each row's own pk
 
 
 def holds_id_digits(term: str) -> bool:
@@ -90,6 +93,14 @@ class IdNumberSearchChangeList(ChangeList):
         lookups = super().get_filters_params(params)
         lookups.pop(TOKEN_VAR, None)
         return lookups
+
+    def url_for_result(self, result):
+        """Return the row's change page: one reverse() per list, not one per row."""
+        if not hasattr(self, "_result_url"):
+            url = super().url_for_result(SimpleNamespace(**{self.pk_attname: PLACEHOLDER_PK}))
+            self._result_url = url.rsplit(PLACEHOLDER_PK, 1)
+        # The pk as the admin quotes it (letters, digits, "_"), which reverse() leaves as is.
+        return str(quote(getattr(result, self.pk_attname))).join(self._result_url)
 
 
 class IdNumberSearchMixin:

@@ -198,6 +198,18 @@ class Workflow:
     def model_class(self):
         return apps.get_model(self.model)
 
+    @cached_property
+    def _state_labels(self) -> dict:
+        return dict(self.model_class._meta.get_field(self.state_field).choices)
+
+    def state_label(self, value: str) -> str:
+        """Return the label of the state `value` in the active language.
+
+        One dict lookup and one translation: `get_state_display()` builds a dict of every
+        choice and hashes each lazy label (a translation apiece), on every row of a list.
+        """
+        return str(self._state_labels.get(value, value))
+
     def transition(self, name: str):
         """Return the FSM transition of the step `name` (from any of its sources)."""
         return transition_by_name(self.model_class, name, self.state_field)
