@@ -80,20 +80,7 @@ def seed(total: int) -> tuple[Office, object]:
         ]
         Applicant.objects.bulk_create(applicants)
         ReissueCase.objects.bulk_create(
-            ReissueCase(
-                reference=f"BN-2026-{n:07d}",
-                applicant=applicant,
-                office=office,
-                lost_items="both",
-                loss_kind="lost",
-                loss_date=today,
-                handled_by=clerk,
-                state=STATES[n % len(STATES)],
-                cancel_reason="bench" if STATES[n % len(STATES)] == "cancelled" else "",
-                ss_card_number=f"SSBN{n:08d}" if STATES[n % len(STATES)] in CARD_NUMBER_KNOWN else "",
-                # A temporary report lapses (case_temporary_report_lapses); a week on is plenty.
-                lapses_at=lapses_at if STATES[n % len(STATES)] == "reported_temporarily" else None,
-            )
+            _bench_case(n, applicant, office, clerk, today, lapses_at)
             for n, applicant in zip(range(start, start + count), applicants, strict=True)
         )
         print(f"  seeded {start + count:,} cases", file=sys.stderr)
@@ -101,6 +88,24 @@ def seed(total: int) -> tuple[Office, object]:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # as autovacuum would, before timing reads
     return office, clerk
+
+
+def _bench_case(n, applicant, office, clerk, today, lapses_at) -> ReissueCase:
+    state = STATES[n % len(STATES)]
+    return ReissueCase(
+        reference=f"BN-2026-{n:07d}",
+        applicant=applicant,
+        office=office,
+        lost_items="both",
+        loss_kind="lost",
+        loss_date=today,
+        handled_by=clerk,
+        state=state,
+        cancel_reason="bench" if state == "cancelled" else "",
+        ss_card_number=f"SSBN{n:08d}" if state in CARD_NUMBER_KNOWN else "",
+        # A temporary report lapses (case_temporary_report_lapses); a week on is plenty.
+        lapses_at=lapses_at if state == "reported_temporarily" else None,
+    )
 
 
 def timed(client: Client, url: str, runs: int = 20) -> tuple[float, int, float]:

@@ -6,12 +6,14 @@
 
 Seeds as bench/load.py does (bench/changelist.py's seed; reused when already there) and runs
 the mix bench/load.py drives over HTTP, in one process through Django's test client, in
-Chinese as the clerks' browsers ask: the case list, a case page, the temporary-card step page,
-its POST with the redirect it answers with (one request, as bench/load.py times it), a search by reference. Each round takes every
-request once and then the stock admin list of offices (the floor, bench/load.py's anchor), so
-both see the same machine at the same moment. Prints the median milliseconds of each request
-(wall clock, and CPU of this process: steadier on a shared machine), its ratio to the floor,
-and its queries. Prints figures; not a test.
+Chinese as the clerks' browsers ask: the case list, a case page, the temporary-card step
+page, its POST with the redirect it answers (one request, as bench/load.py times it), a
+search by reference. Each round takes every request once and then the stock admin list of
+offices (the floor, bench/load.py's anchor), so both see the same machine at the same
+moment. Prints for each request the median milliseconds (wall clock, and CPU of this
+process: steadier on a shared machine), its ratio to the floor, its queries and the
+functions it calls (a count the machine's other work does not move). Prints figures; not a
+test.
 """
 
 import argparse
@@ -74,15 +76,37 @@ def measure(requests, rounds: int) -> dict[str, tuple[float, float, int]]:
             cpu[name].append((time.process_time() - began_cpu) * 1000)
             times[name].append((time.perf_counter() - began) * 1000)
             assert response.status_code == 200, (name, response.status_code)
-    queries = {}
+    queries, calls = {}, {}
     for name, make in requests:
         with CaptureQueriesContext(connection) as captured:
-            make()
+            calls[name] = function_calls(make)
         queries[name] = len(captured)
     return {
-        name: (statistics.median(times[name]), statistics.median(cpu[name]), queries[name])
+        name: (
+            statistics.median(times[name]),
+            statistics.median(cpu[name]),
+            queries[name],
+            calls[name],
+        )
         for name in times
     }
+
+
+def function_calls(make) -> int:
+    """Return how many functions (Python and built-in) one request calls: a count that,
+    unlike the times, does not move with the other work on a shared machine."""
+    count = 0
+
+    def counter(_frame, event, _arg):
+        nonlocal count
+        count += event in ("call", "c_call")
+
+    sys.setprofile(counter)
+    try:
+        make()
+    finally:
+        sys.setprofile(None)
+    return count
 
 
 def profile(requests, name: str, runs: int, flat: bool) -> None:
@@ -129,17 +153,20 @@ def main() -> None:
         profile(requests, args.profile, args.rounds, args.flat)
         return
     figures = measure(requests, args.rounds)
-    floor_ms, floor_cpu, _queries = figures[FLOOR]
+    floor_ms, floor_cpu, _queries, floor_calls = figures[FLOOR]
     print(f"{connection.vendor}, {ReissueCase.objects.count():,} cases, {args.rounds} rounds")
     print(f"  {'request':<20} {'median ms':>9} {'x floor':>7} {'CPU ms':>7} {'x floor':>7} "
-          f"{'queries':>7}")  # fmt: skip
-    for name, (median, median_cpu, queries) in figures.items():
+          f"{'queries':>7} {'calls':>7} {'x floor':>7}")  # fmt: skip
+    for name, (median, median_cpu, queries, calls) in figures.items():
         print(f"  {name:<20} {median:9.1f} {median / floor_ms:7.1f} {median_cpu:7.1f} "
-              f"{median_cpu / floor_cpu:7.1f} {queries:7}")  # fmt: skip
+              f"{median_cpu / floor_cpu:7.1f} {queries:7} {calls:7} "
+              f"{calls / floor_calls:7.1f}")  # fmt: skip
     ours = [figures[name] for name, _make in requests if name != FLOOR]
-    mean, mean_cpu = statistics.fmean(f[0] for f in ours), statistics.fmean(f[1] for f in ours)
+    mean, mean_cpu, mean_calls = (statistics.fmean(f[i] for f in ours) for i in (0, 1, 3))
     print(f"  {'mix, per request':<20} {mean:9.1f} {mean / floor_ms:7.1f} {mean_cpu:7.1f} "
-          f"{mean_cpu / floor_cpu:7.1f}")  # fmt: skip
+          f"{mean_cpu / floor_cpu:7.1f} {'':7} {mean_calls:7.0f} "
+          f"{mean_calls / floor_calls:7.1f}")  # fmt: skip
+
 
 if __name__ == "__main__":
     main()
