@@ -79,4 +79,4 @@ def office_ids_visible_to(user) -> list[int] | None:
         return None
     # Short of seeing all offices, a user sees the offices they work in: one read for both
     # questions, asked together by most pages (the list scoped, a step's office checked).
-    return list(office_ids_worked_in(user))
+    return sorted(office_ids_worked_in(user))

@@ -281,7 +281,7 @@ class ReissueCaseAdmin(
         "handled_by",
     ]
     # All that a row of the list reads (list_display): the page's cases are fetched with these
-    # columns only (IdNumberSearchChangeList.get_results; tests/reissue/test_list_queries.py).
+    # columns only (IdNumberSearchChangeList.get_results; tests/reissue/test_request_costs.py).
     list_columns = [
         "reference",
         "state",
