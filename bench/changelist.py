@@ -40,9 +40,12 @@ from django.utils import timezone  # noqa: E402
 from bench.sessions import logged_in_client  # noqa: E402
 from common.id_numbers import compose_id_number, id_number_digest  # noqa: E402
 from offices.models import Office
-from reissue.models import Applicant, CaseState, ReissueCase
+from reissue.case_workflow import CASE_WORKFLOW  # noqa: E402
+from reissue.models import Applicant, CaseFlag, CaseState, ReissueCase  # noqa: E402
 
 STATES = list(CaseState.values)
+# The states whose cases have their new card's number (case_ss_card_number_once_reissued).
+CARD_NUMBER_KNOWN = set(CASE_WORKFLOW.flagged(CaseFlag.CARD_NUMBER_KNOWN))
 BATCH = 5000
 
 
@@ -53,6 +56,7 @@ def seed(total: int) -> tuple[Office, object]:
     office.staff.add(clerk)
     have = ReissueCase.objects.filter(office=office).count()
     today = timezone.localdate()
+    lapses_at = timezone.now() + datetime.timedelta(days=7)
     for start in range(have, total, BATCH):
         count = min(BATCH, total - start)
         numbers = [
@@ -76,18 +80,7 @@ def seed(total: int) -> tuple[Office, object]:
         ]
         Applicant.objects.bulk_create(applicants)
         ReissueCase.objects.bulk_create(
-            ReissueCase(
-                reference=f"BN-2026-{n:07d}",
-                applicant=applicant,
-                office=office,
-                lost_items="both",
-                loss_kind="lost",
-                loss_date=today,
-                handled_by=clerk,
-                state=STATES[n % len(STATES)],
-                cancel_reason="bench" if STATES[n % len(STATES)] == "cancelled" else "",
-                ss_card_number=f"SSBN{n:08d}" if n % len(STATES) in (3, 4, 5) else "",
-            )
+            _bench_case(n, applicant, office, clerk, today, lapses_at)
             for n, applicant in zip(range(start, start + count), applicants, strict=True)
         )
         print(f"  seeded {start + count:,} cases", file=sys.stderr)
@@ -95,6 +88,24 @@ def seed(total: int) -> tuple[Office, object]:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # as autovacuum would, before timing reads
     return office, clerk
+
+
+def _bench_case(n, applicant, office, clerk, today, lapses_at) -> ReissueCase:
+    state = STATES[n % len(STATES)]
+    return ReissueCase(
+        reference=f"BN-2026-{n:07d}",
+        applicant=applicant,
+        office=office,
+        lost_items="both",
+        loss_kind="lost",
+        loss_date=today,
+        handled_by=clerk,
+        state=state,
+        cancel_reason="bench" if state == "cancelled" else "",
+        ss_card_number=f"SSBN{n:08d}" if state in CARD_NUMBER_KNOWN else "",
+        # A temporary report lapses (case_temporary_report_lapses); a week on is plenty.
+        lapses_at=lapses_at if state == "reported_temporarily" else None,
+    )
 
 
 def timed(client: Client, url: str, runs: int = 20) -> tuple[float, int, float]:

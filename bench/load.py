@@ -6,9 +6,10 @@
 Seeds the cases as bench/changelist.py does, starts gunicorn (sync workers, DEBUG off) on a
 free loopback port, and logs in one session per clerk. Each clerk loops with no think time
 through the counter's mix: the case list, a case page, the temporary-card step page, the
-step's POST (CSRF token from the page) and its redirect, a search by reference. Slices of
-`--seconds` alternate with the same sessions on the stock admin list of offices, the anchor,
-and both are printed side by side: requests/s, p50/p95/p99 and errors. Afterwards it checks
+step's POST (CSRF token from the page) and its redirect, a search by reference. After an
+untimed warm-up (`--warmup` seconds, one clerk per worker), slices of `--seconds` alternate
+with the same sessions on the stock admin list of offices, the anchor, and both are printed
+side by side: requests/s, p50/p95/p99 and errors. Afterwards it checks
 that the audit trail gained exactly one entry per step the clients saw succeed and that
 `verify_audit` passes. Bounded: a fixed time per slice, loopback only. Prints figures; not a
 test.
@@ -121,7 +122,7 @@ class Clerk:
         self.fetch(f"{base}?q=BN-2026-00001")
 
     def anchor_round(self) -> None:
-        self.fetch("/admin/reissue/office/")
+        self.fetch("/admin/offices/office/")
 
 
 def run_slice(clerks: list[Clerk], seconds: float, work) -> tuple[float, list[float], int]:
@@ -158,6 +159,7 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,4,16,32")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--warmup", type=float, default=3, help="untimed seconds first")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     office, clerk = seed(args.cases)
@@ -181,6 +183,16 @@ def main() -> None:
               f"{args.seconds:.0f} s slices")  # fmt: skip
         print(f"{'sessions':>8} | {'ours req/s':>10} {'p50 / p95 / p99 ms':>20} {'err':>4} | "
               f"{'anchor req/s':>12} {'p50 / p95 / p99 ms':>20} {'err':>4}")  # fmt: skip
+        # Untimed, one clerk per worker: each worker loads its templates, translations and
+        # connection before the first slice (cold, the first second of 1 session's slice
+        # took seconds on a loaded machine and made its p95).
+        warm = [
+            Clerk(f"http://127.0.0.1:{port}", logged_in_client(clerk).session.session_key)
+            for _ in range(args.workers)
+        ]
+        run_slice(warm, args.warmup, lambda c: c.counter_round(next_case()))
+        run_slice(warm, args.warmup, Clerk.anchor_round)
+        steps += sum(c.steps for c in warm)
         for level in levels:
             clerks = [
                 Clerk(f"http://127.0.0.1:{port}", logged_in_client(clerk).session.session_key)

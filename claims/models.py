@@ -11,13 +11,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from common.display import format_percent, format_yuan
 from common.text import PlainCharField, match_key
 from offices.models import Office
 from reissue.models import EARLIEST_LOSS_DATE, CaseState, ReissueCase
 from reissue.reimbursement import ClaimSource, ClaimStage
+from workflow.fsm import ConcurrentTransitionMixin
 from workflow.transitions import condition, field_locks
 
 from .calculation import PolicyTerms

@@ -11,10 +11,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from common.dates import validate_supported_date
 from reissue.models import ReissueCase
+from workflow.fsm import ConcurrentTransitionMixin
 from workflow.transitions import condition
 
 MANAGE_PERMISSION = "incidents.manage_incident"

@@ -77,8 +77,6 @@ def office_ids_visible_to(user) -> list[int] | None:
     """
     if sees_all_offices(user):
         return None
-    office_ids = getattr(user, "_office_ids_visible_to", None)
-    if office_ids is None:
-        office_ids = list(offices_visible_to(user).values_list("pk", flat=True))
-        user._office_ids_visible_to = office_ids
-    return office_ids
+    # Short of seeing all offices, a user sees the offices they work in: one read for both
+    # questions, asked together by most pages (the list scoped, a step's office checked).
+    return sorted(office_ids_worked_in(user))

@@ -280,6 +280,18 @@ class ReissueCaseAdmin(
         "days_open",
         "handled_by",
     ]
+    # All that a row of the list reads (list_display): the page's cases are fetched with these
+    # columns only (IdNumberSearchChangeList.get_results; tests/reissue/test_request_costs.py).
+    list_columns = [
+        "reference",
+        "state",
+        "reported_at",
+        "finished_at",
+        "office",
+        "handled_by",
+        "applicant__name",
+        "applicant__id_number",
+    ]
     list_filter = [
         HandledByMeFilter,
         WaitingForMeFilter,

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from common.fields import EncryptedCharField
 from common.id_numbers import (
@@ -24,6 +24,7 @@ from common.id_numbers import (
 from common.text import PlainCharField, match_key
 from common.validators import phone_validator
 from offices.models import Office
+from workflow.fsm import ConcurrentTransitionMixin
 from workflow.transitions import condition
 
 from .case_policy import CasePolicy, CaseRules, lapse_moment, rules_in_force

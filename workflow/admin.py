@@ -146,7 +146,7 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
             '<span class="state-badge {}" data-state="{}">{}</span>',
             badge.css_class,
             obj.state,
-            obj.get_state_display(),
+            self.workflow.state_label(obj.state),  # per row of a list: not get_state_display()
         )
 
     def _step_url_name(self) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Q
 from django.utils.module_loading import import_string
+from django.utils.translation import get_language
 
 from offices.roles import ROLES
 
@@ -197,6 +198,23 @@ class Workflow:
     @cached_property
     def model_class(self):
         return apps.get_model(self.model)
+
+    @cached_property
+    def _state_labels(self) -> dict[str | None, dict[str, str]]:
+        return {}  # {language: {state: its label}}
+
+    def state_label(self, value: str) -> str:
+        """Return the label of the state `value` in the active language.
+
+        The labels are translated once per language: `get_state_display()` builds a dict of
+        every choice and hashes each lazy label (a translation apiece), on every row of a list.
+        """
+        language = get_language()
+        labels = self._state_labels.get(language)
+        if labels is None:
+            choices = self.model_class._meta.get_field(self.state_field).choices
+            labels = self._state_labels[language] = {v: str(label) for v, label in choices}
+        return labels.get(value, value)
 
     def transition(self, name: str):
         """Return the FSM transition of the step `name` (from any of its sources)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .transitions import declared_at, transition_label, transition_options
@@ -84,8 +85,23 @@ def _sources(source, target: str, states: list[str]) -> list[str]:
     return [str(source)]
 
 
+_GRAPHS: dict[tuple, WorkflowGraph] = {}
+
+
 def workflow_graph(model, state_field: str = "state") -> WorkflowGraph:
-    """Return the states and transitions of `model`'s FSM field, laid out in rows and columns."""
+    """Return the states and transitions of `model`'s FSM field, laid out in rows and columns.
+
+    Built once per model and language (its labels are translated): the transitions are the
+    model's own, fixed at import; each page only marks its object's state and path on it.
+    """
+    key = (model, state_field, get_language())
+    graph = _GRAPHS.get(key)
+    if graph is None:
+        graph = _GRAPHS[key] = _laid_out_graph(model, state_field)
+    return graph
+
+
+def _laid_out_graph(model, state_field: str) -> WorkflowGraph:
     fsm_field = model._meta.get_field(state_field)
     state_labels = {str(value): str(label) for value, label in fsm_field.choices}
     states = list(state_labels)

@@ -3,6 +3,7 @@
 Shared by every FSM model of the project (cases here, expense claims in `claims`).
 """
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,8 +120,16 @@ def transition_by_name(model, name: str, state_field: str = "state") -> Transiti
     return None
 
 
-def _states_after(model, transition: Transition, state_field: str) -> set[str]:
+def _states_after(model, transition: Transition, state_field: str) -> frozenset[str]:
     """Return the transition's target and every state reachable from there."""
+    target = str(transition.target) if isinstance(transition.target, str) else None
+    return _reachable(model, target, state_field)
+
+
+@functools.cache
+def _reachable(model, target: str | None, state_field: str) -> frozenset[str]:
+    # The model's transitions, fixed at import: worked out once per target, not on each of
+    # the five times a case page asks which fields are locked.
     fsm_field = model._meta.get_field(state_field)
     every = [str(value) for value, _label in fsm_field.choices]
     edges: dict[str, set[str]] = {}
@@ -129,13 +138,13 @@ def _states_after(model, transition: Transition, state_field: str) -> set[str]:
             sources = every if step.source in ("*", "+") else [str(step.source)]
             for source in sources:
                 edges.setdefault(source, set()).add(str(step.target))
-    found, todo = set(), [str(transition.target)] if isinstance(transition.target, str) else []
+    found, todo = set(), [target] if target is not None else []
     while todo:
         state = todo.pop()
         if state not in found:
             found.add(state)
             todo.extend(edges.get(state, ()))
-    return found
+    return frozenset(found)
 
 
 # Locks another app's steps put on a model's fields (a submitted claim fixes its case's date
@@ -167,10 +176,9 @@ def field_locks(instance, state_field: str = "state", *, of: str = "") -> dict[s
 def _own_locks(instance, state_field: str, of: str) -> dict[str, Transition]:
     model, current = type(instance), str(getattr(instance, state_field))
     workflow = workflow_for(model, default=None)
-    steps = model._meta.get_field(state_field).get_all_transitions(model)
     locks: dict[str, Transition] = {}
     seen = set()
-    for step in sorted(steps, key=declared_at):
+    for step in _transitions_in_order(model, state_field):
         if step.name in seen or workflow is None or not workflow.has_step(step.name):
             continue  # (a step from several states is one Transition per state)
         seen.add(step.name)
@@ -181,6 +189,12 @@ def _own_locks(instance, state_field: str, of: str) -> dict[str, Transition]:
             for name in fields:
                 locks.setdefault(name, step)
     return locks
+
+
+@functools.cache
+def _transitions_in_order(model, state_field: str) -> tuple[Transition, ...]:
+    steps = model._meta.get_field(state_field).get_all_transitions(model)
+    return tuple(sorted(steps, key=declared_at))
 
 
 def locked_fields(instance, state_field: str = "state") -> set[str]:

@@ -1,0 +1,107 @@
+"""What the counter's busiest requests read: a fixed number of queries, the columns shown.
+
+bench/requests.py times them beside the stock admin; these pin what made them cheaper, so a
+change that brings a query per row (or a column read for nothing) back fails here.
+"""
+
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+from reissue.case_workflow import CaseState
+from tests.factories import register_case, valid_id_number
+from tests.reissue.test_admin import CHANGELIST, change_url, step_url
+
+
+def _captured(make) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = make()
+    assert response.status_code in (200, 302)
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def _rows_query(sql: list[str]) -> str:
+    return next(q for q in sql if '"reissue_applicant"."name"' in q and "COUNT" not in q)
+
+
+def test_the_case_list_reads_a_fixed_number_of_queries_however_many_rows(client, clerk, office):
+    for _ in range(12):
+        register_case(clerk=clerk, office=office)
+    client.force_login(clerk)
+    client.get(CHANGELIST)
+    sql = _captured(lambda: client.get(CHANGELIST))
+    # The session, the user, whether they must use two-factor log-in (their groups), their
+    # permissions (their own and their groups'), the ids of their offices (once, for seeing
+    # and for acting), the office filter's offices, the capped count, the page's rows with
+    # their applicant, office and clerk. Nothing per row.
+    assert len(sql) == 9, "\n".join(sql)
+
+
+def test_the_case_list_reads_only_the_columns_its_rows_show(client, clerk, office):
+    case = register_case(
+        clerk=clerk,
+        office=office,
+        agent_acts=True,
+        agent_name="王五",
+        agent_id_number=valid_id_number(77),
+    )
+    client.force_login(clerk)
+    page = client.get(CHANGELIST).content.decode()
+    rows = _rows_query(_captured(lambda: client.get(CHANGELIST)))
+    # Not the case's other columns (the agent's encrypted ID number among them), nor the
+    # applicant's encrypted phone: each would be read and decrypted for all 100 rows.
+    for column in ("agent_id_number", "agent_name", "fee_charged", '"reissue_applicant"."phone"'):
+        assert column not in rows
+    assert case.reference in page
+    assert case.applicant.name in page
+    assert case.applicant.id_number not in page  # masked, as before
+    assert f'href="{change_url(case)}"' in page
+
+
+def test_a_searched_list_links_each_row_back_to_the_search(client, clerk, office):
+    cases = [register_case(clerk=clerk, office=office) for _ in range(3)]
+    client.force_login(clerk)
+    page = client.get(CHANGELIST, {"q": office.code + "-"}).content.decode()
+    links = re.findall(r'<th class="field-reference"><a href="([^"]+)"', page)
+    assert sorted(links) == sorted(
+        f"{change_url(case)}?_changelist_filters=q%3D{office.code}-" for case in cases
+    )
+
+
+def test_the_case_list_shows_each_state_in_the_readers_language(client, clerk, office):
+    register_case(clerk=clerk, office=office)
+    client.force_login(clerk)
+    english = client.get(CHANGELIST).content.decode()
+    with translation.override("zh-hans"):
+        chinese = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-state="reported">reported</span>' in english
+    with translation.override("zh-hans"):
+        label = str(CaseState.REPORTED.label)
+    assert label != "reported"
+    assert f'data-state="reported">{label}</span>' in chinese
+
+
+def test_a_step_taken_reads_and_writes_a_fixed_number_of_queries(client, clerk, office):
+    case = register_case(clerk=clerk, office=office)
+    client.force_login(clerk)
+    client.get(step_url(case, "issue_temp_card"))
+    data = {
+        "card_number": "TMP-2001",
+        "issued_on": timezone.localdate().isoformat(),
+        "expected_state": "reported",
+    }
+    sql = _captured(lambda: client.post(step_url(case, "issue_temp_card"), data))
+    case.refresh_from_db()
+    assert case.state == "temp_card_issued"
+    # The session, the user, their groups (two-factor log-in?), their permissions (two), the
+    # case as the page showed it, the offices worked in (once); then in the transaction: the
+    # case locked (with its applicant and office, for the SMS), its save, the audit chain's
+    # head, the entry, the head again, the SMS notice; after the commit, its send task.
+    # Savepoints and the transaction's own statements are not counted.
+    statements = [q for q in sql if not re.match(r"(SAVEPOINT|RELEASE|BEGIN|COMMIT)", q)]
+    assert len(statements) == 13, "\n".join(statements)
+    # The applicant and the office came with the locked case: neither is read by itself.
+    by_id = re.compile(r'SELECT .* WHERE "(reissue_applicant|offices_office)"."id" = ')
+    assert not [q for q in sql if by_id.match(q)]
