@@ -242,22 +242,36 @@ def run_recording_locks(monkeypatch, name: str, user):
     return outcome, events
 
 
-def test_audit_chain_is_locked_only_after_every_row_is_checked(monkeypatch, importer_user):
-    # Clerks' audit entries wait on that lock: it must not be held through the checks.
+def test_each_batch_is_written_once_checked_and_the_chain_locked_at_the_first_write(
+    monkeypatch, importer_user
+):
+    # Constant memory: a batch is written as soon as it is checked, never held for later.
     outcome, events = run_recording_locks(monkeypatch, "utf8.csv", importer_user)
     assert outcome.created == 2
     assert events == [
         ("checking", 1),
-        ("checking", 2),
         ("locked", AuditEntry.CHAIN),
         ("writing", 1),
+        ("checking", 2),
         ("writing", 2),
     ]
     assert verify_chain(AuditEntry) is None
 
 
-def test_file_with_a_bad_row_never_locks_the_audit_chain(monkeypatch, importer_user):
+def test_bad_row_after_a_written_batch_leaves_nothing_and_stops_the_writes(
+    monkeypatch, importer_user
+):
     outcome, events = run_recording_locks(monkeypatch, "good_then_bad.csv", importer_user)
+    assert not outcome.ok and outcome.created == 0
+    assert ("writing", 1) in events  # the first row's batch was written ...
+    assert ("writing", 2) not in events  # ... the bad one's never
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert verify_chain(AuditEntry) is None
+
+
+def test_file_whose_first_batch_is_bad_never_locks_the_audit_chain(monkeypatch, importer_user):
+    outcome, events = run_recording_locks(monkeypatch, "bad_check_character.csv", importer_user)
     assert not outcome.ok
     assert ("locked", AuditEntry.CHAIN) not in events
     assert not ReissueCase.objects.exists()
