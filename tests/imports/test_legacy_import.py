@@ -395,3 +395,47 @@ def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_wo
                 assert is_overdue(case, today=on) == is_overdue(registered, today=on)
         assert not is_overdue(registered, today=registered.service_due_on)
         assert is_overdue(registered, today=registered.service_due_on + datetime.timedelta(1))
+
+
+def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_user):
+    # Constant memory, structurally: the file's rows are read one batch ahead of the writes
+    # at most, and what is kept across batches is the ID numbers' hashes, not the rows.
+    from reissue.legacy_import import importer as import_run
+
+    from .test_background_import import row
+
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 3)
+    read, writes = [0], []
+
+    def file_rows():
+        for n in range(10):
+            read[0] += 1
+            yield row(n).split(",")
+
+    write = import_run.BulkWriter.write
+
+    def recording_write(self, checked):
+        writes.append((read[0], len(checked)))
+        return write(self, checked)
+
+    monkeypatch.setattr(import_run.BulkWriter, "write", recording_write)
+    checked_batches = []
+    check_batch = import_run.RowChecker.check_batch
+
+    def recording_check(self, batch, **kwargs):
+        checked_batches.append(len(batch))
+        result = check_batch(self, batch, **kwargs)
+        assert set(vars(self)) == {
+            "acting_user", "offices", "allowed_office_ids", "now", "today", "choices",
+            "seen_numbers",
+        }  # fmt: skip
+        return result
+
+    monkeypatch.setattr(import_run.RowChecker, "check_batch", recording_check)
+    outcome = LegacyCaseImport(acting_user=importer_user).run(
+        UTF8_HEADER, file_rows(), keep_references=False
+    )
+    assert outcome.created == 10 and outcome.references == []
+    assert checked_batches == [3, 3, 3, 1]
+    # Each batch is written when it has been read, before the next row is read.
+    assert writes == [(3, 3), (6, 3), (9, 3), (10, 1)]
