@@ -31,8 +31,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import get_language
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm

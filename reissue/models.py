@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from common.fields import EncryptedCharField
@@ -945,7 +946,7 @@ class ImportState(models.TextChoices):
     QUEUED = "queued", _("waiting to be imported")
     IMPORTING = "importing", _("importing")
     IMPORTED = "imported", _("imported")
-    FAILED = "failed", _("failed")
+    FAILED = "failed", pgettext_lazy("import state", "failed")
 
 
 class ImportUpload(models.Model):

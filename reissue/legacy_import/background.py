@@ -91,9 +91,7 @@ def _importer(upload: ImportUpload) -> LegacyCaseImport:
 
 
 def _problems(outcome: ImportOutcome) -> list[dict]:
-    return [
-        {"number": p.number, "values": p.values, "errors": p.errors} for p in outcome.problems
-    ]
+    return [{"number": p.number, "values": p.values, "errors": p.errors} for p in outcome.problems]
 
 
 def _sample(upload: ImportUpload, importer: LegacyCaseImport) -> list[dict]:

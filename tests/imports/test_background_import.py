@@ -70,9 +70,7 @@ def confirm_url(progress_url: str) -> str:
     return progress_url + "confirm/"
 
 
-def test_long_file_goes_to_the_worker_and_its_page_shows_the_progress(
-    client, supervisor, worker
-):
+def test_long_file_goes_to_the_worker_and_its_page_shows_the_progress(client, supervisor, worker):
     client.force_login(supervisor)
     response = post_file(client, csv_of([row(n) for n in range(5)]))  # the worker is not run
     upload = ImportUpload.objects.get()
@@ -152,7 +150,9 @@ def test_row_failing_late_in_the_import_leaves_nothing_of_the_batches_written_be
     written = []
     write = import_run.BulkWriter.write
     monkeypatch.setattr(
-        import_run.BulkWriter, "write", lambda self, rows: written.append(len(rows)) or write(self, rows)
+        import_run.BulkWriter,
+        "write",
+        lambda self, rows: written.append(len(rows)) or write(self, rows),
     )
     client.force_login(supervisor)
     progress = upload_checked(

@@ -127,6 +127,4 @@ class Command(BaseCommand):
                     )
         unlisted = outcome.problem_count - len(outcome.problems)
         if unlisted:
-            self.stderr.write(
-                _("... and %(count)d more rows with errors.") % {"count": unlisted}
-            )
+            self.stderr.write(_("... and %(count)d more rows with errors.") % {"count": unlisted})
