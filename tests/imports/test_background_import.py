@@ -30,7 +30,9 @@ IMMEDIATE = {
 
 
 def id_number(n: int) -> str:
-    return compose_id_number("110101", datetime.date(1980, 1, 1) + datetime.timedelta(days=n), n)
+    return compose_id_number(
+        "110101", datetime.date(1980, 1, 1) + datetime.timedelta(days=n), n % 1000
+    )
 
 
 def row(n: int, *, loss_date: str = "2024-03-05") -> str:
