@@ -85,7 +85,7 @@ def write_csv(path: Path, rows: int) -> None:
             )
 
 
-def prepare_database() -> None:
+def prepare_database():
     """Migrate the (fresh) database and create the office and an importing supervisor."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -98,6 +98,7 @@ def prepare_database() -> None:
     user = get_user_model().objects.create_user(USERNAME, password="x", is_staff=True)
     user.groups.add(Group.objects.get(name="Supervisor"))
     office.staff.add(user)
+    return office, user
 
 
 def rss_mb() -> float:
