@@ -92,6 +92,8 @@ def measure(path: Path) -> dict:
     said = re.findall(r'<ul class="errorlist[^"]*"[^>]*><li>(.*?)</li>', page)
     if not said and "confirm_form" in (response.context or {}):
         said = ["preview offered for confirmation"]
+    if not said and response.status_code == 302 and "/import/" in response.url:
+        said = ["sent to a worker (more than IMPORT_IN_REQUEST_MAX_ROWS rows)"]
     if not said and "Some rows failed to validate" in page:
         said = ["rows failed to validate"]
     return {

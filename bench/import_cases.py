@@ -1,34 +1,44 @@
-"""Time the legacy import of N rows beside a bare `bulk_create` of the same rows, on SQLite.
+"""Time the legacy import of N rows beside a bare `bulk_create` of the same rows, with the
+peak memory of each, on SQLite or PostgreSQL (DATABASE_URL).
 
     .venv/bin/python bench/import_cases.py --rows 100000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/reissue_bench_import \
+        .venv/bin/python bench/import_cases.py --rows 10000
 
 Writes a CSV of N new applicants with their lost-card reports (UTF-8, Chinese names, valid
-ID numbers), then runs each measurement in a fresh subprocess on a fresh, migrated SQLite
-database in a temporary directory:
+ID numbers), migrates one database and copies it afresh for every measurement (SQLite: the
+file; PostgreSQL: `CREATE DATABASE <name>_run TEMPLATE <name>`), then runs each measurement
+in a fresh subprocess, ours and the anchor interleaved (`--repeat` times each):
 
 - "ours": `manage.py import_cases FILE --user ...` as an operator runs it: the file read and
   decoded, every row checked (ID number, field validation, office, open cases, duplicates),
-  applicants, cases and one chained audit entry per case written in one transaction, the
-  progress bar drawn on stderr.
-- "bare": the same CSV read with csv.DictReader, and Applicant and ReissueCase objects made
-  with what the database needs (hash, birth date, sex, reference) and `bulk_create`d in
-  batches of 1,000 in one transaction: no validation, no audit trail. The ID and phone
-  numbers are still encrypted by the model fields, as in ours.
+  applicants, cases and one chained audit entry per case written in one transaction, a
+  batch at a time, the progress bar drawn (to a buffer).
+- "bare": the same CSV read with csv.DictReader a batch at a time, and Applicant and
+  ReissueCase objects made with what the database needs (hash, birth date, sex, reference)
+  and `bulk_create`d in batches of 1,000 in one transaction: no validation, no audit trail.
+  The ID and phone numbers are still encrypted by the model fields, as in ours.
 
-Prints rows per second of both. Figures only; nothing is asserted.
+Prints the best time and rows per second of each, the ratio, and each process's peak RSS
+(`resource.getrusage`, with its RSS before the run: Django and the libraries). Figures
+only; nothing is asserted.
 """
 
 import argparse
 import csv
 import datetime
 import io
+import itertools
 import json
 import os
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE, USERNAME = "BX", "bench.import.supervisor"
@@ -91,30 +101,42 @@ def prepare_database():
     return office, user
 
 
+def rss_mb() -> float:
+    """The process's resident memory now, in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # KB on Linux
+
+
 def measure_ours(csv_path: Path) -> float:
     from django.core.management import call_command
 
-    prepare_database()
     started = time.perf_counter()
-    call_command("import_cases", str(csv_path), user=USERNAME, stdout=io.StringIO())
+    call_command(
+        "import_cases", str(csv_path), user=USERNAME, stdout=io.StringIO(), stderr=io.StringIO()
+    )
     return time.perf_counter() - started
 
 
 def measure_bare(csv_path: Path) -> float:
+    from django.contrib.auth import get_user_model
     from django.db import transaction
     from django.utils import timezone
 
     from common.id_numbers import birth_date_from_id_number, id_number_digest, sex_from_id_number
+    from offices.models import Office
     from reissue.models import Applicant, ReissueCase
 
-    office, user = prepare_database()
+    office = Office.objects.get(code=OFFICE)
+    user = get_user_model().objects.get(username=USERNAME)
     started = time.perf_counter()
-    with csv_path.open(encoding="utf-8", newline="") as source:
-        rows = list(csv.DictReader(source))
     year, now = timezone.localdate().year, timezone.now()
-    with transaction.atomic():
-        for start in range(0, len(rows), 1000):
-            batch = rows[start : start + 1000]
+    with csv_path.open(encoding="utf-8", newline="") as source, transaction.atomic():
+        rows, start = csv.DictReader(source), 0
+        while batch := list(itertools.islice(rows, 1000)):
             applicants = [
                 Applicant(
                     name=row["name"],
@@ -144,54 +166,140 @@ def measure_bare(csv_path: Path) -> float:
                 )
                 for i, (row, applicant) in enumerate(zip(batch, applicants, strict=True))
             )
+            start += len(batch)
     return time.perf_counter() - started
 
 
-def in_subprocess(which: str, csv_path: Path, database: Path) -> float:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+class Databases:
+    """The migrated database, and a fresh copy of it for each measurement."""
+
+    def __init__(self, folder: Path) -> None:
+        url = os.environ.get("DATABASE_URL", "")
+        self.postgres = url.startswith(("postgres://", "postgresql://"))
+        if self.postgres:
+            parts = urlsplit(url)
+            self.name = parts.path.lstrip("/")
+            self.url = url
+            self.run_url = urlunsplit(parts._replace(path=f"/{self.name}_run"))
+            self.admin_url = urlunsplit(parts._replace(path="/postgres"))
+        else:
+            self.template = folder / "template.sqlite3"
+            self.run_file = folder / "run.sqlite3"
+            self.url = f"sqlite:///{self.template}"
+            self.run_url = f"sqlite:///{self.run_file}"
+
+    @property
+    def vendor(self) -> str:
+        return "PostgreSQL" if self.postgres else "SQLite"
+
+    def prepare(self) -> None:
+        if self.postgres:
+            self._sql(f'DROP DATABASE IF EXISTS "{self.name}"', f'CREATE DATABASE "{self.name}"')
+        run_child(["--prepare"], self.url)
+
+    def fresh_copy(self) -> str:
+        if self.postgres:
+            self._sql(
+                f'DROP DATABASE IF EXISTS "{self.name}_run"',
+                f'CREATE DATABASE "{self.name}_run" TEMPLATE "{self.name}"',
+            )
+        else:
+            shutil.copyfile(self.template, self.run_file)
+        return self.run_url
+
+    def drop_copy(self) -> None:
+        if self.postgres:
+            self._sql(f'DROP DATABASE IF EXISTS "{self.name}_run"')
+
+    def _sql(self, *statements: str) -> None:
+        import psycopg
+
+        parts = urlsplit(self.admin_url)
+        with psycopg.connect(
+            host=parts.hostname,
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            dbname="postgres",
+            autocommit=True,
+        ) as db:
+            for statement in statements:
+                db.execute(statement)
+
+
+def run_child(arguments: list[str], database_url: str) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url}
     output = subprocess.run(
-        [sys.executable, __file__, "--measure", which, "--csv", str(csv_path)],
+        [sys.executable, __file__, *arguments],
         env=env,
         check=True,
         stdout=subprocess.PIPE,
         text=True,
     ).stdout
-    return json.loads(output.strip().splitlines()[-1])["seconds"]
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=2, help="samples of each, interleaved")
     parser.add_argument("--measure", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
+    if options.prepare or options.measure:
+        import django
 
-    django.setup()
+        django.setup()
+    if options.prepare:
+        prepare_database()
+        print(json.dumps({}))
+        return
     if options.measure:
         measure = measure_ours if options.measure == "ours" else measure_bare
-        print(json.dumps({"seconds": measure(options.csv)}))
+        before = rss_mb()
+        seconds = measure(options.csv)
+        print(json.dumps({"seconds": seconds, "rss_before": before, "peak_rss": peak_rss_mb()}))
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
         csv_path = Path(folder) / "legacy.csv"
         write_csv(csv_path, options.rows)
         size = csv_path.stat().st_size / 1e6
-        print(f"{options.rows:,} rows, CSV of {size:.1f} MB; SQLite, each run on a fresh database")
-        results = {
-            which: in_subprocess(which, csv_path, Path(folder) / f"{which}.sqlite3")
-            for which in ("ours", "bare")
-        }
+        databases = Databases(Path(folder))
+        databases.prepare()
+        print(
+            f"{options.rows:,} rows, CSV of {size:.1f} MB; {databases.vendor}, each run on a "
+            f"fresh copy of one migrated database; {options.repeat} interleaved runs each"
+        )
+        samples = {"ours": [], "bare": []}
+        try:
+            for _ in range(options.repeat):
+                for which in ("ours", "bare"):
+                    url = databases.fresh_copy()
+                    arguments = ["--measure", which, "--csv", str(csv_path)]
+                    samples[which].append(run_child(arguments, url))
+        finally:
+            databases.drop_copy()
+    best = {which: min(runs, key=lambda r: r["seconds"]) for which, runs in samples.items()}
     for which, label in [
         ("ours", "import_cases (full validation, audit trail)"),
         ("bare", "bare bulk_create (no validation, no audit)"),
     ]:
-        seconds = results[which]
-        print(f"{label:46} {seconds:7.1f} s  {options.rows / seconds:9,.0f} rows/s")
-    print(f"ours / bare: {results['bare'] / results['ours']:.2f} of the bare speed")
+        runs = samples[which]
+        times = ", ".join(f"{r['seconds']:.1f}" for r in runs)
+        peak = max(r["peak_rss"] for r in runs)
+        before = min(r["rss_before"] for r in runs)
+        seconds = best[which]["seconds"]
+        print(
+            f"{label:44} {seconds:7.1f} s  {options.rows / seconds:7,.0f} rows/s  "
+            f"(runs: {times} s)  peak RSS {peak:,.0f} MB ({before:,.0f} MB before)"
+        )
+    ratio = best["bare"]["seconds"] / best["ours"]["seconds"]
+    print(f"ours / bare: {ratio:.2f} of the bare speed")
 
 
 if __name__ == "__main__":

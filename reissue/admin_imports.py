@@ -9,6 +9,12 @@ Between the preview and the confirmation the file waits in the database, encrypt
 (`ImportUploadStorage`), never in a temporary folder: it holds ID and phone numbers, and the
 confirmation may reach another app server. Only its uploader can confirm it; a file the
 preview refuses is dropped at once, one never confirmed after a day.
+
+A file of more than IMPORT_IN_REQUEST_MAX_ROWS rows is not checked within the request: a
+worker checks it (`legacy_import.background`), and its uploader watches a page that reloads
+itself (no script: the CSP allows none) with a progress bar, then the bad rows or the first
+rows and the confirm button; confirmed, the worker imports it, the page showing the progress.
+Only the uploader sees that page (anyone else: 404).
 """
 
 import base64
@@ -20,25 +26,35 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import BaseStorage
 
+from . import tasks
 from .legacy_import import (
+    COLUMNS,
     IMPORT_PERMISSION,
+    ForTheWorker,
     ImportRefused,
     LegacyCaseResource,
     LegacyCSV,
     LegacyXLSX,
     clean_file_name,
+    column_label,
     import_columns,
+    labelled_errors,
     megabytes,
 )
-from .models import UPLOAD_KEPT, ImportUpload
+from .legacy_import.background import confirm_upload, upload_for_worker
+from .models import UPLOAD_KEPT, ImportState, ImportUpload
 
 IMPORT_FORMATS = [LegacyCSV, LegacyXLSX]
 
@@ -49,11 +65,14 @@ class LegacyImportForm(ImportForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["import_file"].help_text = _(
-            "A .csv or .xlsx file of at most %(size)s MB and %(rows)s rows. Larger files "
-            "are imported with “manage.py import_cases”."
+            "A .csv or .xlsx file of at most %(size)s MB and %(rows)s rows; one of more "
+            "than %(in_request)s rows is checked and imported in the background, its "
+            "progress shown on a page. Larger files are imported with “manage.py "
+            "import_cases”."
         ) % {
             "size": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
             "rows": f"{settings.IMPORT_MAX_BROWSER_ROWS:,}",
+            "in_request": f"{settings.IMPORT_IN_REQUEST_MAX_ROWS:,}",
         }
 
     def clean_import_file(self):
@@ -93,6 +112,7 @@ class _ImportRequest:
 
     user: object
     saved: list[str] = field(default_factory=list)  # names of the uploads it saved
+    for_worker: str = ""  # the format of a file too long for the request, if it is one
 
 
 _current_request: contextvars.ContextVar[_ImportRequest | None] = contextvars.ContextVar(
@@ -144,7 +164,8 @@ class ImportUploadStorage(BaseStorage):
             name = uuid.UUID(str(self.name))
         except ValueError:
             return ImportUpload.objects.none()
-        return ImportUpload.objects.filter(name=name, owner=self.owner)
+        # A file sent to a worker is confirmed on its own page, never here.
+        return ImportUpload.objects.filter(name=name, owner=self.owner, state=ImportState.PREVIEW)
 
 
 class CaseImportMixin(ImportMixin):
@@ -178,7 +199,11 @@ class CaseImportMixin(ImportMixin):
         return {**super().get_import_context_data(**kwargs), "import_columns": import_columns()}
 
     def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, ImportRefused):
+        if isinstance(e, ForTheWorker):
+            # Not an error: `import_action` sends the file to a worker instead.
+            _current_request.get().for_worker = e.file_format
+            form.add_error("import_file", "")
+        elif isinstance(e, ImportRefused):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
@@ -207,6 +232,9 @@ class CaseImportMixin(ImportMixin):
         confirmable = False
         try:
             response = super().import_action(request, **kwargs)
+            if current.for_worker and current.saved:
+                confirmable = True  # kept, for the worker
+                return self._send_to_worker(request, current.saved[-1], current.for_worker)
             confirmable = "confirm_form" in (getattr(response, "context_data", None) or {})
             return response
         finally:
@@ -243,6 +271,85 @@ class CaseImportMixin(ImportMixin):
                 return self._back_to_import()
         finally:
             _current_request.reset(token)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "import/<uuid:name>/",
+                self.admin_site.admin_view(self.import_progress),
+                name="{}_{}_import_progress".format(*info),
+            ),
+            path(
+                "import/<uuid:name>/confirm/",
+                self.admin_site.admin_view(self.confirm_background_import),
+                name="{}_{}_import_confirm".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _send_to_worker(self, request, name: str, file_format: str) -> HttpResponseRedirect:
+        upload = ImportUpload.objects.get(name=uuid.UUID(name), owner=request.user)
+        upload_for_worker(upload, file_format)
+        language = get_language()
+        transaction.on_commit(lambda: tasks.check_import_upload.enqueue(upload.pk, language))
+        return HttpResponseRedirect(self._progress_url(upload))
+
+    def _progress_url(self, upload: ImportUpload) -> str:
+        info = self.opts.app_label, self.opts.model_name
+        return reverse("admin:{}_{}_import_progress".format(*info), args=[upload.name])
+
+    def _own_background_upload(self, request, name) -> ImportUpload:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        # Another user's upload, or one checked within a request, is no page of this user's.
+        upload = get_object_or_404(ImportUpload, name=name, owner=request.user)
+        if upload.state == ImportState.PREVIEW:
+            raise Http404
+        return upload
+
+    def import_progress(self, request, name):
+        """The page of a worker's check and import: progress, then what it found or did."""
+        upload = self._own_background_upload(request, name)
+        info = self.opts.app_label, self.opts.model_name
+        working = upload.state in (ImportState.CHECKING, ImportState.QUEUED, ImportState.IMPORTING)
+        confirmable = (
+            upload.state == ImportState.CHECKED and not upload.problem_count and upload.content
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import of “%(file)s”") % {"file": upload.file_name or "-"},
+            "upload": upload,
+            "working": working,
+            "confirmable": confirmable,
+            "columns": [column_label(column) for column in COLUMNS],
+            "sample": [
+                {"number": row["number"], "values": [row["values"].get(c, "") for c in COLUMNS]}
+                for row in upload.sample
+            ],
+            "problems": [
+                {"number": row["number"], "errors": labelled_errors(row["errors"])}
+                for row in upload.problems
+            ],
+            "unlisted_problems": max(upload.problem_count - len(upload.problems), 0),
+            "import_url": reverse("admin:{}_{}_import".format(*info)),
+            "confirm_url": reverse("admin:{}_{}_import_confirm".format(*info), args=[name]),
+            "refresh_seconds": 2,
+        }
+        return TemplateResponse(request, "admin/reissue/reissuecase/import_progress.html", context)
+
+    def confirm_background_import(self, request, name):
+        """Confirm a file a worker checked without errors: the worker imports it."""
+        upload = self._own_background_upload(request, name)
+        if request.method != "POST":
+            return HttpResponseRedirect(self._progress_url(upload))
+        if not confirm_upload(upload):
+            messages.error(request, _("This file is no longer waiting to be imported."))
+            return HttpResponseRedirect(self._progress_url(upload))
+        language = get_language()
+        transaction.on_commit(lambda: tasks.import_import_upload.enqueue(upload.pk, language))
+        return HttpResponseRedirect(self._progress_url(upload))
 
     def _back_to_import(self) -> HttpResponseRedirect:
         info = self.opts.app_label, self.opts.model_name

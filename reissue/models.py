@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from common.fields import EncryptedCharField
@@ -937,6 +938,18 @@ CASE_EDITABLE_FIELDS = [
 UPLOAD_KEPT = datetime.timedelta(days=1)
 
 
+class ImportState(models.TextChoices):
+    """Where an upload is: previewed in the request, or a worker's check and import."""
+
+    PREVIEW = "preview", _("previewed")  # checked within the request (import-export's preview)
+    CHECKING = "checking", _("checking")
+    CHECKED = "checked", _("checked")
+    QUEUED = "queued", _("waiting to be imported")
+    IMPORTING = "importing", _("importing")
+    IMPORTED = "imported", _("imported")
+    FAILED = "failed", pgettext_lazy("import state", "failed")
+
+
 class ImportUpload(models.Model):
     """A file uploaded to the admin's import, kept encrypted between its preview and confirmation.
 
@@ -954,6 +967,24 @@ class ImportUpload(models.Model):
     # The name it was uploaded under, cleaned (`legacy_import.clean_file_name`): the audit
     # comment of each imported case names it, never the name a confirmation posts.
     file_name = models.CharField(max_length=100, blank=True, editable=False)
+
+    # A file too long to check within a request is checked, then imported, by a worker
+    # (`reissue.tasks`); its progress is kept here for the page its uploader watches.
+    state = models.CharField(
+        max_length=10, choices=ImportState.choices, default=ImportState.PREVIEW, editable=False
+    )
+    file_format = models.CharField(max_length=4, blank=True, editable=False)  # csv, xlsx
+    total_rows = models.PositiveIntegerField(null=True, editable=False)
+    rows_checked = models.PositiveIntegerField(default=0, editable=False)
+    rows_written = models.PositiveIntegerField(default=0, editable=False)
+    problem_count = models.PositiveIntegerField(default=0, editable=False)
+    # The first IMPORT_MAX_ERRORS_LISTED bad rows: [{number, values (masked), errors}].
+    problems = models.JSONField(default=list, editable=False)
+    # The first rows as the preview shows them (personal numbers masked), to check the names.
+    sample = models.JSONField(default=list, editable=False)
+    # Why the file was refused or the import failed, for its uploader.
+    failure = models.TextField(blank=True, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("import upload")

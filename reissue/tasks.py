@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from . import clocks
+from .legacy_import import background
 from .models import UPLOAD_KEPT, ImportUpload
 
 
@@ -44,3 +45,15 @@ def remind_documents_due() -> str:
     from .notices import remind_documents_due as remind
 
     return _("%(count)s reminders of documents due written") % {"count": remind()}
+
+
+@task()
+def check_import_upload(upload_id: int, language: str) -> str:
+    """Check an uploaded legacy file too long for the request (idempotent: writes nothing)."""
+    return background.check_upload(upload_id, language)
+
+
+@task()
+def import_import_upload(upload_id: int, language: str) -> str:
+    """Import a checked, confirmed legacy file, once (the upload's state under its lock)."""
+    return background.import_upload(upload_id, language)

@@ -18,6 +18,7 @@ import datetime
 import itertools
 import re
 import unicodedata
+import uuid
 from decimal import Decimal
 from urllib.parse import quote, unquote
 
@@ -565,6 +566,26 @@ def test_steps_of_unknown_objects_or_names_are_refused_cleanly(clerk_client, cas
         if response.status_code not in CLEAN_REFUSALS:
             assert_refused_on_the_form(response)
     assert row(case) == before and row_counts() == counts
+
+
+@FUZZ
+@given(
+    name=st.one_of(
+        st.sampled_from(["00000000-0000-0000-0000-000000000000", str(uuid.uuid4()), "..", "%00"]),
+        bad.any_text.filter(str.strip),
+    ),
+    suffix=st.sampled_from(["", "confirm/"]),
+)
+def test_import_progress_pages_of_made_up_uploads_are_refused_cleanly(
+    client, supervisor, name, suffix
+):
+    # The pages of a worker's check and import: whatever the address, a refusal, never a 500.
+    client.force_login(supervisor)
+    counts = row_counts()
+    url = f"{reverse('admin:reissue_reissuecase_import')}{quote(name, safe='')}/{suffix}"
+    assert client.get(url).status_code in CLEAN_REFUSALS
+    assert client.post(url).status_code in CLEAN_REFUSALS
+    assert row_counts() == counts
 
 
 # Receipts of a claim ---------------------------------------------------------------------------

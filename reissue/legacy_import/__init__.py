@@ -1,9 +1,9 @@
 """Legacy import: applicants with their cases, from the CSV and XLSX files offices keep today.
 
 One checker serves the admin (through `LegacyCaseResource` and import-export's dry-run preview)
-and `manage.py import_cases`. A file is imported whole or not at all: rows are checked in
-batches and written in one transaction; a single bad row rolls the whole file back, and the
-check goes on to the end so that every bad row is reported at once.
+and `manage.py import_cases`. A file is imported whole or not at all, in constant memory: rows
+are read, checked and written a batch at a time in one transaction; a single bad row rolls the
+whole file back, and the check goes on to the end so that every bad row is reported at once.
 
 Each row is checked as registration checks a report, by the same function
 (`registration.check_registration`: the ID number, the names, the loss date, the agent's
@@ -16,7 +16,8 @@ sets (state, cards, ...) are refused.
 
 The modules, in the order a file goes through them:
 
-- `files`: reading a CSV (UTF-8 or GB18030) or XLSX file, row by row, within `ReadLimits`;
+- `files`: reading a CSV (UTF-8 or GB18030) or XLSX file, row by row, within `ReadLimits`
+  (`stream_table` reads the rows as they are asked for, so a file's rows are never all held);
 - `cells` and `columns`: reading one cell; the columns, their headers and labels, the preview;
 - `rows`: checking each row (`RowChecker`);
 - `importer`: one file's run, all or nothing (`LegacyCaseImport`);
@@ -41,11 +42,13 @@ from .files import (
     check_xlsx_archive,
     clean_file_name,
     command_limits,
+    count_rows,
     decode_text,
     megabytes,
     read_csv,
     read_table,
     read_xlsx,
+    stream_table,
     text_encoding,
 )
 from .importer import (
@@ -56,7 +59,7 @@ from .importer import (
     LegacyCaseImport,
     access_import,
 )
-from .resource import LegacyCaseResource, LegacyCSV, LegacyXLSX
+from .resource import ForTheWorker, LegacyCaseResource, LegacyCSV, LegacyXLSX
 from .rows import RowProblem
 
 __all__ = [
@@ -66,6 +69,7 @@ __all__ = [
     "MASKED_IN_PREVIEW",
     "REQUIRED_COLUMNS",
     "WRITING",
+    "ForTheWorker",
     "ImportOutcome",
     "ImportRefused",
     "LegacyCSV",
@@ -81,6 +85,7 @@ __all__ = [
     "clean_file_name",
     "column_label",
     "command_limits",
+    "count_rows",
     "decode_text",
     "import_columns",
     "labelled_errors",
@@ -89,5 +94,6 @@ __all__ = [
     "read_csv",
     "read_table",
     "read_xlsx",
+    "stream_table",
     "text_encoding",
 ]

@@ -19,7 +19,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,8 @@ class ReadLimits:
     max_rows: int | None = None  # data rows, after the header
     max_xlsx_uncompressed_bytes: int | None = None  # all parts of the workbook together
     max_xlsx_shared_strings_bytes: int | None = None
+    # Makes the refusal of a file past max_rows, if not the browser's (`TooManyRows`).
+    too_many_rows: Callable[[int], Exception] | None = None
 
 
 def browser_limits() -> ReadLimits:
@@ -132,13 +134,21 @@ class _TableReader:
         self.headers: list[str] = []
 
     def read(self, raw_rows: Iterable[Sequence[Any]]) -> tuple[list[str], list[list[Any]]]:
+        headers, rows = self.stream(raw_rows)
+        return headers, list(rows)
+
+    def stream(self, raw_rows: Iterable[Sequence[Any]]) -> tuple[list[str], Iterator[list[Any]]]:
+        """Read the header now; return it and the data rows, read as they are asked for."""
         raw_rows = iter(raw_rows)
         first = next(raw_rows, None)
         if first is None:
-            return [], []
+            return [], iter(())
         self.headers = ["" if cell is None else str(cell) for cell in first[:MAX_COLUMNS]]
         self._check_cells(self.headers, 1)
-        limits, table, read = self.limits, [], 0
+        return self.headers, self._data_rows(raw_rows)
+
+    def _data_rows(self, raw_rows: Iterator[Sequence[Any]]) -> Iterator[list[Any]]:
+        limits, kept, read = self.limits, 0, 0
         for number, row in enumerate(raw_rows, start=2):
             row = list(row[:MAX_COLUMNS])
             read += 1
@@ -146,11 +156,11 @@ class _TableReader:
                 if limits.max_rows is not None and read > limits.max_rows * BLANK_ROWS_PER_ROW:
                     raise self._too_many_rows()
                 continue
-            if limits.max_rows is not None and len(table) >= limits.max_rows:
+            if limits.max_rows is not None and kept >= limits.max_rows:
                 raise self._too_many_rows()
             self._check_cells(row, number)
-            table.append(row)
-        return self.headers, table
+            kept += 1
+            yield row
 
     def _check_cells(self, row: Sequence[Any], number: int) -> None:
         most = self.limits.max_cell_chars
@@ -175,6 +185,8 @@ class _TableReader:
         )
 
     def _too_many_rows(self) -> ImportRefused:
+        if self.limits.too_many_rows is not None:
+            return self.limits.too_many_rows(self.limits.max_rows)
         return ImportRefused(
             _(
                 "This file has more than %(most)s rows, more than the browser imports at "
@@ -187,20 +199,32 @@ class _TableReader:
 
 def read_csv(data: bytes, *, limits: ReadLimits | None = None) -> tuple[list[str], list[list[str]]]:
     """Return the header and the rows of a CSV file in any encoding we read."""
+    headers, rows = stream_csv(data, limits=limits)
+    return headers, list(rows)
+
+
+def stream_csv(
+    data: bytes, *, limits: ReadLimits | None = None
+) -> tuple[list[str], Iterator[list[str]]]:
+    """Return the header of a CSV file and its rows, read one by one as they are asked for."""
     limits = limits or ReadLimits()
     text = io.TextIOWrapper(io.BytesIO(data), encoding=text_encoding(data), newline="")
     reader = _TableReader(limits)
     csv_rows = csv.reader(_bounded_lines(text, limits, reader))
-    try:
-        return reader.read(csv_rows)
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            # The csv module's own limit on a cell (128 KB, for the whole process): a cell
-            # far longer than ours, spread over lines.
-            raise reader.long_cell(csv_rows.line_num, None) from exc
-        raise UnreadableFile(
-            _("This file cannot be read as CSV: %(error)s") % {"error": exc}
-        ) from exc
+
+    def explained(rows: Iterator) -> Iterator:
+        try:
+            yield from rows
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                # The csv module's own limit on a cell (128 KB, for the whole process): a
+                # cell far longer than ours, spread over lines.
+                raise reader.long_cell(csv_rows.line_num, None) from exc
+            raise UnreadableFile(
+                _("This file cannot be read as CSV: %(error)s") % {"error": exc}
+            ) from exc
+
+    return reader.stream(explained(csv_rows))
 
 
 def _bounded_lines(text: io.TextIOBase, limits: ReadLimits, reader: _TableReader):
@@ -263,6 +287,14 @@ def read_xlsx(
     data: bytes, *, limits: ReadLimits | None = None
 ) -> tuple[list[str], list[list[Any]]]:
     """Return the header and the rows of the first sheet of an XLSX workbook."""
+    headers, rows = stream_xlsx(data, limits=limits)
+    return headers, list(rows)
+
+
+def stream_xlsx(
+    data: bytes, *, limits: ReadLimits | None = None
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """Return the header of an XLSX workbook's first sheet and its rows, read one by one."""
     import openpyxl
 
     limits = limits or ReadLimits()
@@ -273,23 +305,45 @@ def read_xlsx(
         raise UnreadableFile(
             _("This file is not an Excel .xlsx workbook that can be read.")
         ) from exc
+
+    def closing(rows: Iterator) -> Iterator:
+        try:
+            yield from rows
+        finally:
+            book.close()
+
     try:
-        return _TableReader(limits).read(
+        headers, rows = _TableReader(limits).stream(
             book.active.iter_rows(max_col=MAX_COLUMNS, values_only=True)
         )
-    finally:
+    except BaseException:
         book.close()
+        raise
+    return headers, closing(rows)
 
 
 def read_table(
     data: bytes, *, file_name: str, limits: ReadLimits | None = None
 ) -> tuple[list[str], list[list[Any]]]:
     """Return the header and rows of a .csv or .xlsx file, chosen by its name."""
+    headers, rows = stream_table(data, file_name=file_name, limits=limits)
+    return headers, list(rows)
+
+
+def stream_table(
+    data: bytes, *, file_name: str, limits: ReadLimits | None = None
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """Return the header of a .csv or .xlsx file and its rows, read one by one."""
     if file_name.lower().endswith(".xlsx"):
-        return read_xlsx(data, limits=limits)
+        return stream_xlsx(data, limits=limits)
     if file_name.lower().endswith(".csv"):
-        return read_csv(data, limits=limits)
+        return stream_csv(data, limits=limits)
     raise UnreadableFile(_("Import a .csv or an .xlsx file."))
+
+
+def count_rows(data: bytes, *, file_name: str, limits: ReadLimits | None = None) -> int:
+    """Return how many data rows a file has (read through once, nothing kept)."""
+    return sum(1 for _row in stream_table(data, file_name=file_name, limits=limits)[1])
 
 
 FILE_NAME_CHARS = 100

@@ -1,7 +1,12 @@
-"""One file's import, whole or not at all: every row checked in batches, then written in
-the same transaction, the writer's locks taken only once every row has passed."""
+"""One file's import, whole or not at all, in constant memory: the rows are read, checked and
+written a batch at a time in one transaction; a bad row anywhere rolls back what was written
+before it, and the rows after it are still checked (every bad row is reported), not written.
+Only one batch of rows is held at a time, with the set of the file's ID numbers (their hashes)
+for the check of a person on two rows."""
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +22,7 @@ from offices.scoping import offices_worked_in
 from ..permissions import access_office_for_registration
 from .columns import header_aliases, map_headers
 from .files import ImportRefused, clean_file_name
-from .rows import CheckedRow, RowChecker, RowProblem
+from .rows import RowChecker, RowProblem
 from .writer import BulkWriter
 
 IMPORT_PERMISSION = "reissue.import_cases"
@@ -30,15 +35,26 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class ImportOutcome:
+    """What a run found and did. `problems` holds the first `problems_kept` bad rows only;
+    `problem_count` counts them all. `references` is kept only if the run was asked to."""
+
     rows: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
     created: int = 0
     references: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problem_count
+
+
+def batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    """Yield the rows `size` at a time, reading no further ahead than one batch."""
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
 
 
 class _RollBack(Exception):
@@ -98,57 +114,72 @@ class LegacyCaseImport:
     def run(
         self,
         headers: Sequence[Any],
-        rows: Sequence[Sequence[Any]],
+        rows: Iterable[Sequence[Any]],
         *,
         dry_run: bool = False,
         progress: Progress | None = None,
+        total: int | None = None,
+        problems_kept: int | None = None,
+        keep_references: bool = True,
     ) -> ImportOutcome:
-        """Check every row; unless `dry_run` and if all are good, import them, atomically."""
-        outcome = ImportOutcome(rows=len(rows), dry_run=dry_run)
+        """Check every row; unless `dry_run` and if all are good, import them, atomically.
+
+        `rows` is read one batch at a time (an iterator is never read whole); `total` is
+        their number for `progress` (by default len(rows)). A dry run writes nothing and
+        opens no transaction, so that its progress can be seen by others as it goes.
+        """
+        total = len(rows) if total is None and isinstance(rows, Sequence) else total
+        outcome = ImportOutcome(rows=0, dry_run=dry_run)
         try:
-            with transaction.atomic():
-                checked = self._check(headers, rows, outcome, progress)
+            with transaction.atomic() if not dry_run else nullcontext():
+                self._check_and_write(
+                    headers, rows, outcome, progress, total, problems_kept, keep_references
+                )
                 if not outcome.ok:
                     raise _RollBack
-                if not dry_run:
-                    self._write(checked, outcome, progress)
         except _RollBack:
-            outcome.references = []
+            outcome.references, outcome.created = [], 0
         except IntegrityError as exc:
             raise _changed_meanwhile() from exc
-        outcome.created = len(outcome.references)
         return outcome
 
-    def _check(self, headers, rows, outcome: ImportOutcome, progress) -> list[list[CheckedRow]]:
-        """Check every row; return the good ones in batches, while all are good and they are
-        to be written (a dry run, or a file with a bad row, keeps none)."""
+    def _check_and_write(
+        self, headers, rows, outcome: ImportOutcome, progress, total, problems_kept, keep_refs
+    ) -> None:
+        """Check the rows a batch at a time and write each good batch at once, while every
+        row so far is good; past the first bad row, only check (and report)."""
         checker = RowChecker(
             acting_user=self.acting_user,
             offices=self.offices,
             allowed_office_ids=self.allowed_office_ids,
             now=self.now,
         )
-        columns, batches = self.map_headers(headers), []
-        for start in range(0, len(rows), BATCH_SIZE):
-            batch = rows[start : start + BATCH_SIZE]
-            checked, problems = checker.check_batch(batch, first_number=start + 2, columns=columns)
-            outcome.problems += problems
-            if not outcome.dry_run and outcome.ok:
-                batches.append(checked)
+        columns, writer = self.map_headers(headers), None
+        for batch in batches(rows, BATCH_SIZE):
+            first = outcome.rows + 2  # the header is row 1
+            checked, problems = checker.check_batch(batch, first_number=first, columns=columns)
+            outcome.rows += len(batch)
+            del batch  # the rows of one batch only are held
+            outcome.problem_count += len(problems)
+            room = None if problems_kept is None else max(problems_kept - len(outcome.problems), 0)
+            outcome.problems += problems[:room]
             if progress:
-                progress(CHECKING, start + len(batch), len(rows))
-        return batches
-
-    def _write(self, batches: list[list[CheckedRow]], outcome: ImportOutcome, progress) -> None:
-        # Not re-checked under the writer's locks (the audit chain's head and the offices'
-        # sequences, which hold up every clerk's writes): a case or an applicant registered
-        # since the check breaks the database's unique constraints (one open case per
-        # applicant, one applicant per ID number), and the IntegrityError refuses the file.
-        writer = BulkWriter(
-            acting_user=self.acting_user, source_name=self.source_name or "-", now=self.now
-        )
-        for checked in batches:
-            outcome.references += writer.write(checked)
+                progress(CHECKING, outcome.rows, total or outcome.rows)
+            if outcome.dry_run or not outcome.ok:
+                continue
+            # The writer's locks (the audit chain's head, the offices' sequences) are taken
+            # at the first write and held to the end: a case or an applicant registered by
+            # a clerk meanwhile breaks a unique constraint, and the IntegrityError refuses
+            # the file.
+            writer = writer or BulkWriter(
+                acting_user=self.acting_user, source_name=self.source_name or "-", now=self.now
+            )
+            references = writer.write(checked)
+            outcome.created += len(references)
+            if keep_refs:
+                outcome.references += references
+            del checked, references
             if progress:
-                progress(WRITING, len(outcome.references), outcome.rows)
-        writer.finish()
+                progress(WRITING, outcome.created, total or outcome.rows)
+        if writer is not None and outcome.ok:
+            writer.finish()

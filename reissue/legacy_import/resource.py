@@ -1,6 +1,7 @@
 """The admin's import (django-import-export): our file formats, and a resource whose dry run
 is the preview and whose import is `LegacyCaseImport`'s."""
 
+import dataclasses
 from typing import Any
 
 import tablib
@@ -13,7 +14,7 @@ from import_export.formats import base_formats
 from import_export.results import Error, Result, RowResult
 
 from .columns import COLUMNS, cell, column_label, labelled_errors, preview_values
-from .files import ImportRefused, browser_limits, read_csv, read_xlsx
+from .files import ImportRefused, ReadLimits, browser_limits, read_csv, read_xlsx
 from .importer import LegacyCaseImport
 
 
@@ -28,7 +29,7 @@ class LegacyCSV(base_formats.CSV):
 
     def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:
         data = in_stream if isinstance(in_stream, bytes) else in_stream.encode("utf-8")
-        headers, rows = read_csv(data, limits=browser_limits())
+        headers, rows = read_csv(data, limits=in_request_limits(self))
         return _dataset(headers, rows)
 
 
@@ -36,8 +37,29 @@ class LegacyXLSX(base_formats.XLSX):
     """XLSX read by our reader: blank rows skipped, unreadable files explained."""
 
     def create_dataset(self, in_stream) -> tablib.Dataset:
-        headers, rows = read_xlsx(in_stream, limits=browser_limits())
+        headers, rows = read_xlsx(in_stream, limits=in_request_limits(self))
         return _dataset(headers, rows)
+
+
+class ForTheWorker(Exception):  # noqa: N818 (not an error: a file too long to check in a request)
+    """The file has more rows than a request checks: a worker checks and imports it."""
+
+    def __init__(self, file_format: str) -> None:
+        super().__init__(file_format)
+        self.file_format = file_format
+
+
+def in_request_limits(file_format) -> ReadLimits:
+    """Return the browser's limits, with the rows a request checks itself: past
+    IMPORT_IN_REQUEST_MAX_ROWS, reading stops and the file goes to a worker."""
+    limits = browser_limits()
+    most = settings.IMPORT_IN_REQUEST_MAX_ROWS
+    if limits.max_rows is not None and most >= limits.max_rows:
+        return limits
+    name = file_format.get_extension()
+    return dataclasses.replace(
+        limits, max_rows=most, too_many_rows=lambda _most: ForTheWorker(name)
+    )
 
 
 def _dataset(headers: list[str], rows: list[list[Any]]) -> tablib.Dataset:
@@ -82,23 +104,24 @@ class LegacyCaseResource(resources.Resource):
         )
         headers, rows = dataset.headers or [], list(dataset)
         try:
-            outcome = importer.run(headers, rows, dry_run=dry_run)
+            outcome = importer.run(
+                headers, rows, dry_run=dry_run, problems_kept=settings.IMPORT_MAX_ERRORS_LISTED
+            )
         except ImportRefused as exc:
             result.append_base_error(_Refusal(exc))
             return result
-        self._append_invalid_rows(result, outcome.problems)
+        self._append_invalid_rows(result, outcome)
         if outcome.ok:
             self._append_new_rows(result, importer, headers, rows, outcome.references)
         return result
 
     @staticmethod
-    def _append_invalid_rows(result, problems) -> None:
-        listed = settings.IMPORT_MAX_ERRORS_LISTED
-        for problem in problems[:listed]:
+    def _append_invalid_rows(result, outcome) -> None:
+        for problem in outcome.problems:
             result.append_invalid_row(
                 problem.number, problem.values, ValidationError(labelled_errors(problem.errors))
             )
-        result.unlisted_problems = max(len(problems) - listed, 0)
+        result.unlisted_problems = outcome.problem_count - len(outcome.problems)
 
     @staticmethod
     def _append_new_rows(result, importer, headers, rows, references) -> None:

@@ -42,7 +42,7 @@ class RowProblem:
 
 @dataclass(slots=True)
 class CheckedRow:
-    """A row ready to write. Every row of the file is held so until the inserts: keep it small."""
+    """A row ready to write, held until its batch is written."""
 
     number: int
     applicant: Applicant  # new (unsaved), or known with the row's contact details
@@ -156,7 +156,9 @@ class RowChecker:
             registration = check_registration(
                 case=case,
                 applicant_fields={name: cleaned.get(name, "") for name in APPLICANT_FIELDS},
-                known=known.get(digest),
+                # A person on an earlier row: their applicant may be written already; the
+                # row is refused as a repeat, not for the case the file itself opened.
+                known=None if digest in self.seen_numbers else known.get(digest),
                 acting_user=self.acting_user,
                 reported_at=reported_at,
                 refused=set(errors),

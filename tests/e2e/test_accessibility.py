@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from claims import services as claim_services
 from reissue import services
+from reissue.models import ImportState, ImportUpload
 from tests.e2e.axe import describe, require_axe, serious_violations
 from tests.factories import PolicyFactory, claim_with_items, register_case, reissued_case
 
@@ -33,6 +34,10 @@ def check_screens(counter, screens: dict[str, str]) -> dict[str, str]:
 
 def report(found: dict[str, str]) -> str:
     return "\n".join(f"== {screen}\n{text}" for screen, text in found.items())
+
+
+def progress_url(upload) -> str:
+    return reverse("admin:reissue_reissuecase_import_progress", args=[upload.name])
 
 
 def case_url(name: str, case, *args) -> str:
@@ -96,6 +101,27 @@ def test_the_supervisors_screens_have_no_serious_accessibility_violation(
     )
     claim = claim_services.claim_approve(claim=claim, acting_user=reviewer)
     device = TOTPDevice.objects.create(user=supervisor, name="authenticator", confirmed=True)
+    # A worker's check of a long file: one with bad rows, one to confirm (the page of one
+    # still at work reloads itself, too soon for axe).
+    problem = {"number": 7, "values": {}, "errors": {"office": ["No office has the code “ZZ”."]}}
+    refused, confirmable = (
+        ImportUpload.objects.create(
+            owner=supervisor,
+            content=content,
+            file_name="legacy.csv",
+            file_format="csv",
+            state=ImportState.CHECKED,
+            total_rows=3000,
+            rows_checked=3000,
+            problem_count=len(problems),
+            problems=problems,
+            sample=sample,
+        )
+        for content, problems, sample in [
+            ("", [problem], []),
+            ("eA==", [], [{"number": 2, "values": {"name": "张伟", "office": "DC"}}]),
+        ]
+    )
 
     boss = open_counter(language, "supervisor")
     boss.page.goto("/admin/login/?next=/admin/")
@@ -115,6 +141,8 @@ def test_the_supervisors_screens_have_no_serious_accessibility_violation(
             "step: cancel": case_url("step", reported, "cancel"),
             "dashboard": reverse("admin:reports_supervisordashboard_changelist"),
             "import": reverse("admin:reissue_reissuecase_import"),
+            "import by a worker: bad rows": progress_url(refused),
+            "import by a worker: to confirm": progress_url(confirmable),
             "export": reverse("admin:reissue_reissuecase_export"),
             "decision notice": claim_url("notice", claim),
             "claim page (approved)": claim_url("change", claim),

@@ -242,22 +242,36 @@ def run_recording_locks(monkeypatch, name: str, user):
     return outcome, events
 
 
-def test_audit_chain_is_locked_only_after_every_row_is_checked(monkeypatch, importer_user):
-    # Clerks' audit entries wait on that lock: it must not be held through the checks.
+def test_each_batch_is_written_once_checked_and_the_chain_locked_at_the_first_write(
+    monkeypatch, importer_user
+):
+    # Constant memory: a batch is written as soon as it is checked, never held for later.
     outcome, events = run_recording_locks(monkeypatch, "utf8.csv", importer_user)
     assert outcome.created == 2
     assert events == [
         ("checking", 1),
-        ("checking", 2),
         ("locked", AuditEntry.CHAIN),
         ("writing", 1),
+        ("checking", 2),
         ("writing", 2),
     ]
     assert verify_chain(AuditEntry) is None
 
 
-def test_file_with_a_bad_row_never_locks_the_audit_chain(monkeypatch, importer_user):
+def test_bad_row_after_a_written_batch_leaves_nothing_and_stops_the_writes(
+    monkeypatch, importer_user
+):
     outcome, events = run_recording_locks(monkeypatch, "good_then_bad.csv", importer_user)
+    assert not outcome.ok and outcome.created == 0
+    assert ("writing", 1) in events  # the first row's batch was written ...
+    assert ("writing", 2) not in events  # ... the bad one's never
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert verify_chain(AuditEntry) is None
+
+
+def test_file_whose_first_batch_is_bad_never_locks_the_audit_chain(monkeypatch, importer_user):
+    outcome, events = run_recording_locks(monkeypatch, "bad_check_character.csv", importer_user)
     assert not outcome.ok
     assert ("locked", AuditEntry.CHAIN) not in events
     assert not ReissueCase.objects.exists()
@@ -381,3 +395,47 @@ def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_wo
                 assert is_overdue(case, today=on) == is_overdue(registered, today=on)
         assert not is_overdue(registered, today=registered.service_due_on)
         assert is_overdue(registered, today=registered.service_due_on + datetime.timedelta(1))
+
+
+def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_user):
+    # Constant memory, structurally: the file's rows are read one batch ahead of the writes
+    # at most, and what is kept across batches is the ID numbers' hashes, not the rows.
+    from reissue.legacy_import import importer as import_run
+
+    from .test_background_import import row
+
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 3)
+    read, writes = [0], []
+
+    def file_rows():
+        for n in range(10):
+            read[0] += 1
+            yield row(n).split(",")
+
+    write = import_run.BulkWriter.write
+
+    def recording_write(self, checked):
+        writes.append((read[0], len(checked)))
+        return write(self, checked)
+
+    monkeypatch.setattr(import_run.BulkWriter, "write", recording_write)
+    checked_batches = []
+    check_batch = import_run.RowChecker.check_batch
+
+    def recording_check(self, batch, **kwargs):
+        checked_batches.append(len(batch))
+        result = check_batch(self, batch, **kwargs)
+        assert set(vars(self)) == {
+            "acting_user", "offices", "allowed_office_ids", "now", "today", "choices",
+            "seen_numbers",
+        }  # fmt: skip
+        return result
+
+    monkeypatch.setattr(import_run.RowChecker, "check_batch", recording_check)
+    outcome = LegacyCaseImport(acting_user=importer_user).run(
+        UTF8_HEADER, file_rows(), keep_references=False
+    )
+    assert outcome.created == 10 and outcome.references == []
+    assert checked_batches == [3, 3, 3, 1]
+    # Each batch is written when it has been read, before the next row is read.
+    assert writes == [(3, 3), (6, 3), (9, 3), (10, 1)]

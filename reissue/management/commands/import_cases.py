@@ -23,7 +23,8 @@ from reissue.legacy_import import (
     ImportRefused,
     LegacyCaseImport,
     command_limits,
-    read_table,
+    count_rows,
+    stream_table,
 )
 
 
@@ -75,26 +76,36 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(_("No user is called “%(name)s”.") % {"name": options["user"]})
         try:
-            headers, rows = read_table(
-                path.read_bytes(), file_name=path.name, limits=command_limits()
-            )
+            data, limits = path.read_bytes(), command_limits()
             importer = LegacyCaseImport(
                 acting_user=user, office_code=options["office"], source_name=path.name
             )
-            progress = None
+            progress, total = None, None
             if not options["quiet_progress"]:
                 labels = {CHECKING: _("Checking"), WRITING: _("Importing")}
                 progress = ProgressBar(labels, write=self._draw)
-            outcome = importer.run(headers, rows, dry_run=options["dry_run"], progress=progress)
+                # Read through once first, for the bar's length: the rows are not kept.
+                total = count_rows(data, file_name=path.name, limits=limits)
+            # The rows are read, checked and written a batch at a time: constant memory.
+            headers, rows = stream_table(data, file_name=path.name, limits=limits)
+            outcome = importer.run(
+                headers,
+                rows,
+                dry_run=options["dry_run"],
+                progress=progress,
+                total=total,
+                problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,
+                keep_references=False,
+            )
         except (ImportRefused, PermissionDenied) as exc:
             raise CommandError(str(exc)) from exc
         except OSError as exc:
             raise CommandError(str(exc)) from exc
         if not outcome.ok:
-            self._report_problems(outcome.problems)
+            self._report_problems(outcome)
             raise CommandError(
                 _("Nothing was imported: %(count)d of %(total)d rows have errors.")
-                % {"count": len(outcome.problems), "total": outcome.rows}
+                % {"count": outcome.problem_count, "total": outcome.rows}
             )
         if outcome.dry_run:
             message = _("All %(total)d rows can be imported (dry run: nothing was written).")
@@ -106,16 +117,14 @@ class Command(BaseCommand):
         self.stderr.write(text, ending="")
         self.stderr.flush()  # no newline until the end: flush each redraw
 
-    def _report_problems(self, problems) -> None:
-        shown = settings.IMPORT_MAX_ERRORS_LISTED
-        for problem in problems[:shown]:
+    def _report_problems(self, outcome) -> None:
+        for problem in outcome.problems:
             for column, messages in problem.errors.items():
                 for message in messages:
                     self.stderr.write(
                         _("row %(row)d, %(column)s: %(message)s")
                         % {"row": problem.number, "column": column, "message": message}
                     )
-        if len(problems) > shown:
-            self.stderr.write(
-                _("... and %(count)d more rows with errors.") % {"count": len(problems) - shown}
-            )
+        unlisted = outcome.problem_count - len(outcome.problems)
+        if unlisted:
+            self.stderr.write(_("... and %(count)d more rows with errors.") % {"count": unlisted})
