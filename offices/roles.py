@@ -44,6 +44,16 @@ COUNTER_WORK = [
     "incidents.add_incident",
 ]
 READ_REPORTS = ["reports.view_reports", "workdays.view_calendarday"]
+# The SMS notices of the offices seen (reissue.admin_outbox): phones masked.
+READ_SMS = ["notifications.view_outboxmessage"]
+# Background work (jobs/): the scheduled jobs, their runs, the workers, the queue's tasks.
+# Not office data (no personal data in a task's arguments or result): read by the auditor.
+READ_BACKGROUND_WORK = [
+    "jobs.view_scheduledjob",
+    "jobs.view_jobrun",
+    "jobs.view_workerheartbeat",
+    "jobs.view_queuedtask",
+]
 
 
 # The role groups' names, as the workflows' declarations grant their steps to them.
@@ -68,7 +78,8 @@ ROLES = [
             "Register cases, make a temporary loss report formal, edit open cases, issue and "
             "extend the temporary card, record the new ID card, make the new SS card at the "
             "counter or order it and record it produced and arrived, hand it over, lift a loss "
-            "report when the card is found, close a case; enter and submit expense claims; "
+            "report when the card is found, close a case; record that the citizen now does or "
+            "does not want SMS notices; enter and submit expense claims; "
             "print slips and decision notices; report incidents. Sees ID numbers masked; no "
             "export, import or reports."
         ),
@@ -91,13 +102,16 @@ ROLES = [
             "set the office's reimbursement policy and case rules; send card batches to the "
             "card bank (full ID numbers, logged); export cases, claims and the audit trail "
             "of their offices; import legacy files; open the dashboard; manage incidents; "
-            "reveal full ID numbers (logged)."
+            "reveal full ID numbers (logged); read the SMS notices of their offices and send a "
+            "failed one again."
         ),
         (
             *READ_CASES,
             *READ_CLAIMS,
             *COUNTER_WORK,
             *READ_REPORTS,
+            *READ_SMS,
+            "notifications.send_again",
             "reissue.view_full_id_number",
             "reissue.export_cases",
             "reissue.import_cases",
@@ -118,13 +132,16 @@ ROLES = [
         _("Auditor"),
         _(
             "Read everything in every office, the audit trail, the access log and the "
-            "incidents included; export it; open the dashboard; reveal full ID numbers "
-            "(logged). Changes nothing."
+            "incidents and the SMS notices included; export it; open the dashboard; reveal "
+            "full ID numbers (logged); see the background work (scheduled jobs, their runs, "
+            "the workers, the queue). Changes nothing."
         ),
         (
             *READ_CASES,
             *READ_CLAIMS,
             *READ_REPORTS,
+            *READ_SMS,
+            *READ_BACKGROUND_WORK,
             "offices.view_all_offices",
             "reissue.view_full_id_number",
             "reissue.export_cases",

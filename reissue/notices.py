@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from notifications.services import Notice, queue_notice
+from notifications.services import Notice, queue_notice, skip_queued
 
 from .case_workflow import CASE_WORKFLOW
 from .models import DocumentPromise, ReissueCase, Sex
@@ -59,6 +59,7 @@ def notify_case(
         notice=Notice(event=event, template=template, params={**case_params(case), **params}),
         phone=case.applicant.phone,
         opted_out=case.sms_opt_out,
+        office_id=case.office_id,
         discriminator=discriminator,
     )
 
@@ -69,6 +70,11 @@ def temp_card_issued(locked: ReissueCase, **_context) -> None:
 
 def card_arrived(locked: ReissueCase, **_context) -> None:
     notify_case(locked, event="card_arrived", template=TEMPLATES["card_arrived"])
+
+
+def sms_choice_changed(locked: ReissueCase, **_context) -> None:
+    if locked.sms_opt_out:  # what is still queued is no longer wanted
+        skip_queued(subject_label=locked.reference)
 
 
 def document_name(promise: DocumentPromise) -> str:
@@ -82,6 +88,7 @@ def register_notices() -> None:
     label = CASE_WORKFLOW.model
     register_step_hook(label, "issue_temp_card", temp_card_issued)
     register_step_hook(label, "record_card_arrived", card_arrived)
+    register_step_hook(label, "change_sms_choice", sms_choice_changed)
 
 
 def remind_documents_due(*, today: datetime.date | None = None) -> int:
