@@ -52,8 +52,9 @@ class OutboxMessage(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["subject_label", "created_at"], name="outbox_reference_idx"),
-            # An office's list, newest first (the admin's list is scoped by office).
+            # The admin's list, newest first: an office's (scoped by office), or every one's.
             models.Index(fields=["office_id", "created_at"], name="outbox_office_idx"),
+            models.Index(fields=["created_at"], name="outbox_created_idx"),
             # The sweep: the queued messages due, oldest first.
             models.Index(
                 fields=["next_attempt_at"],
