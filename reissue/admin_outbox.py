@@ -22,7 +22,6 @@ from .sms import can_send_again, sms_messages_visible_to, sms_send_again
 SHOWN_FIELDS = [
     "created_at",
     "subject_label",
-    "event",
     "text",
     "masked_phone",
     "state",
@@ -37,7 +36,15 @@ SHOWN_FIELDS = [
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "subject_label", "event", "masked_phone", "state", "attempts"]
+    list_display = [
+        "created_at",
+        "subject_label",
+        "text",
+        "masked_phone",
+        "state",
+        "attempts",
+        "sent_at",
+    ]
     list_display_links = ["created_at"]
     list_filter = ["state"]
     search_fields = ["subject_label"]  # searched by get_search_results: exact references
@@ -59,7 +66,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Match the exact references the term stands for (the reference's index answers)."""
-        from .admin import CASE_NUMBER  # the case list's reading of a case number
+        # The case list's reading of a case number (imported here: admin.py imports this).
+        from .admin import CASE_NUMBER
 
         term = unicodedata.normalize("NFKC", search_term).strip().upper()
         if not term:
@@ -87,7 +95,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_send_again_permission(self, request) -> bool:
         return can_send_again(request.user)
 
-    @admin.action(description=gettext_lazy("Send the selected failed SMS again"))
+    @admin.action(
+        description=gettext_lazy("Send the selected failed SMS again"), permissions=["send_again"]
+    )
     def send_again(self, request, queryset):
         queued = 0
         for message in queryset:
@@ -108,5 +118,3 @@ class OutboxMessageAdmin(admin.ModelAdmin):
                 )
                 % {"count": queued},
             )
-
-    send_again.allowed_permissions = ["send_again"]

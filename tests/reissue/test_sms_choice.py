@@ -1,18 +1,22 @@
 """The citizen changes their mind about SMS notices after registration (a step at the counter)."""
 
+import threading
+
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from common.exceptions import ObjectNotFound
+from notifications.backends import SendResult
 from notifications.backends import development as dev
 from notifications.models import MessageState, OutboxMessage
-from notifications.services import send_due_messages
+from notifications.services import send_due_messages, send_message
 from reissue import services
 from reissue.models import ReissueCase
 from tests.factories import register_case, reissued_case
 from tests.reissue.test_admin import step_url
+from tests.reissue.test_concurrency import run_together
 from workflow.services import WorkflowError
 
 TODAY = timezone.localdate
@@ -116,3 +120,35 @@ def test_the_clerk_records_it_on_the_case_page(client, clerk, office):
     assert (
         again.status_code == 200 and "already does not want SMS notices" in again.content.decode()
     )
+
+
+class SlowProvider:
+    """Accepts, after a while: the opt-out arrives while the message is being sent."""
+
+    started = None
+
+    def send(self, message):
+        import time
+
+        SlowProvider.started.set()
+        time.sleep(0.5)
+        return SendResult(accepted=True, message_id="slow-1", answer="OK")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_opt_out_while_the_notice_is_being_sent_leaves_it_sent(clerk, office, settings):
+    settings.SMS_BACKEND = f"{__name__}.SlowProvider"
+    SlowProvider.started = threading.Event()
+    case = with_temp_card(register_case(clerk=clerk, office=office), clerk)
+    message = OutboxMessage.objects.get(subject_label=case.reference)
+
+    def opt_out():
+        SlowProvider.started.wait(5)  # the worker holds the message's row now
+        return change(case, clerk, opt_out=True)
+
+    sent, changed = run_together(lambda: send_message(message.pk), opt_out)
+    assert sent == "sent" and isinstance(changed, ReissueCase)
+    message.refresh_from_db()
+    assert message.state == MessageState.SENT  # it went: the record says so
+    assert ReissueCase.objects.get(pk=case.pk).sms_opt_out is True
