@@ -1,5 +1,7 @@
 """The list of SMS notices: scoped by office, phones masked, filtered, searched; send again."""
 
+import importlib
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -192,3 +194,19 @@ def test_an_auditor_is_offered_no_action(client, clerk, auditor, office):
     client.force_login(auditor)
     page = rows(client)
     assert 'name="action"' not in page
+
+
+@pytest.mark.django_db
+def test_messages_written_before_the_office_column_get_their_cases_office(
+    client, clerk, supervisor, office
+):
+    from django.apps import apps
+
+    migration = importlib.import_module("reissue.migrations.0008_outbox_messages_office")
+    case = notified_case(clerk, office)
+    OutboxMessage.objects.update(office_id=None)
+    client.force_login(supervisor)
+    assert case.reference not in rows(client)  # unscoped rows are nobody's
+    migration.forward(apps, schema_editor=None)
+    assert message_of(case).office_id == office.pk
+    assert case.reference in rows(client)
