@@ -184,8 +184,8 @@ def skip_queued(*, subject_label: str) -> int:
 
 
 def wipe_old_phones(*, before: datetime.datetime) -> int:
-    """Wipe the phone of the messages finished (sent, failed) before `before`, keeping the
-    record (text, state, provider's answer); return how many. Idempotent."""
+    """Wipe the phone of the messages written before `before` and finished (sent, failed),
+    keeping the record (text, state, provider's answer); return how many. Idempotent."""
     finished = OutboxMessage.objects.filter(
         state__in=[MessageState.SENT, MessageState.FAILED], created_at__lt=before
     ).exclude(phone="")

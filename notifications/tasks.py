@@ -24,7 +24,7 @@ def send_due_sms() -> str:
 
 @task()
 def wipe_old_sms_phones() -> str:
-    """Daily: wipe the phone of the messages finished SMS_PHONE_KEPT_DAYS ago, keeping them."""
+    """Daily: wipe the phone of the finished messages written SMS_PHONE_KEPT_DAYS ago."""
     before = timezone.now() - datetime.timedelta(days=settings.SMS_PHONE_KEPT_DAYS)
     return _("%(count)s phone numbers of old SMS notices wiped") % {
         "count": services.wipe_old_phones(before=before)
