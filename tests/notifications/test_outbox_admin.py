@@ -210,3 +210,16 @@ def test_messages_written_before_the_office_column_get_their_cases_office(
     migration.forward(apps, schema_editor=None)
     assert message_of(case).office_id == office.pk
     assert case.reference in rows(client)
+
+
+@pytest.mark.django_db
+def test_the_case_page_leads_a_supervisor_to_its_messages_in_the_list(
+    client, clerk, supervisor, office
+):
+    case = notified_case(clerk, office)
+    url = f"{LIST}?q={case.reference}"
+    client.force_login(clerk)
+    assert url not in client.get(f"/admin/reissue/reissuecase/{case.pk}/change/").content.decode()
+    client.force_login(supervisor)
+    assert url in client.get(f"/admin/reissue/reissuecase/{case.pk}/change/").content.decode()
+    assert case.reference in rows(client, q=case.reference)
