@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django_tasks import task
 
+from . import retention
 from .models import JobRun, ScheduledJob
 from .schedule import configured_jobs
 
@@ -49,3 +51,13 @@ def run_scheduled_job(run_id: int) -> str:
 def ping(number: int = 0) -> int:
     """Do nothing, at once: to see the workers answer, and to measure the queue itself."""
     return number
+
+
+@task()
+def purge_finished_work() -> str:
+    """Daily: forget the runs and task results older than BACKGROUND_WORK_KEPT_DAYS."""
+    runs, tasks = retention.purge_finished_work()
+    return gettext("%(runs)s job runs and %(tasks)s finished tasks deleted") % {
+        "runs": runs,
+        "tasks": tasks,
+    }

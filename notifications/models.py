@@ -21,6 +21,9 @@ class OutboxMessage(models.Model):
     subject_type = models.CharField(_("about"), max_length=100, editable=False)
     subject_id = models.PositiveBigIntegerField(editable=False)
     subject_label = models.CharField(_("reference"), max_length=64, editable=False)
+    # The domain's office, as a number given at write time (this app knows no office): the
+    # admin's list is scoped by it like every other list.
+    office_id = models.PositiveIntegerField(null=True, editable=False)
     # e.g. "reissue.reissuecase:123:card_arrived": one message per event, however often the
     # step's hook runs (the unique constraint makes the insert an insert-or-skip).
     event_key = models.CharField(_("event"), max_length=150, unique=True, editable=False)
@@ -45,9 +48,13 @@ class OutboxMessage(models.Model):
         verbose_name = _("SMS notice")
         verbose_name_plural = _("SMS notices")
         default_permissions = ("view",)
+        permissions = [("send_again", _("Can send a failed SMS notice again"))]
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["subject_label", "created_at"], name="outbox_reference_idx"),
+            # The admin's list, newest first: an office's (scoped by office), or every one's.
+            models.Index(fields=["office_id", "created_at"], name="outbox_office_idx"),
+            models.Index(fields=["created_at"], name="outbox_created_idx"),
             # The sweep: the queued messages due, oldest first.
             models.Index(
                 fields=["next_attempt_at"],

@@ -53,6 +53,7 @@ def queue_notice(
     notice: Notice,
     phone: str,
     opted_out: bool,
+    office_id: int | None = None,
     discriminator: str = "",
 ) -> OutboxMessage | None:
     """Write the notice for `subject` once; return it, or None when it was written before.
@@ -65,6 +66,7 @@ def queue_notice(
         subject_type=subject._meta.label_lower,
         subject_id=subject.pk,
         subject_label=subject_label,
+        office_id=office_id,
         event_key=event_key(subject, notice.event, discriminator=discriminator),
         event=notice.event,
         phone="" if skipped else phone,
@@ -159,3 +161,32 @@ def messages_about(subject: models.Model) -> models.QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(
         subject_type=subject._meta.label_lower, subject_id=subject.pk
     ).order_by("created_at", "id")
+
+
+def requeue_failed(message: OutboxMessage, *, phone: str) -> None:
+    """Queue a failed message (row-locked by the caller) again, to `phone`, with a fresh
+    round of attempts; its task is enqueued after commit, the sweep sends it otherwise."""
+    message.state = MessageState.QUEUED
+    message.phone = phone
+    message.attempts = 0
+    message.next_attempt_at = timezone.now()
+    message.save(update_fields=["state", "phone", "attempts", "next_attempt_at"])
+    transaction.on_commit(lambda: _enqueue_send(message.pk))
+
+
+def skip_queued(*, subject_label: str) -> int:
+    """Mark the messages still queued under `subject_label` not sent (opted out), their phone
+    wiped; return how many. One being sent at this moment is waited for: if it went out, it
+    stays sent (PostgreSQL re-reads the row's state after the sender's commit)."""
+    return OutboxMessage.objects.filter(
+        subject_label=subject_label, state=MessageState.QUEUED
+    ).update(state=MessageState.SKIPPED, phone="", next_attempt_at=None)
+
+
+def wipe_old_phones(*, before: datetime.datetime) -> int:
+    """Wipe the phone of the messages written before `before` and finished (sent, failed),
+    keeping the record (text, state, provider's answer); return how many. Idempotent."""
+    finished = OutboxMessage.objects.filter(
+        state__in=[MessageState.SENT, MessageState.FAILED], created_at__lt=before
+    ).exclude(phone="")
+    return finished.update(phone="")

@@ -46,6 +46,16 @@ COUNTER_WORK = [
 READ_REPORTS = ["reports.view_reports", "workdays.view_calendarday"]
 # The citizens' ratings (好差评) of the offices' cases, their follow-ups and appeals.
 READ_RATINGS = ["ratings.view_rating", "ratings.view_followup", "ratings.view_ratingappeal"]
+# The SMS notices of the offices seen (reissue.admin_outbox): phones masked.
+READ_SMS = ["notifications.view_outboxmessage"]
+# Background work (jobs/): the scheduled jobs, their runs, the workers, the queue's tasks.
+# Not office data (no personal data in a task's arguments or result): read by the auditor.
+READ_BACKGROUND_WORK = [
+    "jobs.view_scheduledjob",
+    "jobs.view_jobrun",
+    "jobs.view_workerheartbeat",
+    "jobs.view_queuedtask",
+]
 
 
 # The role groups' names, as the workflows' declarations grant their steps to them.
@@ -70,7 +80,8 @@ ROLES = [
             "Register cases, make a temporary loss report formal, edit open cases, issue and "
             "extend the temporary card, record the new ID card, make the new SS card at the "
             "counter or order it and record it produced and arrived, hand it over, lift a loss "
-            "report when the card is found, close a case; enter and submit expense claims; "
+            "report when the card is found, close a case; record that the citizen now does or "
+            "does not want SMS notices; enter and submit expense claims; "
             "print slips and decision notices; report incidents. Sees ID numbers masked; no "
             "export, import or reports."
         ),
@@ -94,7 +105,8 @@ ROLES = [
             "card bank (full ID numbers, logged); export cases, claims and the audit trail "
             "of their offices; import legacy files; open the dashboard; manage incidents; "
             "reveal full ID numbers (logged); record the follow-up of poor ratings and "
-            "appeal a rating made in error."
+            "appeal a rating made in error; read the SMS notices of their offices and send a "
+            "failed one again."
         ),
         (
             *READ_CASES,
@@ -104,6 +116,8 @@ ROLES = [
             *READ_RATINGS,
             "ratings.record_follow_up",
             "ratings.appeal_rating",
+            *READ_SMS,
+            "notifications.send_again",
             "reissue.view_full_id_number",
             "reissue.export_cases",
             "reissue.import_cases",
@@ -124,8 +138,9 @@ ROLES = [
         _("Auditor"),
         _(
             "Read everything in every office, the audit trail, the access log and the "
-            "incidents included; export it; open the dashboard; reveal full ID numbers "
-            "(logged). Changes nothing, but decides the appeals of ratings."
+            "incidents and the SMS notices included; export it; open the dashboard; reveal "
+            "full ID numbers (logged); see the background work (scheduled jobs, their runs, "
+            "the workers, the queue). Changes nothing, but decides the appeals of ratings."
         ),
         (
             *READ_CASES,
@@ -133,6 +148,8 @@ ROLES = [
             *READ_REPORTS,
             *READ_RATINGS,
             "ratings.decide_rating_appeal",
+            *READ_SMS,
+            *READ_BACKGROUND_WORK,
             "offices.view_all_offices",
             "reissue.view_full_id_number",
             "reissue.export_cases",

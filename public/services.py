@@ -211,3 +211,13 @@ def _applicant_number_context() -> bytes:
 def _dummy_number() -> str:
     ciphertext = _dummy_ciphertext(current_token_prefix())
     return decrypt(ciphertext, context=_applicant_number_context())
+
+
+def purge_public_looks(*, now: datetime.datetime | None = None) -> int:
+    """Delete the looks older than the rate limits' window (they count for nothing then);
+    return how many. Idempotent. The access log keeps what each look was shown."""
+    before = (now or timezone.now()) - datetime.timedelta(
+        seconds=settings.PUBLIC_LOOK_WINDOW_SECONDS
+    )
+    deleted, _by_model = PublicLook.objects.filter(at__lt=before).delete()
+    return deleted

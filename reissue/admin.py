@@ -250,6 +250,7 @@ LOSS_REPORT = [
     "service_due_on",
     "overdue_flagged_at",
 ]
+SMS_NOTICES = ["sms_opt_out", "sms_told_at"]
 
 
 @admin.register(ReissueCase)
@@ -344,18 +345,22 @@ class ReissueCaseAdmin(
             },
         ),
         (gettext_lazy("Agent"), {"fields": ["agent_acts", "agent_name", "agent_id_number"]}),
-        (gettext_lazy("SMS notices"), {"fields": ["sms_opt_out", "sms_told_at"]}),
+        (gettext_lazy("SMS notices"), {"fields": SMS_NOTICES}),
         # What the steps recorded (the cards, their dates, ...), as case_workflow declares it.
         (
             gettext_lazy("Cards"),
-            {"fields": [f for f in CASE_WORKFLOW.fields_set_by_steps if f not in LOSS_REPORT]},
+            {
+                "fields": [
+                    f
+                    for f in CASE_WORKFLOW.fields_set_by_steps
+                    if f not in LOSS_REPORT and f not in SMS_NOTICES
+                ]
+            },
         ),
     ]
     # Set by registration or by a workflow step, never typed into the change form.
     readonly_fields = [
         *CASE_WORKFLOW.set_fields,
-        "sms_opt_out",
-        "sms_told_at",
         "loss_report_kind",
         "reported_via",
         "old_card_cancelled_at",
@@ -736,4 +741,5 @@ class PersonalDataAccessAdmin(SafeExportMixin, AppendOnlyRecordAdmin):
         return self.has_view_permission(request)
 
 
-from . import admin_policies  # noqa: E402, F401  (the city's case rules: registers its admin)
+# Register their admins: the city's case rules, the SMS notices' list.
+from . import admin_outbox, admin_policies  # noqa: E402, F401

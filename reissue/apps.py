@@ -16,11 +16,13 @@ class ReissueConfig(AppConfig):
         from .clock_queue import clock_queue
         from .clocks import recount_when_working_days_change
         from .notices import register_notices
+        from .sms import register_audit_labels as register_sms_audit_labels
         from .work_queue import register_queue_provider
 
         register_workflow(CASE_WORKFLOW)
         register_notices()
         register_audit_labels()
+        register_sms_audit_labels()
         register_queue_provider("cases", case_queue)
         register_queue_provider("clocks", clock_queue)
         working_days_changed.connect(

@@ -455,6 +455,13 @@ CASE_WORKFLOW = Workflow(
             sets=("temp_card_valid_until", "temp_card_expired_at"),
         ),
         StepMeaning(
+            "change_sms_choice",  # the citizen changes their mind about SMS notices
+            roles=(CLERK, SUPERVISOR),
+            form="reissue.forms.ChangeSmsChoiceForm",
+            service="reissue.services.case_change_sms_choice",
+            sets=("sms_opt_out", "sms_told_at"),
+        ),
+        StepMeaning(
             "record_id_reissued",
             roles=(CLERK, SUPERVISOR),
             form="reissue.forms.RecordIdReissuedForm",

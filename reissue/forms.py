@@ -276,6 +276,21 @@ class ExtendTempCardForm(StepForm):
             ) % {"date": latest.isoformat()}
 
 
+class ChangeSmsChoiceForm(StepForm):
+    opt_out = forms.TypedChoiceField(
+        label=_("The citizen"),
+        choices=[("0", _("wants SMS notices")), ("1", _("does not want SMS notices"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        help_text=_("Tell the citizen what they chose: the case records when they were told."),
+    )
+    field_order = ["opt_out", "comment"]
+
+    def __init__(self, *args, instance, **kwargs) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        self.fields["opt_out"].initial = "0" if instance.sms_opt_out else "1"  # the other one
+
+
 def fee_fields(form: StepForm, case: ReissueCase) -> None:
     """Add the card fee of the case's rules: charged, or waived for a reason given."""
     rules = case.rules

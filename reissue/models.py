@@ -402,6 +402,7 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
             ("lift_loss_report", _("Can lift a loss report")),
             ("formalize_loss_report", _("Can make a temporary loss report formal")),
             ("extend_temp_card", _("Can extend a temporary card")),
+            ("change_sms_choice", _("Can record the citizen's change of mind about SMS notices")),
             ("order_card", _("Can order a new SS card")),
             ("record_card_produced", _("Can record a new card produced")),
             ("record_card_arrived", _("Can record a new card arrived")),
@@ -646,6 +647,17 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
     def extend_temp_card(self, *, valid_until) -> None:
         self.temp_card_valid_until = valid_until
         self.temp_card_expired_at = None
+
+    @transition(
+        field=state,
+        source=CASE_WORKFLOW.open_states,
+        target=None,  # the case stays where it is
+        permission="reissue.change_sms_choice",
+        custom={"label": _("Change the SMS notices choice")},
+    )
+    def change_sms_choice(self, *, opt_out: bool, told_at: datetime.datetime) -> None:
+        self.sms_opt_out = opt_out
+        self.sms_told_at = told_at
 
     @transition(
         field=state,

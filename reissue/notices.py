@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from notifications.services import Notice, queue_notice
+from notifications.services import Notice, queue_notice, skip_queued
 
 from .case_workflow import CASE_WORKFLOW
 from .models import DocumentPromise, ReissueCase, Sex
@@ -62,6 +62,7 @@ def notify_case(
         notice=Notice(event=event, template=template, params={**case_params(case), **params}),
         phone=case.applicant.phone,
         opted_out=case.sms_opt_out,
+        office_id=case.office_id,
         discriminator=discriminator,
     )
 
@@ -85,6 +86,11 @@ def rating_invited(locked: ReissueCase, **_context) -> None:
     )
 
 
+def sms_choice_changed(locked: ReissueCase, **_context) -> None:
+    if locked.sms_opt_out:  # what is still queued is no longer wanted
+        skip_queued(subject_label=locked.reference)
+
+
 def document_name(promise: DocumentPromise) -> str:
     with translation.override("zh-hans"):  # the citizen's SMS is Chinese whatever the UI
         return str(promise.get_document_display())
@@ -98,6 +104,7 @@ def register_notices() -> None:
     register_step_hook(label, "record_card_arrived", card_arrived)
     register_step_hook(label, "reissue_ss_card", rating_invited)
     register_step_hook(label, "collect_card", rating_invited)
+    register_step_hook(label, "change_sms_choice", sms_choice_changed)
 
 
 def remind_documents_due(*, today: datetime.date | None = None) -> int:

@@ -574,6 +574,32 @@ def case_extend_temp_card(
         )
 
 
+def case_change_sms_choice(
+    *, case: ReissueCase, acting_user: AbstractUser, opt_out: bool, **options
+) -> ReissueCase:
+    """Record that the citizen now does (or does not) want SMS notices, told now; the
+    notices still queued of a citizen who opted out are then not sent (notices.py's hook)."""
+    with transaction.atomic():
+        locked = lock_case_for(case=case, acting_user=acting_user)
+        if locked.sms_opt_out == opt_out:
+            raise ValidationError(
+                {
+                    "opt_out": _("The citizen already does not want SMS notices.")
+                    if opt_out
+                    else _("The citizen already gets SMS notices.")
+                }
+            )
+        return run_transition(
+            locked=locked,
+            case=locked,
+            acting_user=acting_user,
+            name="change_sms_choice",
+            opt_out=opt_out,
+            told_at=timezone.now(),
+            **options,
+        )
+
+
 # Documents accepted as missing (容缺受理) ----------------------------------------------------
 
 

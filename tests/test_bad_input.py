@@ -35,9 +35,9 @@ from claims import services as claim_services
 from claims.models import ClaimItem, ExpenseCategory, ExpenseClaim
 from common.id_numbers import compose_id_number
 from common.text import BIDI_CONTROLS, match_key, normalize_text
-from ratings.models import Rating
 from exports.models import BackgroundExport
 from exports.tasks import build_background_export
+from ratings.models import Rating
 from reissue import services
 from reissue.forms import APPLICANT_FIELDS
 from reissue.models import EARLIEST_LOSS_DATE, Applicant, LossKind, LostItems, ReissueCase
@@ -1073,6 +1073,28 @@ def test_the_temp_card_check_answers_any_code_with_not_valid(db, settings, token
 
 
 # The citizen's rating page (ratings/) --------------------------------------------------------
+
+
+@FUZZ
+@given(
+    level=st.one_of(st.sampled_from(["satisfied", "dissatisfied"]), st.text(max_size=30)),
+    comment=st.one_of(bad.any_text, bad.with_inserted("服务很好，谢谢！"), bad.overlong(500)),
+)
+def test_the_rating_page_answers_any_input_with_a_page_and_records_only_clean_text(
+    clerk, office, level, comment
+):
+    case = reissued_case(clerk=clerk, office=office)
+    response = Client().post(rating_path(case), {"level": level, "comment": comment})
+    assert response.status_code == 200
+    rating = Rating.objects.filter(case=case).first()
+    if rating is None:
+        assert 'class="error"' in response.content.decode()
+    else:
+        assert rating.level == level and len(rating.comment) <= 500
+        assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in rating.comment)
+        assert not any(c in BIDI_CONTROLS for c in rating.comment)
+
+
 # Exports built in the background ---------------------------------------------------------------
 
 
@@ -1102,22 +1124,6 @@ def test_a_download_of_an_unknown_or_forged_export_id_is_not_found(
 
 @FUZZ
 @given(
-    level=st.one_of(st.sampled_from(["satisfied", "dissatisfied"]), st.text(max_size=30)),
-    comment=st.one_of(bad.any_text, bad.with_inserted("服务很好，谢谢！"), bad.overlong(500)),
-)
-def test_the_rating_page_answers_any_input_with_a_page_and_records_only_clean_text(
-    clerk, office, level, comment
-):
-    case = reissued_case(clerk=clerk, office=office)
-    response = Client().post(rating_path(case), {"level": level, "comment": comment})
-    assert response.status_code == 200
-    rating = Rating.objects.filter(case=case).first()
-    if rating is None:
-        assert 'class="error"' in response.content.decode()
-    else:
-        assert rating.level == level and len(rating.comment) <= 500
-        assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in rating.comment)
-        assert not any(c in BIDI_CONTROLS for c in rating.comment)
     fmt=st.one_of(st.sampled_from(["", "3", "-1", "1.0", "csv", "０"]), bad.any_text),
     in_background=st.one_of(st.sampled_from(["on", "", "0", "false"]), bad.any_text),
     column=st.one_of(

@@ -4,10 +4,10 @@ Each cell builds its own data in the target office (through the services), acts 
 the role who works in the office DC, and asserts that the action was allowed (it happened, or
 the object shows) or refused (403, 404, a redirect, or the object absent), with nothing changed.
 The screens: cases, applicants, claims, policies, the audit trail and the access log with
-their steps; the case, claim and audit-trail exports (at once and in the background, with
-My exports and its downloads) and the legacy-case import; the supervisor dashboard; the
-printable case slip and decision notice; the ratings, their follow-ups and appeals; the public
-pages (open to everyone).
+their steps; the SMS notices' list and its "send again"; the background work's lists; the
+case, claim and audit-trail exports (at once and in the background, with My exports and its
+downloads) and the legacy-case import; the supervisor dashboard; the printable case slip and
+decision notice; the ratings, their follow-ups and appeals; the public pages (open to everyone).
 """
 
 import csv
@@ -26,11 +26,12 @@ from claims import services as claim_services
 from claims.claim_workflow import CLAIM_WORKFLOW
 from claims.models import ExpenseClaim, ReimbursementPolicy
 from claims.resources import ExpenseClaimResource
-from ratings import services as rating_services
-from ratings.models import Rating, RatingAppeal
 from exports import services as export_services
 from exports.models import BackgroundExport
 from exports.tasks import build_background_export
+from notifications.models import MessageState, OutboxMessage
+from ratings import services as rating_services
+from ratings.models import Rating, RatingAppeal
 from reissue import services as case_services
 from reissue.case_workflow import CASE_WORKFLOW, LossReportKind
 from reissue.clocks import run_clocks, system_user
@@ -516,6 +517,33 @@ def citizen_case_progress(client, world):
     return response.status_code == 200 and 'id="progress-state"' in response.content.decode()
 
 
+def failed_sms(world) -> OutboxMessage:
+    case = world.temp_card_case()
+    OutboxMessage.objects.filter(subject_label=case.reference).update(
+        state=MessageState.FAILED, next_attempt_at=None
+    )
+    return OutboxMessage.objects.get(subject_label=case.reference)
+
+
+def send_sms_again(client, world):
+    """Allowed = the list's action queued the failed message again."""
+    message = failed_sms(world)
+    client.post(
+        admin_url("notifications_outboxmessage_changelist"),
+        {"action": "send_again", "_selected_action": [message.pk]},
+    )
+    message.refresh_from_db()
+    return message.state == MessageState.QUEUED
+
+
+def background_work(client, world):
+    """Allowed = the four lists of the background work open (not office data)."""
+    names = ["scheduledjob", "jobrun", "workerheartbeat", "queuedtask"]
+    return all(
+        client.get(admin_url(f"jobs_{name}_changelist")).status_code == 200 for name in names
+    )
+
+
 def temp_card_check(client, world):
     """Allowed = the temporary card's verdict shows for the code on its slip."""
     response = client.get(temp_card_check_path(world.temp_card_case()))
@@ -569,6 +597,23 @@ ENDPOINTS = [
             done=lambda case: case.temp_card_valid_until == TODAY() + datetime.timedelta(90),
         ),
     ),
+    Endpoint(
+        "change SMS choice",
+        granted(CASE_WORKFLOW, "change_sms_choice"),
+        set(),
+        case_step("change_sms_choice", {"opt_out": "1"}, done=lambda case: case.sms_opt_out),
+    ),
+    Endpoint(
+        "SMS notice list",
+        EXPORTERS,
+        {"Auditor"},
+        shows(
+            lambda w: admin_url("notifications_outboxmessage_changelist"),
+            lambda w: w.temp_card_case().reference,
+        ),
+    ),
+    Endpoint("send SMS again", {"Supervisor"}, set(), send_sms_again),
+    Endpoint("background work", {"Auditor"}, {"Auditor"}, background_work),
     Endpoint(
         "record new ID card",
         granted(CASE_WORKFLOW, "record_id_reissued"),
@@ -832,7 +877,7 @@ def test_permission_matrix(db, client, endpoint, role, where):
 
 
 def test_the_matrix_has_every_cell():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 448
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) * 2 == 480
 
 
 def test_the_matrix_has_a_row_for_every_declared_step_of_a_case_and_a_claim():

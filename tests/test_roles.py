@@ -149,6 +149,16 @@ SUPERVISE = {"reissue.send_card_batch", "reissue.add_casepolicy", "reissue.chang
 # follows poor ones up and appeals, an auditor decides the appeals.
 READ_RATINGS = {"ratings.view_rating", "ratings.view_followup", "ratings.view_ratingappeal"}
 FOLLOW_UP = {"ratings.record_follow_up", "ratings.appeal_rating"}
+# Issue 13's loose ends: the SMS notices' list (supervisors send a failed one again), the
+# citizen's change of mind about SMS at the counter, and the auditor sees the background work.
+SMS_CHOICE = {"reissue.change_sms_choice"}
+READ_SMS = {"notifications.view_outboxmessage"}
+BACKGROUND_WORK = {
+    "jobs.view_scheduledjob",
+    "jobs.view_jobrun",
+    "jobs.view_workerheartbeat",
+    "jobs.view_queuedtask",
+}
 SYSTEM = {
     "audit.view_auditentry",
     "offices.view_office",
@@ -162,7 +172,7 @@ SYSTEM = {
 @pytest.mark.django_db
 def test_the_groups_are_those_the_role_table_gave_before_the_steps_grants_were_declared():
     assert granted() == {
-        "Clerk": GROUPS["Clerk"] | PROCESS_STEPS | READ_RULES | COUNTER_BATCHES,
+        "Clerk": GROUPS["Clerk"] | PROCESS_STEPS | READ_RULES | COUNTER_BATCHES | SMS_CHOICE,
         "Reviewer": GROUPS["Reviewer"] | READ_RULES,
         "Supervisor": GROUPS["Supervisor"]
         | PROCESS_STEPS
@@ -170,8 +180,16 @@ def test_the_groups_are_those_the_role_table_gave_before_the_steps_grants_were_d
         | COUNTER_BATCHES
         | SUPERVISE
         | READ_RATINGS
-        | FOLLOW_UP,
-        "Auditor": GROUPS["Auditor"] | READ_RULES | READ_RATINGS | {"ratings.decide_rating_appeal"},
+        | FOLLOW_UP
+        | SMS_CHOICE
+        | READ_SMS
+        | {"notifications.send_again"},
+        "Auditor": GROUPS["Auditor"]
+        | READ_RULES
+        | READ_RATINGS
+        | {"ratings.decide_rating_appeal"}
+        | READ_SMS
+        | BACKGROUND_WORK,
         "System": SYSTEM,
     }
 

@@ -329,7 +329,25 @@ SCHEDULED_JOBS = {
         "label": _("Daily audit checkpoint"),
         "daily_at": "01:00",
     },
+    # Retention (README "Background work"): what would otherwise grow for ever.
+    "purge_public_looks": {
+        "task": "public.tasks.purge_public_looks",
+        "label": _("Purge the public pages' old rate-limit counts"),
+        "every_minutes": 60,
+    },
+    "purge_finished_work": {
+        "task": "jobs.tasks.purge_finished_work",
+        "label": _("Purge old job runs and finished tasks"),
+        "daily_at": "03:00",
+    },
+    "wipe_old_sms_phones": {
+        "task": "notifications.tasks.wipe_old_sms_phones",
+        "label": _("Wipe the phone numbers of old SMS notices"),
+        "daily_at": "03:30",
+    },
 }
+# Days the job runs and the queue's finished tasks are kept (a job's latest run always).
+BACKGROUND_WORK_KEPT_DAYS = int(os.environ.get("BACKGROUND_WORK_KEPT_DAYS", "30"))
 
 # SMS notices to citizens (notifications/, README "Telling the citizen"). SMS_BACKEND like
 # EMAIL_BACKEND: console (development), locmem (tests), file, or a provider's adapter.
@@ -350,6 +368,8 @@ SMS_TEMPLATES = {
     "rating_invited": os.environ.get("SMS_TEMPLATE_RATING_INVITED", "SMS_RATING_INVITED"),
     "follow_up_done": os.environ.get("SMS_TEMPLATE_FOLLOW_UP_DONE", "SMS_FOLLOW_UP_DONE"),
 }
+# Days a sent or failed SMS notice keeps its phone number (the record itself is kept).
+SMS_PHONE_KEPT_DAYS = int(os.environ.get("SMS_PHONE_KEPT_DAYS", "90"))
 SMS_DOCUMENT_REMINDER_DAYS = int(os.environ.get("SMS_DOCUMENT_REMINDER_DAYS", "2"))
 SMS_ALIBABA_ENDPOINT = os.environ.get("SMS_ALIBABA_ENDPOINT", "https://dysmsapi.aliyuncs.com")
 SMS_ALIBABA_REGION = os.environ.get("SMS_ALIBABA_REGION", "cn-hangzhou")
