@@ -20,6 +20,8 @@ from django.db.models.functions import TruncDate
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.utils import timezone
 
+from audit.chain import lock_chain_head
+from audit.models import AuditEntry
 from claims.models import ClaimItem, ClaimState, ExpenseClaim
 from reissue.case_workflow import CASE_WORKFLOW, CaseFlag
 from reissue.models import ReissueCase
@@ -121,6 +123,11 @@ def apply_difference(difference: Counter) -> None:
     changes = {key: value for key, value in difference.items() if value}
     if not changes:
         return
+    if connection.features.has_select_for_update:
+        # One lock order for every writer: the audit chain's head, then these rows. Each
+        # step locks the head for its audit entry anyway, a moment later; the legacy import
+        # holds it from its start. Taking it here first, a step and an import can't deadlock.
+        lock_chain_head(AuditEntry.CHAIN)
     cases = [(o, d, s, n) for (kind, o, d, s), n in changes.items() if kind == CASE]
     cards = [(o, d, s, n) for (kind, o, d, s), n in changes.items() if kind == CARD]
     money: dict[tuple, list[int]] = {}

@@ -321,3 +321,23 @@ def test_a_step_rolled_back_leaves_the_aggregates_untouched(monkeypatch, clerk, 
     assert ReissueCase.objects.get(pk=case.pk).state == CaseState.SS_CARD_REISSUED
     assert stored_aggregates() == before
     assert_everything_agrees(office)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_steps_at_once_on_the_same_day_both_count(clerk, other_clerk, office):
+    from tests.reissue.test_concurrency import winner_then_loser
+
+    first = reissued_case(clerk=clerk, office=office)
+    second = reissued_case(clerk=clerk, office=office)
+    today = timezone.localdate()
+    # The loser waits on the winner's aggregate rows, then adds to what the winner committed.
+    winner, loser = winner_then_loser(
+        lambda: services.case_close(case=first, acting_user=clerk),
+        lambda: services.case_close(case=second, acting_user=clerk),
+    )
+    assert not isinstance(loser, Exception), loser
+    states = daily_cases_by_state(office_ids=[office.pk], period=Period(today, today))
+    by_state = {row.state: row.count for row in states}
+    assert by_state[CaseState.CLOSED] == 2 and by_state[CaseState.SS_CARD_REISSUED] == 0
+    assert_everything_agrees(office)
