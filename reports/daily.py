@@ -15,7 +15,7 @@ from collections import Counter
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.utils import timezone
@@ -27,7 +27,7 @@ from reissue.case_workflow import CASE_WORKFLOW, CaseFlag
 from reissue.models import ReissueCase
 from reissue.signals import cases_inserted
 
-from .models import CardDay, CaseDay, ClaimDay
+from .models import DAY, WEEK, CardDay, CaseDay, ClaimDay
 
 CASE, CARD, CLAIMED, APPROVED, PAID = "case", "card", "claimed", "approved", "paid"
 CASE_FIELDS = {"office", "office_id", "reported_at", "state", "ss_card_issued_on"}
@@ -44,6 +44,10 @@ def local_day(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment, timezone.get_default_timezone()).date()
 
 
+def monday(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
 def fen(amount) -> int:
     return int((Decimal(str(amount or 0)) * 100).to_integral_value())
 
@@ -57,9 +61,11 @@ def case_contribution(office_id, reported_at, state, card_on) -> Counter:
     if office_id is None or reported_at is None:
         return counts
     reported_on = local_day(reported_at)
-    counts[(CASE, office_id, reported_on, state)] += 1
-    if card_on is not None and state in issued_states():
-        counts[(CARD, office_id, card_on, (card_on - reported_on).days)] += 1
+    issued = card_on is not None and state in issued_states()
+    for span, of in [(DAY, lambda day: day), (WEEK, monday)]:
+        counts[(CASE, office_id, span, of(reported_on), state)] += 1
+        if issued:
+            counts[(CARD, office_id, span, of(card_on), (card_on - reported_on).days)] += 1
     return counts
 
 
@@ -68,11 +74,13 @@ def claim_contribution(row: dict, *, with_receipts: bool = True) -> Counter:
     counts: Counter = Counter()
     office_id, total = row["case__office_id"], row["reimbursable_total"]
     if row["submitted_at"] is not None and with_receipts:
-        counts[(CLAIMED, office_id, local_day(row["submitted_at"]), None)] += fen(row["receipts"])
+        counts[(CLAIMED, office_id, DAY, local_day(row["submitted_at"]), None)] += fen(
+            row["receipts"]
+        )
     if row["state"] in APPROVED_STATES and row["examined_at"] is not None and total is not None:
-        counts[(APPROVED, office_id, local_day(row["examined_at"]), None)] += fen(total)
+        counts[(APPROVED, office_id, DAY, local_day(row["examined_at"]), None)] += fen(total)
     if row["state"] == ClaimState.PAID and row["paid_at"] is not None and total is not None:
-        counts[(PAID, office_id, local_day(row["paid_at"]), None)] += fen(total)
+        counts[(PAID, office_id, DAY, local_day(row["paid_at"]), None)] += fen(total)
     return counts
 
 
@@ -112,7 +120,7 @@ def stored_item_contribution(pk) -> Counter:
     )
     if row is None or row[1] is None:
         return Counter()
-    return Counter({(CLAIMED, row[2], local_day(row[1]), None): fen(row[0])})
+    return Counter({(CLAIMED, row[2], DAY, local_day(row[1]), None): fen(row[0])})
 
 
 # Applying a difference: one upsert per table, keys sorted so concurrent steps lock alike.
@@ -128,15 +136,15 @@ def apply_difference(difference: Counter) -> None:
         # step locks the head for its audit entry anyway, a moment later; the legacy import
         # holds it from its start. Taking it here first, a step and an import can't deadlock.
         lock_chain_head(AuditEntry.CHAIN)
-    cases = [(o, d, s, n) for (kind, o, d, s), n in changes.items() if kind == CASE]
-    cards = [(o, d, s, n) for (kind, o, d, s), n in changes.items() if kind == CARD]
+    cases = [(o, sp, d, x, n) for (kind, o, sp, d, x), n in changes.items() if kind == CASE]
+    cards = [(o, sp, d, x, n) for (kind, o, sp, d, x), n in changes.items() if kind == CARD]
     money: dict[tuple, list[int]] = {}
-    for (kind, office, day, _none), amount in changes.items():
+    for (kind, office, _span, day, _none), amount in changes.items():
         if kind in (CLAIMED, APPROVED, PAID):
             sums = money.setdefault((office, day), [0, 0, 0])
             sums[(CLAIMED, APPROVED, PAID).index(kind)] += amount
-    _upsert(CaseDay, ["office_id", "day", "state"], ["cases"], sorted(cases))
-    _upsert(CardDay, ["office_id", "day", "days"], ["cases"], sorted(cards))
+    _upsert(CaseDay, ["office_id", "span", "day", "state"], ["cases"], sorted(cases))
+    _upsert(CardDay, ["office_id", "span", "day", "days"], ["cases"], sorted(cards))
     _upsert(
         ClaimDay,
         ["office_id", "day"],
@@ -311,20 +319,22 @@ def rebuild_daily_aggregates(
             model.objects.all().delete()
         reported_on = TruncDate("reported_at", tzinfo=tz)
         by_state = (
-            case_model.objects.annotate(on=reported_on)
-            .values("office_id", "on", "state")
+            case_model.objects.annotate(span=Value(DAY), on=reported_on)
+            .values("office_id", "span", "on", "state")
             .annotate(n=Count("id"))
             .order_by()
         )
-        _insert_select(case_day, ["office_id", "day", "state", "cases"], by_state)
+        _insert_select(case_day, ["office_id", "span", "day", "state", "cases"], by_state)
         by_card = (
             case_model.objects.filter(state__in=issued, ss_card_issued_on__isnull=False)
-            .annotate(days=DaysBetween(reported_on, F("ss_card_issued_on")))
-            .values("office_id", "ss_card_issued_on", "days")
+            .annotate(span=Value(DAY), days=DaysBetween(reported_on, F("ss_card_issued_on")))
+            .values("office_id", "span", "ss_card_issued_on", "days")
             .annotate(n=Count("id"))
             .order_by()
         )
-        _insert_select(card_day, ["office_id", "day", "days", "cases"], by_card)
+        _insert_select(card_day, ["office_id", "span", "day", "days", "cases"], by_card)
+        _add_weeks(case_day, "state")
+        _add_weeks(card_day, "days")
         claim_day.objects.bulk_create(_claim_days(claim_model, claim_day, tz), batch_size=2000)
         return {m.__name__: m.objects.count() for m in (case_day, card_day, claim_day)}
 
@@ -335,6 +345,22 @@ def _insert_select(model, columns: list[str], queryset) -> None:
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({names}) {sql}", params)
+
+
+def _add_weeks(model, column: str) -> None:
+    """Add the week rows of `model`: the sums of its day rows, by Monday."""
+    if connection.vendor == "postgresql":
+        week = "date_trunc('week', day)::date"
+    else:
+        week = "date(day, '-6 days', 'weekday 1')"  # back to Monday, or stay on one
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (office_id, span, day, {column}, cases)"
+            f" SELECT office_id, %s, {week}, {column}, SUM(cases) FROM {table}"
+            f" WHERE span = %s GROUP BY office_id, {week}, {column}",
+            [WEEK, DAY],
+        )
 
 
 def _claim_days(claim_model, claim_day, tz) -> list:

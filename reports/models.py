@@ -20,14 +20,21 @@ class SupervisorDashboard(models.Model):
         return str(self._meta.verbose_name)
 
 
+# A row of the aggregates covers a day, or a week (Monday to Sunday, `day` its Monday): a year
+# is read as 52 weeks and the days at its ends, not 365 days.
+DAY, WEEK = "d", "w"
+
+
 class CaseDay(models.Model):
-    """How many cases of an office were reported on a day (Asia/Shanghai) and are in a state now.
+    """How many cases of an office were reported on a day or in a week (Asia/Shanghai) and are
+    in a state now.
 
     Kept exact in the transaction of each write (`reports.daily`); rebuilt from the cases by
     `manage.py rebuild_dashboard_aggregates`.
     """
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    span = models.CharField(max_length=1)  # DAY or WEEK
     day = models.DateField()
     state = models.CharField(max_length=32)
     cases = models.IntegerField(default=0)
@@ -35,22 +42,24 @@ class CaseDay(models.Model):
     class Meta:
         default_permissions = ()
         constraints = [
-            models.UniqueConstraint(fields=["office", "day", "state"], name="case_day_key"),
+            models.UniqueConstraint(fields=["office", "span", "day", "state"], name="case_day_key"),
         ]
-        indexes = [models.Index(fields=["day", "state"], name="case_day_all_offices_idx")]
+        indexes = [models.Index(fields=["span", "day"], name="case_day_all_offices_idx")]
 
     def __str__(self) -> str:
-        return f"{self.office_id} {self.day} {self.state}: {self.cases}"
+        return f"{self.office_id} {self.span}{self.day} {self.state}: {self.cases}"
 
 
 class CardDay(models.Model):
-    """How many cases of an office got their new SS card on a day, `days` after the report.
+    """How many cases of an office got their new SS card on a day or in a week, `days` after
+    the report.
 
     Only cases whose state says the card was issued count; a histogram per day, so that the
     percentiles of the days to a new card are read without the cases.
     """
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    span = models.CharField(max_length=1)  # DAY or WEEK
     day = models.DateField()
     days = models.IntegerField()
     cases = models.IntegerField(default=0)
@@ -58,12 +67,12 @@ class CardDay(models.Model):
     class Meta:
         default_permissions = ()
         constraints = [
-            models.UniqueConstraint(fields=["office", "day", "days"], name="card_day_key"),
+            models.UniqueConstraint(fields=["office", "span", "day", "days"], name="card_day_key"),
         ]
-        indexes = [models.Index(fields=["day", "days"], name="card_day_all_offices_idx")]
+        indexes = [models.Index(fields=["span", "day"], name="card_day_all_offices_idx")]
 
     def __str__(self) -> str:
-        return f"{self.office_id} {self.day} +{self.days}: {self.cases}"
+        return f"{self.office_id} {self.span}{self.day} +{self.days}: {self.cases}"
 
 
 class ClaimDay(models.Model):

@@ -46,7 +46,7 @@ from reissue.deadlines import overdue_case_filter
 from reissue.models import CaseState, ReissueCase
 from workdays.calendar import WorkingCalendar, start_of_day
 
-from .models import CardDay, CaseDay, ClaimDay
+from .models import DAY, WEEK, CardDay, CaseDay, ClaimDay
 
 OVERDUE_LIST_LENGTH = 20
 
@@ -295,7 +295,7 @@ def overdue_cases(
     if not oldest:
         return count, []
     first_day = timezone.localdate(oldest[0][4])
-    calendar = WorkingCalendar(first_day, today)
+    working_days = _working_days_until(today, since=first_day)
     labels = dict(CaseState.choices)
     return count, [
         OverdueCase(
@@ -304,10 +304,22 @@ def overdue_cases(
             office=office,
             state_label=str(labels[state]),
             reported_on=timezone.localdate(reported_at),
-            working_days=calendar.count_between(timezone.localdate(reported_at), today),
+            working_days=working_days[timezone.localdate(reported_at)],
         )
         for pk, reference, office, state, reported_at in oldest
     ]
+
+
+def _working_days_until(today: datetime.date, *, since: datetime.date) -> dict:
+    """Return {day: working days after it up to `today`} for each day from `since`: one pass
+    over the calendar, not one per case (the oldest overdue case may be years old)."""
+    calendar = WorkingCalendar(since, today)
+    counts, running, day = {}, 0, today
+    while day >= since:
+        counts[day] = running
+        running += calendar.is_working_day(day)
+        day -= datetime.timedelta(days=1)
+    return counts
 
 
 def claim_amounts_per_month(*, claims: QuerySet[ExpenseClaim], period: Period) -> list[MonthRow]:
@@ -364,49 +376,78 @@ def _days(model, *, office_ids: list[int] | None, first: datetime.date, last: da
     return rows if office_ids is None else rows.filter(office_id__in=office_ids)
 
 
-def _by_week(rows) -> dict[datetime.date, int]:
-    weeks: dict[datetime.date, int] = {}
-    for day, count in rows:
-        week = _as_date(day) - datetime.timedelta(days=_as_date(day).weekday())
-        weeks[week] = weeks.get(week, 0) + (count or 0)
-    return weeks
+def _whole_weeks(period: Period) -> tuple[datetime.date, datetime.date] | None:
+    """Return the Mondays of the first and last weeks wholly inside the period, if any."""
+    first = period.date_from + datetime.timedelta(days=-period.date_from.weekday() % 7)
+    last = period.date_to - datetime.timedelta(days=(period.date_to.weekday() + 1) % 7 + 6)
+    return (first, last) if first <= last else None
 
 
-def daily_cases_per_week(*, office_ids: list[int] | None, period: Period) -> list[WeekRow]:
-    """Return `cases_per_week` from the daily aggregates (two queries)."""
-    span = {"office_ids": office_ids, "first": period.first_week}
-    span["last"] = period.last_week + datetime.timedelta(days=6)
-    per_day = [_days(CaseDay, **span), _days(CardDay, **span)]
-    opened, finished = (
-        _by_week(rows.values_list("day").annotate(count=Sum("cases")).order_by())
-        for rows in per_day
+def _span_rows(model, *, office_ids: list[int] | None, period: Period):
+    """Return the rows that cover the weeks the period touches (week rows, for the weekly
+    figures) and its days exactly (the week rows wholly inside it, and day rows for the days
+    at its ends): a year is some 55 weeks and a few days, whatever the number of cases."""
+    rows = (
+        model.objects.all()
+        if office_ids is None
+        else model.objects.filter(office_id__in=office_ids)
     )
+    touched = Q(span=WEEK, day__range=(period.first_week, period.last_week))
+    inner = _whole_weeks(period)
+    if inner is None:
+        return rows.filter(touched | Q(span=DAY, day__range=(period.date_from, period.date_to)))
+    before = Q(span=DAY, day__gte=period.date_from, day__lt=inner[0])
+    after = Q(span=DAY, day__gt=inner[1] + datetime.timedelta(days=6), day__lte=period.date_to)
+    return rows.filter(touched | before | after)
+
+
+def _in_period(span: str, day: datetime.date, period: Period) -> bool:
+    """Whether a row fetched by `_span_rows` counts towards the period's exact days."""
+    if span == DAY:
+        return True
+    inner = _whole_weeks(period)
+    return inner is not None and inner[0] <= day <= inner[1]
+
+
+def daily_case_figures(
+    *, office_ids: list[int] | None, period: Period
+) -> tuple[list[WeekRow], list[StateRow], DaysToCard]:
+    """Return `cases_per_week`, `cases_by_state` and `days_to_new_card` from the daily and
+    weekly aggregates (two queries)."""
+    opened, finished, states, histogram = {}, {}, {}, {}
+    by_state = _span_rows(CaseDay, office_ids=office_ids, period=period)
+    for span, day, state, count in (
+        by_state.values_list("span", "day", "state").annotate(count=Sum("cases")).order_by()
+    ):
+        day = _as_date(day)
+        if span == WEEK:
+            opened[day] = opened.get(day, 0) + count
+        if _in_period(span, day, period):
+            states[state] = states.get(state, 0) + count
+    by_days = _span_rows(CardDay, office_ids=office_ids, period=period)
+    for span, day, days, count in (
+        by_days.values_list("span", "day", "days").annotate(count=Sum("cases")).order_by()
+    ):
+        day = _as_date(day)
+        if span == WEEK:
+            finished[day] = finished.get(day, 0) + count
+        if _in_period(span, day, period):
+            histogram[days] = histogram.get(days, 0) + count
     weeks = _steps(period.first_week, period.last_week, lambda d: d + datetime.timedelta(days=7))
-    return [WeekRow(week, opened.get(week, 0), finished.get(week, 0)) for week in weeks]
+    return (
+        [WeekRow(week, opened.get(week, 0), finished.get(week, 0)) for week in weeks],
+        [StateRow(state, str(label), states.get(state, 0)) for state, label in CaseState.choices],
+        _days_to_card_of(histogram),
+    )
 
 
-def daily_cases_by_state(*, office_ids: list[int] | None, period: Period) -> list[StateRow]:
-    """Return `cases_by_state` from the daily aggregates (one query)."""
-    rows = _days(CaseDay, office_ids=office_ids, first=period.date_from, last=period.date_to)
-    counts = dict(rows.values_list("state").annotate(count=Sum("cases")).order_by())
-    return [
-        StateRow(state, str(label), counts.get(state) or 0) for state, label in CaseState.choices
-    ]
-
-
-def daily_days_to_new_card(*, office_ids: list[int] | None, period: Period) -> DaysToCard:
-    """Return `days_to_new_card` from the per-day histogram of days to the card (one query)."""
-    rows = _days(CardDay, office_ids=office_ids, first=period.date_from, last=period.date_to)
-    histogram = [
-        (days, count)
-        for days, count in rows.values_list("days").annotate(count=Sum("cases")).order_by("days")
-        if count
-    ]
-    total = sum(count for _days_, count in histogram)
+def _days_to_card_of(histogram: dict[int, int]) -> DaysToCard:
+    ranked = [(days, count) for days, count in sorted(histogram.items()) if count]
+    total = sum(count for _days, count in ranked)
     return DaysToCard(
         total,
-        _percentile_of_histogram(histogram, total, 0.5),
-        _percentile_of_histogram(histogram, total, 0.9),
+        _percentile_of_histogram(ranked, total, 0.5),
+        _percentile_of_histogram(ranked, total, 0.9),
     )
 
 
@@ -463,11 +504,12 @@ def supervisor_dashboard(
     office_ids = dashboard_office_ids(user=user, office=office)
     cases = dashboard_cases(office_ids=office_ids)
     overdue_count, overdue_oldest = overdue_cases(cases=cases, today=today)
+    weeks, states, days_to_card = daily_case_figures(office_ids=office_ids, period=period)
     return Dashboard(
         period=period,
-        weeks=daily_cases_per_week(office_ids=office_ids, period=period),
-        states=daily_cases_by_state(office_ids=office_ids, period=period),
-        days_to_card=daily_days_to_new_card(office_ids=office_ids, period=period),
+        weeks=weeks,
+        states=states,
+        days_to_card=days_to_card,
         overdue_count=overdue_count,
         overdue_oldest=overdue_oldest,
         months=daily_claim_amounts_per_month(office_ids=office_ids, period=period),

@@ -20,10 +20,8 @@ from reports.selectors import (
     cases_by_state,
     cases_per_week,
     claim_amounts_per_month,
-    daily_cases_by_state,
-    daily_cases_per_week,
+    daily_case_figures,
     daily_claim_amounts_per_month,
-    daily_days_to_new_card,
     dashboard_cases,
     dashboard_claims,
     days_to_new_card,
@@ -60,9 +58,7 @@ def live_figures(*, office_ids, period: Period) -> tuple:
 
 def daily_figures(*, office_ids, period: Period) -> tuple:
     return (
-        daily_cases_per_week(office_ids=office_ids, period=period),
-        daily_cases_by_state(office_ids=office_ids, period=period),
-        daily_days_to_new_card(office_ids=office_ids, period=period),
+        *daily_case_figures(office_ids=office_ids, period=period),
         daily_claim_amounts_per_month(office_ids=office_ids, period=period),
     )
 
@@ -265,7 +261,7 @@ def test_a_clock_step_keeps_the_aggregates(clerk, office):
     assert ReissueCase.objects.get(pk=case.pk).state == CaseState.LAPSED
     reported = Period(D(2031, 1, 6), D(2031, 1, 6))
     assert (
-        daily_cases_by_state(office_ids=[office.pk], period=reported)[
+        daily_case_figures(office_ids=[office.pk], period=reported)[1][
             CaseState.values.index(CaseState.LAPSED)
         ].count
         == 1
@@ -276,7 +272,7 @@ def test_a_clock_step_keeps_the_aggregates(clerk, office):
 def test_the_legacy_import_keeps_the_aggregates(supervisor, office):
     outcome = import_file("utf8.csv", user=supervisor)
     assert outcome.ok and outcome.created > 0
-    weeks = daily_cases_per_week(office_ids=[office.pk], period=periods_around(D.today())[-1])
+    weeks = daily_case_figures(office_ids=[office.pk], period=periods_around(D.today())[-1])[0]
     assert sum(week.opened for week in weeks) == outcome.created
     assert_everything_agrees(office)
 
@@ -337,7 +333,7 @@ def test_two_steps_at_once_on_the_same_day_both_count(clerk, other_clerk, office
         lambda: services.case_close(case=second, acting_user=clerk),
     )
     assert not isinstance(loser, Exception), loser
-    states = daily_cases_by_state(office_ids=[office.pk], period=Period(today, today))
+    states = daily_case_figures(office_ids=[office.pk], period=Period(today, today))[1]
     by_state = {row.state: row.count for row in states}
     assert by_state[CaseState.CLOSED] == 2 and by_state[CaseState.SS_CARD_REISSUED] == 0
     assert_everything_agrees(office)
