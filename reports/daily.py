@@ -1,5 +1,8 @@
 """The dashboard's daily aggregates, kept exact in the transaction of each write.
 
+Cases and cards are counted per office by day and, in rows of their own, by week (`span`), so
+that a year is read as its weeks and the days at its ends; amounts of claims by day.
+
 Every write of a case, a claim or a receipt (a step, a clock step, an edit, a deletion) goes
 through `Model.save()`/`delete()`: the signals below read the row's contribution to the
 aggregates before and after, from the database (the step has locked the row), and add the
