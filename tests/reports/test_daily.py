@@ -27,6 +27,7 @@ from reports.selectors import (
     dashboard_cases,
     dashboard_claims,
     days_to_new_card,
+    supervisor_dashboard,
 )
 from tests.factories import (
     ApplicantFactory,
@@ -349,3 +350,14 @@ def test_the_rebuild_command_fills_what_bulk_writes_left_out(history, office, ot
     call_command("rebuild_dashboard_aggregates", stdout=out)
     assert "Rebuilt the dashboard's daily aggregates" in out.getvalue()
     assert_everything_agrees(office, other_office)
+
+
+def test_the_dashboard_counts_only_the_users_offices(history, supervisor, auditor, other_office):
+    mine = supervisor_dashboard(user=supervisor, period=PERIOD, today=D(2025, 10, 27))
+    foreign = supervisor_dashboard(
+        user=supervisor, period=PERIOD, office=other_office, today=D(2025, 10, 27)
+    )
+    everyone = supervisor_dashboard(user=auditor, period=PERIOD, today=D(2025, 10, 27))
+    assert mine.weeks[0].opened == 3 and everyone.weeks[0].opened == 4  # X is the other's
+    assert sum(row.count for row in foreign.states) == 0  # not his office: nothing of it
+    assert foreign.overdue_count == 0
