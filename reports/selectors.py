@@ -47,6 +47,8 @@ from reissue.deadlines import overdue_case_filter
 from reissue.models import CaseState, ReissueCase
 from workdays.calendar import WorkingCalendar, start_of_day
 
+from .models import DAY, WEEK, CardDay, CaseDay, ClaimDay
+
 OVERDUE_LIST_LENGTH = 20
 
 
@@ -294,7 +296,7 @@ def overdue_cases(
     if not oldest:
         return count, []
     first_day = timezone.localdate(oldest[0][4])
-    calendar = WorkingCalendar(first_day, today)
+    working_days = _working_days_until(today, since=first_day)
     labels = dict(CaseState.choices)
     return count, [
         OverdueCase(
@@ -303,10 +305,22 @@ def overdue_cases(
             office=office,
             state_label=str(labels[state]),
             reported_on=timezone.localdate(reported_at),
-            working_days=calendar.count_between(timezone.localdate(reported_at), today),
+            working_days=working_days[timezone.localdate(reported_at)],
         )
         for pk, reference, office, state, reported_at in oldest
     ]
+
+
+def _working_days_until(today: datetime.date, *, since: datetime.date) -> dict:
+    """Return {day: working days after it up to `today`} for each day from `since`: one pass
+    over the calendar, not one per case (the oldest overdue case may be years old)."""
+    calendar = WorkingCalendar(since, today)
+    counts, running, day = {}, 0, today
+    while day >= since:
+        counts[day] = running
+        running += calendar.is_working_day(day)
+        day -= datetime.timedelta(days=1)
+    return counts
 
 
 def claim_amounts_per_month(*, claims: QuerySet[ExpenseClaim], period: Period) -> list[MonthRow]:
@@ -354,24 +368,152 @@ def claim_amounts_per_month(*, claims: QuerySet[ExpenseClaim], period: Period) -
     return [MonthRow(month, **totals[month]) for month in months]
 
 
+# The same figures from the daily aggregates (`reports.daily`): what the dashboard reads. The
+# live functions above stay as their definition, and the tests' oracle.
+
+
+def _days(model, *, office_ids: list[int] | None, first: datetime.date, last: datetime.date):
+    rows = model.objects.filter(day__range=(first, last))
+    return rows if office_ids is None else rows.filter(office_id__in=office_ids)
+
+
+def _whole_weeks(period: Period) -> tuple[datetime.date, datetime.date] | None:
+    """Return the Mondays of the first and last weeks wholly inside the period, if any."""
+    first = period.date_from + datetime.timedelta(days=-period.date_from.weekday() % 7)
+    last = period.date_to - datetime.timedelta(days=(period.date_to.weekday() + 1) % 7 + 6)
+    return (first, last) if first <= last else None
+
+
+def _span_rows(model, *, office_ids: list[int] | None, period: Period):
+    """Return the rows that cover the weeks the period touches (week rows, for the weekly
+    figures) and its days exactly (the week rows wholly inside it, and day rows for the days
+    at its ends): a year is some 55 weeks and a few days, whatever the number of cases."""
+    rows = (
+        model.objects.all()
+        if office_ids is None
+        else model.objects.filter(office_id__in=office_ids)
+    )
+    touched = Q(span=WEEK, day__range=(period.first_week, period.last_week))
+    inner = _whole_weeks(period)
+    if inner is None:
+        return rows.filter(touched | Q(span=DAY, day__range=(period.date_from, period.date_to)))
+    before = Q(span=DAY, day__gte=period.date_from, day__lt=inner[0])
+    after = Q(span=DAY, day__gt=inner[1] + datetime.timedelta(days=6), day__lte=period.date_to)
+    return rows.filter(touched | before | after)
+
+
+def _in_period(span: str, day: datetime.date, period: Period) -> bool:
+    """Whether a row fetched by `_span_rows` counts towards the period's exact days."""
+    if span == DAY:
+        return True
+    inner = _whole_weeks(period)
+    return inner is not None and inner[0] <= day <= inner[1]
+
+
+def daily_case_figures(
+    *, office_ids: list[int] | None, period: Period
+) -> tuple[list[WeekRow], list[StateRow], DaysToCard]:
+    """Return `cases_per_week`, `cases_by_state` and `days_to_new_card` from the daily and
+    weekly aggregates (two queries)."""
+    opened, finished, states, histogram = {}, {}, {}, {}
+    by_state = _span_rows(CaseDay, office_ids=office_ids, period=period)
+    for span, day, state, count in (
+        by_state.values_list("span", "day", "state").annotate(count=Sum("cases")).order_by()
+    ):
+        day = _as_date(day)
+        if span == WEEK:
+            opened[day] = opened.get(day, 0) + count
+        if _in_period(span, day, period):
+            states[state] = states.get(state, 0) + count
+    by_days = _span_rows(CardDay, office_ids=office_ids, period=period)
+    for span, day, days, count in (
+        by_days.values_list("span", "day", "days").annotate(count=Sum("cases")).order_by()
+    ):
+        day = _as_date(day)
+        if span == WEEK:
+            finished[day] = finished.get(day, 0) + count
+        if _in_period(span, day, period):
+            histogram[days] = histogram.get(days, 0) + count
+    weeks = _steps(period.first_week, period.last_week, lambda d: d + datetime.timedelta(days=7))
+    return (
+        [WeekRow(week, opened.get(week, 0), finished.get(week, 0)) for week in weeks],
+        [StateRow(state, str(label), states.get(state, 0)) for state, label in CaseState.choices],
+        _days_to_card_of(histogram),
+    )
+
+
+def _days_to_card_of(histogram: dict[int, int]) -> DaysToCard:
+    ranked = [(days, count) for days, count in sorted(histogram.items()) if count]
+    total = sum(count for _days, count in ranked)
+    return DaysToCard(
+        total,
+        _percentile_of_histogram(ranked, total, 0.5),
+        _percentile_of_histogram(ranked, total, 0.9),
+    )
+
+
+def _percentile_of_histogram(histogram, total: int, fraction: float) -> float | None:
+    """Interpolate as percentile_cont does, between the values at positions k and k + 1."""
+    if total == 0:
+        return None
+    position = fraction * (total - 1)
+    below = math.floor(position)
+    lower = upper = None
+    seen = 0
+    for days, count in histogram:
+        if lower is None and below < seen + count:
+            lower = float(days)
+        if below + 1 < seen + count:
+            upper = float(days)
+            break
+        seen += count
+    upper = lower if upper is None else upper
+    return lower + (upper - lower) * (position - below)
+
+
+def daily_claim_amounts_per_month(
+    *, office_ids: list[int] | None, period: Period
+) -> list[MonthRow]:
+    """Return `claim_amounts_per_month` from the daily aggregates (one query)."""
+    last_day = _next_month(period.last_month) - datetime.timedelta(days=1)
+    rows = _days(ClaimDay, office_ids=office_ids, first=period.first_month, last=last_day)
+    per_day = rows.values_list("day").annotate(
+        claimed=Sum("claimed"), approved=Sum("approved"), paid=Sum("paid")
+    )
+    months = _steps(period.first_month, period.last_month, _next_month)
+    fen = {month: [0, 0, 0] for month in months}
+    for day, *amounts in per_day.order_by():
+        sums = fen[_as_date(day).replace(day=1)]
+        for index, amount in enumerate(amounts):
+            sums[index] += amount or 0
+    cent = Decimal("0.01")
+    return [
+        MonthRow(month, *(Decimal(amount).scaleb(-2).quantize(cent) for amount in fen[month]))
+        for month in months
+    ]
+
+
 def supervisor_dashboard(
     *, user, period: Period, office: Office | None = None, today: datetime.date | None = None
 ) -> Dashboard:
-    """Return every figure of the dashboard for `user`'s offices (or `office`) and `period`."""
+    """Return every figure of the dashboard for `user`'s offices (or `office`) and `period`.
+
+    Read from the daily aggregates, except the overdue cases: counted live, now, through the
+    index of open cases (a deadline passes without any write).
+    """
     today = today or timezone.localdate()
     office_ids = dashboard_office_ids(user=user, office=office)
     cases = dashboard_cases(office_ids=office_ids)
     overdue_count, overdue_oldest = overdue_cases(cases=cases, today=today)
+    weeks, states, days_to_card = daily_case_figures(office_ids=office_ids, period=period)
     return Dashboard(
         period=period,
-        weeks=cases_per_week(cases=cases, period=period),
-        states=cases_by_state(cases=cases, period=period),
-        days_to_card=days_to_new_card(cases=cases, period=period),
+        weeks=weeks,
+        states=states,
+        days_to_card=days_to_card,
         overdue_count=overdue_count,
         overdue_oldest=overdue_oldest,
-        months=claim_amounts_per_month(
-            claims=dashboard_claims(office_ids=office_ids), period=period
-        ),
+        months=daily_claim_amounts_per_month(office_ids=office_ids, period=period),
     )
 
 

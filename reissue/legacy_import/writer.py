@@ -17,6 +17,7 @@ from offices.models import Office
 from ..models import Applicant, CaseSequence, ReissueCase
 from ..registration import CONTACT_FIELDS
 from ..services import format_case_reference
+from ..signals import cases_inserted
 from .rows import CheckedRow
 
 # Parameters a statement on SQLite: its default limit.
@@ -152,6 +153,7 @@ class BulkWriter:
             row.case.reference = self._next_reference(row.case.office)
             self._fill_report_clocks(row.case)
         insert_new(ReissueCase, [row.case for row in rows])
+        cases_inserted.send(sender=ReissueCase, pks=[row.case.pk for row in rows])
         entries = [self._edited(row) for row in changed]
         entries += [self._registered(row) for row in rows]
         insert_new(AuditEntry, chain_extend(self.head, entries))

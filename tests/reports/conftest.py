@@ -33,18 +33,26 @@ def set_dates(case: ReissueCase, *, reported_at, card_on=None) -> None:
     moved.reported_at = reported_at
     moved.formal_reported_at = moved.old_card_cancel_on = moved.service_due_on = None
     moved.fill_report_clocks()
-    ReissueCase.objects.filter(pk=case.pk).update(
-        reported_at=reported_at,
-        loss_date=reported_at.date(),
-        ss_card_issued_on=card_on,
-        formal_reported_at=moved.formal_reported_at,
-        old_card_cancel_on=moved.old_card_cancel_on,
-        service_due_on=moved.service_due_on,
+    moved.loss_date = reported_at.date()
+    moved.ss_card_issued_on = card_on
+    moved.save(
+        update_fields=[
+            "reported_at",
+            "loss_date",
+            "ss_card_issued_on",
+            "formal_reported_at",
+            "old_card_cancel_on",
+            "service_due_on",
+        ]
     )
 
 
 def set_claim_dates(case: ReissueCase, **dates) -> None:
-    ExpenseClaim.objects.filter(case=case).update(**dates)
+    """Move the claim's dates (a save: the dashboard's daily aggregates follow)."""
+    claim = ExpenseClaim.objects.get(case=case)
+    for name, value in dates.items():
+        setattr(claim, name, value)
+    claim.save(update_fields=list(dates))
 
 
 @pytest.fixture
