@@ -100,9 +100,12 @@ def test_a_step_taken_reads_and_writes_a_fixed_number_of_queries(client, clerk, 
     # case locked (with its applicant and office, for the SMS), the dashboard's figures of the
     # case before its save, the save, its figures after and their one upsert (reports.daily),
     # the audit chain's head, the entry, the head again, the SMS notice; after the commit, its
-    # send task. Savepoints and the transaction's own statements are not counted.
+    # send task. On PostgreSQL the chain's head is locked once more, before the upsert (one
+    # lock order with the import). Savepoints and the transaction's own statements are not
+    # counted.
     statements = [q for q in sql if not re.match(r"(SAVEPOINT|RELEASE|BEGIN|COMMIT)", q)]
-    assert len(statements) == 16, "\n".join(statements)
+    expected = 17 if connection.vendor == "postgresql" else 16
+    assert len(statements) == expected, "\n".join(statements)
     # The applicant and the office came with the locked case: neither is read by itself.
     by_id = re.compile(r'SELECT .* WHERE "(reissue_applicant|offices_office)"."id" = ')
     assert not [q for q in sql if by_id.match(q)]
