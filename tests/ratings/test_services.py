@@ -127,6 +127,21 @@ def test_a_comment_keeps_full_width_punctuation_and_loses_control_characters(
     assert Rating.objects.get(case=done_case).comment == kept
 
 
+def test_an_id_number_or_mobile_typed_in_the_comment_is_kept_masked_in_rating_and_audit(
+    done_case,
+):
+    rate(
+        done_case,
+        RatingLevel.DISSATISFIED,
+        "身份证11010519491231002x，电话13912345678；又：１１０１０５１９４９１２３１００２１。",
+    )
+    comment = Rating.objects.get(case=done_case).comment
+    assert comment == "身份证110105***********X，电话*******5678；又：110105***********1。"
+    entry = AuditEntry.objects.get(action=RatingAction.RATED)
+    assert entry.comment == comment
+    assert "1949" not in entry.comment and "1234" not in entry.comment
+
+
 def test_an_overlong_comment_or_unknown_level_is_refused_and_nothing_recorded(done_case):
     with pytest.raises(ValidationError) as refused:
         rate(done_case, comment="好" * 501)
