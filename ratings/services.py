@@ -322,4 +322,25 @@ def rating_appeal_decide(
             comment=note,
             changes={"excluded": ["False", "True"]} if upheld else None,
         )
+        if upheld:
+            _close_follow_up_of_left_out(rating, acting_user)
     return locked
+
+
+def _close_follow_up_of_left_out(rating: Rating, acting_user: AbstractUser) -> None:
+    # The rating is out of the figures: its open follow-up is closed, never overdue, and the
+    # citizen is not told of an outcome (no SMS).
+    follow_up = FollowUp.objects.select_for_update().filter(rating=rating, done_at=None).first()
+    if follow_up is None:
+        return
+    follow_up.outcome = _("Closed: the rating was left out by an upheld appeal.")
+    follow_up.done_at, follow_up.done_by = timezone.now(), acting_user
+    follow_up.full_clean()
+    follow_up.save()
+    audit_record(
+        obj=rating,
+        case=rating.case,
+        action=RatingAction.FOLLOW_UP_DONE,
+        actor=acting_user,
+        comment=follow_up.outcome,
+    )

@@ -14,7 +14,7 @@ from audit.chain import verify_chain
 from audit.models import AccessKind, AuditEntry, PersonalDataAccess
 from common.exceptions import ObjectNotFound, Refusal
 from notifications.models import OutboxMessage
-from ratings import services
+from ratings import selectors, services
 from ratings.models import AppealDecision, FollowUp, Rating, RatingAction, RatingLevel
 from reissue.rating_link import RATING_TOKEN_SALT, LinkStatus, rating_token, read_rating_token
 from tests.factories import UserFactory, register_case, reissued_case
@@ -239,6 +239,25 @@ def test_an_upheld_appeal_leaves_the_rating_out_of_the_figures(done_case, superv
     assert RatingAction.APPEALED in actions and RatingAction.APPEAL_UPHELD in actions
     with pytest.raises(Refusal):
         services.rating_appeal_decide(appeal=appeal, acting_user=auditor, upheld=False, note="x")
+
+
+def test_an_upheld_appeal_closes_the_open_follow_up_so_it_is_never_overdue(
+    done_case, supervisor, auditor
+):
+    rating = poor_rating(done_case)
+    appeal = services.rating_appeal(rating=rating, acting_user=supervisor, reason="代办人误评。")
+    sms_before = OutboxMessage.objects.count()
+    services.rating_appeal_decide(appeal=appeal, acting_user=auditor, upheld=True, note="核实。")
+
+    follow_up = FollowUp.objects.get(rating=rating)
+    assert follow_up.is_done and follow_up.done_by == auditor
+    assert "upheld appeal" in follow_up.outcome
+    far_later = follow_up.due_on + datetime.timedelta(days=60)
+    assert not FollowUp.objects.filter(selectors.overdue_follow_up_filter(far_later)).exists()
+    assert OutboxMessage.objects.count() == sms_before  # the citizen is told of no outcome
+    entry = AuditEntry.objects.filter(case=done_case).latest("sequence")
+    assert (entry.action, entry.actor) == (RatingAction.FOLLOW_UP_DONE, auditor)
+    assert verify_chain(AuditEntry) is None
 
 
 def test_a_rejected_appeal_keeps_the_rating(done_case, supervisor, auditor):
