@@ -1,9 +1,10 @@
 """Rating a finished case (the citizen, on the public page) and what the office does with it.
 
 The citizen's look and rating are counted against the public pages' rate limit and written to
-the access log in one transaction, under the access chain's lock (public.services), so two
-submissions of one case are one after the other: the second finds the first and is told the
-case is rated (the unique constraint stands behind it). The staff's steps check the role's
+the access log in one transaction, under the audit chain's lock and then the access chain's
+(public.services; the order of audit/chain.py), so two submissions of one case are one after
+the other: the second finds the first and is told the case is rated (the unique constraint
+stands behind it). The staff's steps check the role's
 permission and the office here, whoever calls them, and each writes its audit entry.
 """
 
@@ -20,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit.models import AccessKind
+from audit.chain import lock_chain_head
+from audit.models import AccessKind, AuditEntry
 from audit.services import audit_record
 from common.exceptions import ObjectNotFound, Refusal
 from common.text import BIDI_CONTROLS, normalize_text, required_text
@@ -115,6 +117,8 @@ def rating_submit(*, token: str, level: str, comment: str, client_address: str) 
         raise ValidationError({"level": _("Choose one of the five levels.")})
     comment = clean_comment(comment)
     with transaction.atomic():
+        # The audit chain's head before the access chain's (_count), as everywhere (audit/chain.py).
+        lock_chain_head(AuditEntry.CHAIN)
         _count(client_address)
         link = read_rating_token(token)
         case = link.case

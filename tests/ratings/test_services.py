@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.chain import verify_chain
@@ -55,6 +56,23 @@ def test_a_case_is_rated_once_and_the_second_rating_is_refused_politely(done_cas
     assert not FollowUp.objects.exists()
     entry = AuditEntry.objects.get(action=RatingAction.RATED)
     assert entry.case == done_case and entry.actor is None
+
+
+def test_a_rating_locks_the_audit_chain_head_before_the_access_chain_head(done_case):
+    # The order card_batches keeps too: the other order deadlocks on PostgreSQL.
+    with CaptureQueriesContext(connection) as queries:
+        rate(done_case, RatingLevel.DISSATISFIED)
+    heads = [
+        query["sql"]
+        for query in queries.captured_queries
+        if 'FROM "audit_chainhead"' in query["sql"]
+    ]
+    named = [
+        ("audit" if "'audit'" in sql else "access" if "'access'" in sql else "?") for sql in heads
+    ]
+    assert named[:2] == ["audit", "access"]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in heads[0]
 
 
 def test_the_database_refuses_a_second_rating_of_a_case(done_case):
