@@ -3,6 +3,7 @@ and the reference masked; a thank-you page, a polite refusal the second time; ba
 expired and other cases' links answered with a page, never an error; rate limited."""
 
 import datetime
+import io
 import re
 
 import pytest
@@ -214,3 +215,23 @@ def test_the_access_log_names_the_browser_of_each_look_truncated(done_case):
     client.get(rating_path(done_case))
     reason = PersonalDataAccess.objects.get(kind=AccessKind.CITIZEN_RATING).reason
     assert "Mozilla/5.0 (iPhone)" in reason and "x" * 200 not in reason
+
+
+def test_the_receipt_code_opens_the_same_host_as_the_sms_not_the_admins(
+    client, clerk, done_case, settings
+):
+    settings.PUBLIC_SITE_URL = "https://sbk.example.gov.cn/"
+    client.force_login(clerk)
+    url = reverse("admin:reissue_reissuecase_receipt", args=[done_case.pk])
+    with time_machine.travel(datetime.datetime.now(tz=datetime.UTC), tick=False):
+        page = page_of(client.get(url, HTTP_HOST="testserver"))
+        path = rating_path(done_case)  # the same token: the same second
+    svg = re.search(r'<figure class="qr" id="receipt-rating-qr">(<svg.*?</svg>)', page)[1]
+
+    def drawn(address):
+        buffer = io.BytesIO()
+        segno.make(address, error="m", micro=False).save(buffer, kind="svg", border=4)
+        return dark_modules(buffer.getvalue().decode())
+
+    assert dark_modules(svg) == drawn("https://sbk.example.gov.cn" + path)
+    assert dark_modules(svg) != drawn("http://testserver" + path)
