@@ -57,10 +57,10 @@ from .admin_search import (
     few_by_id,
 )
 from .case_workflow import CASE_WORKFLOW
-from .rating_link import text_shown_to_staff
 from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
 from .models import Applicant, ReissueCase
 from .permissions import can_act_for_applicant, can_see_full_id_number, scope_applicants
+from .rating_link import text_shown_to_staff
 from .timeline import timeline_for
 
 User = get_user_model()
