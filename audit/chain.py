@@ -84,7 +84,13 @@ class ChainedRecord(models.Model):
 
 
 def lock_chain_head(name: str) -> ChainHead:
-    """Return the head of the chain `name`, row-locked until the transaction ends."""
+    """Return the head of the chain `name`, row-locked until the transaction ends.
+
+    Lock order: a transaction that appends to both chains locks the audit chain's head
+    ("audit") before the access chain's ("access"), taking the audit head first when the access
+    head would otherwise be locked first (a rating: rating_submit); the other order deadlocks on
+    PostgreSQL against a transaction that keeps this one (card_batches).
+    """
     return ChainHead.objects.select_for_update().get_or_create(name=name)[0]
 
 

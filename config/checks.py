@@ -1,4 +1,7 @@
-"""`check --deploy`: the keys in use must be fit for production (config/key_checks.py)."""
+"""`check --deploy`: the keys in use must be fit for production (config/key_checks.py), and
+the public pages' address must be the real one."""
+
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -30,3 +33,17 @@ def check_keys(app_configs, **kwargs) -> list[Error]:
         for first, second in shared_keys(in_use)
     ]
     return errors
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+@register(Tags.security, deploy=True)
+def check_public_site_url(app_configs, **kwargs) -> list[Error]:
+    """Report a PUBLIC_SITE_URL left at its default or not https: the rating links of the SMS
+    and the receipts' QR codes are made from it."""
+    url = urlsplit(getattr(settings, "PUBLIC_SITE_URL", "") or "")
+    if url.scheme != "https" or not url.hostname or url.hostname in LOCAL_HOSTS:
+        message = "PUBLIC_SITE_URL must be the https address the public pages are reached at"
+        return [Error(f"{message} (it is {url.geturl() or 'not set'}).", id="reissue.E105")]
+    return []

@@ -1,14 +1,16 @@
 """Rating a finished case (the citizen, on the public page) and what the office does with it.
 
 The citizen's look and rating are counted against the public pages' rate limit and written to
-the access log in one transaction, under the access chain's lock (public.services), so two
-submissions of one case are one after the other: the second finds the first and is told the
-case is rated (the unique constraint stands behind it). The staff's steps check the role's
+the access log in one transaction, under the audit chain's lock and then the access chain's
+(public.services; the order of audit/chain.py), so two submissions of one case are one after
+the other: the second finds the first and is told the case is rated (the unique constraint
+stands behind it). The staff's steps check the role's
 permission and the office here, whoever calls them, and each writes its audit entry.
 """
 
 import datetime
 import enum
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -20,9 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit.models import AccessKind
+from audit.chain import lock_chain_head
+from audit.models import AccessKind, AuditEntry
 from audit.services import audit_record
 from common.exceptions import ObjectNotFound, Refusal
+from common.id_numbers import mask_id_number, mask_phone
 from common.text import BIDI_CONTROLS, normalize_text, required_text
 from offices.scoping import can_act_in_office, office_ids_visible_to
 from public.models import PublicLookKind
@@ -74,13 +78,28 @@ def mask_reference(reference: str) -> str:
     return reference[:3] + "*" * (len(reference) - 7) + reference[-4:]
 
 
+# An ID number or a mainland mobile number typed into a comment, digits not part of a longer run.
+ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9Xx])")
+MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """Return `text` with the ID numbers and mobile numbers in it masked (full-width digits
+    are read as digits and masked as well)."""
+    text = re.sub(r"[０-９Ｘｘ]+", lambda found: unicodedata.normalize("NFKC", found[0]), text)
+    text = ID_NUMBER_IN_TEXT.sub(lambda found: mask_id_number(found[0]), text)
+    return MOBILE_IN_TEXT.sub(lambda found: mask_phone(found[0]), text)
+
+
 def clean_comment(comment: str) -> str:
-    """Return the citizen's comment without control characters, blanks tidied; refuse it when
-    longer than COMMENT_MAX_LENGTH (full-width punctuation is kept as typed)."""
+    """Return the citizen's comment without control characters, blanks tidied, ID numbers and
+    mobile numbers masked (the comment and the audit chain keep no whole number); refuse it
+    when longer than COMMENT_MAX_LENGTH (full-width punctuation is kept as typed)."""
     text = normalize_text(comment or "", multiline=True)
     text = "".join(
         c for c in text if c == "\n" or (c not in BIDI_CONTROLS and unicodedata.category(c) != "Cc")
     )
+    text = mask_numbers_in_text(text)
     if len(text) > COMMENT_MAX_LENGTH:
         raise ValidationError(
             {
@@ -91,7 +110,7 @@ def clean_comment(comment: str) -> str:
     return text
 
 
-def rating_page_look(*, token: str, client_address: str) -> RatingPage:
+def rating_page_look(*, token: str, client_address: str, user_agent: str = "") -> RatingPage:
     """Return what the rating page of `token` shows, logging the look.
 
     Raise TooManyLooks (public.services), logging nothing, past the limit per address.
@@ -100,11 +119,13 @@ def rating_page_look(*, token: str, client_address: str) -> RatingPage:
         _count(client_address)
         link = read_rating_token(token)
         page = _page(link.status, link.case, rated=_is_rated(link.case))
-        _log(page, link.case, client_address, "")
+        _log(page, link.case, client_address, "", user_agent)
     return page
 
 
-def rating_submit(*, token: str, level: str, comment: str, client_address: str) -> RatingPage:
+def rating_submit(
+    *, token: str, level: str, comment: str, client_address: str, user_agent: str = ""
+) -> RatingPage:
     """Record the citizen's rating of the case of `token`, once; a poor one opens a follow-up.
 
     Return the thank-you page, or the page saying why nothing was recorded (the case rated
@@ -115,19 +136,21 @@ def rating_submit(*, token: str, level: str, comment: str, client_address: str) 
         raise ValidationError({"level": _("Choose one of the five levels.")})
     comment = clean_comment(comment)
     with transaction.atomic():
+        # The audit chain's head before the access chain's (_count), as everywhere (audit/chain.py).
+        lock_chain_head(AuditEntry.CHAIN)
         _count(client_address)
         link = read_rating_token(token)
         case = link.case
         if link.status is not LinkStatus.VALID or _is_rated(case):
             page = _page(link.status, case, rated=_is_rated(case))
-            _log(page, case, client_address, "")
+            _log(page, case, client_address, "", user_agent)
             return page
         try:
             with transaction.atomic():  # a savepoint: the race's loser keeps its look logged
                 rating = _record(case=case, level=level, comment=comment)
         except IntegrityError:
             page = _page(link.status, case, rated=True)
-            _log(page, case, client_address, "")
+            _log(page, case, client_address, "", user_agent)
             return page
         page = _page(PageStatus.THANKS, case, rated=True)
         _log(
@@ -135,6 +158,7 @@ def rating_submit(*, token: str, level: str, comment: str, client_address: str) 
             case,
             client_address,
             _("rated: %(level)s") % {"level": rating.get_level_display()},
+            user_agent,
         )
     return page
 
@@ -196,14 +220,31 @@ def _count(client_address: str) -> None:
     )
 
 
-def _log(page: RatingPage, case: ReissueCase | None, client_address: str, what: str) -> None:
+def _log(
+    page: RatingPage, case: ReissueCase | None, client_address: str, what: str, user_agent: str
+) -> None:
     log_public_look(
         kind=AccessKind.CITIZEN_RATING,
         case=case,
         field="rating",
-        reason=_("rating page from %(address)s: %(what)s")
-        % {"address": client_address, "what": what or str(STATUS_SHOWN[page.status])},
+        reason=_("rating page from %(address)s (%(agent)s): %(what)s")
+        % {
+            "address": client_address,
+            "agent": shown_user_agent(user_agent),
+            "what": what or str(STATUS_SHOWN[page.status]),
+        },
     )
+
+
+def shown_user_agent(user_agent: str) -> str:
+    """Return the browser's user agent as the access log keeps it: one line, truncated."""
+    text = " ".join("".join(c for c in user_agent if c.isprintable()).split())
+    if len(text) > USER_AGENT_SHOWN_LENGTH:
+        text = text[: USER_AGENT_SHOWN_LENGTH - 1] + "…"
+    return text or "-"
+
+
+USER_AGENT_SHOWN_LENGTH = 120
 
 
 # What the access log says was shown, when nothing was rated.
@@ -322,4 +363,25 @@ def rating_appeal_decide(
             comment=note,
             changes={"excluded": ["False", "True"]} if upheld else None,
         )
+        if upheld:
+            _close_follow_up_of_left_out(rating, acting_user)
     return locked
+
+
+def _close_follow_up_of_left_out(rating: Rating, acting_user: AbstractUser) -> None:
+    # The rating is out of the figures: its open follow-up is closed, never overdue, and the
+    # citizen is not told of an outcome (no SMS).
+    follow_up = FollowUp.objects.select_for_update().filter(rating=rating, done_at=None).first()
+    if follow_up is None:
+        return
+    follow_up.outcome = _("Closed: the rating was left out by an upheld appeal.")
+    follow_up.done_at, follow_up.done_by = timezone.now(), acting_user
+    follow_up.full_clean()
+    follow_up.save()
+    audit_record(
+        obj=rating,
+        case=rating.case,
+        action=RatingAction.FOLLOW_UP_DONE,
+        actor=acting_user,
+        comment=follow_up.outcome,
+    )

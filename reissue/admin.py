@@ -60,6 +60,7 @@ from .case_workflow import CASE_WORKFLOW
 from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
 from .models import Applicant, ReissueCase
 from .permissions import can_act_for_applicant, can_see_full_id_number, scope_applicants
+from .rating_link import text_shown_to_staff
 from .timeline import timeline_for
 
 User = get_user_model()
@@ -544,6 +545,8 @@ class ReissueCaseAdmin(
             context["audit_trail"] = selectors.case_audit_trail(case=obj)
             context["case_timeline"] = timeline_for(obj)
             context["sms_messages"] = selectors.case_sms_messages(case=obj)
+            for message in context["sms_messages"]:
+                message.text_shown = text_shown_to_staff(message.text)  # no working rating link
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

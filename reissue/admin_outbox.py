@@ -17,12 +17,13 @@ from notifications.models import OutboxMessage
 from offices.scoping import offices_visible_to
 
 from . import selectors
+from .rating_link import text_shown_to_staff
 from .sms import can_send_again, sms_messages_visible_to, sms_send_again
 
 SHOWN_FIELDS = [
     "created_at",
     "subject_label",
-    "text",
+    "text_shown",
     "masked_phone",
     "state",
     "attempts",
@@ -39,7 +40,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
         "subject_label",
-        "text",
+        "text_shown",
         "masked_phone",
         "state",
         "attempts",
@@ -56,6 +57,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     fields = SHOWN_FIELDS
     readonly_fields = SHOWN_FIELDS
     actions = ["send_again"]
+
+    @admin.display(description=OutboxMessage._meta.get_field("text").verbose_name)
+    def text_shown(self, message: OutboxMessage) -> str:
+        return text_shown_to_staff(message.text)  # a rating link's token masked
 
     @admin.display(description=gettext_lazy("phone"))
     def masked_phone(self, message: OutboxMessage) -> str:

@@ -35,7 +35,7 @@ class CaseReceiptMixin:
             "original": case,
             "case": case,
             "receipt": receipt_for(case),
-            "rating_qr_svg": rating_qr_svg(case, request.build_absolute_uri),
+            "rating_qr_svg": rating_qr_svg(case),
             "title": _("Collection receipt %(reference)s") % {"reference": case.reference},
             "change_url": reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[case.pk]

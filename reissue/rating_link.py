@@ -10,6 +10,7 @@ and the collection receipt's QR code (slip) carry the link. The rating itself is
 
 import datetime
 import enum
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -53,6 +54,13 @@ def rating_path(case: ReissueCase) -> str:
 def rating_url(case: ReissueCase) -> str:
     """Return the address a phone opens from an SMS (PUBLIC_SITE_URL and the rating path)."""
     return settings.PUBLIC_SITE_URL.rstrip("/") + rating_path(case)
+
+
+def text_shown_to_staff(text: str) -> str:
+    """Return an SMS text with the token of any rating link in it masked (/public/rate/…/):
+    the staff see that a link went, never one that works (they would rate their own cases)."""
+    prefix = reverse("ratings:rate", args=["-"])[: -len("-/")]
+    return re.sub(re.escape(prefix) + r"[^/\s]+/?", prefix + "…/", text)
 
 
 def read_rating_token(token: str) -> RatingLink:

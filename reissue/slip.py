@@ -17,7 +17,7 @@ from common.id_numbers import mask_id_number
 
 from .case_workflow import CASE_WORKFLOW, CaseFlag
 from .models import ReissueCase, holds_temp_card
-from .rating_link import is_rateable, rating_path
+from .rating_link import is_rateable, rating_url
 from .temp_card_check import temp_card_token
 
 
@@ -50,15 +50,16 @@ def slip_for(case: ReissueCase, *, absolute_url: Callable[[str], str] = str) -> 
         next_steps=next_steps(case),
         qr_svg=reference_qr_svg(case.reference),
         temp_card_qr_svg=temp_card_qr_svg(case, absolute_url),
-        rating_qr_svg=rating_qr_svg(case, absolute_url),
+        rating_qr_svg=rating_qr_svg(case),
     )
 
 
-def rating_qr_svg(case: ReissueCase, absolute_url: Callable[[str], str]) -> SafeString | None:
-    """Return the QR code of the page rating the service, once the case may be rated."""
+def rating_qr_svg(case: ReissueCase) -> SafeString | None:
+    """Return the QR code of the page rating the service, once the case may be rated: the
+    address the SMS carries (PUBLIC_SITE_URL), not the host the staff reached the admin at."""
     if not is_rateable(case):
         return None
-    url = absolute_url(rating_path(case))
+    url = rating_url(case)
     return _qr_svg(url, svgclass="slip-qr rating-qr", title=_("Rate our service"))
 
 

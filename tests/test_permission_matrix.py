@@ -835,7 +835,8 @@ ENDPOINTS = [
     # The public pages ask for no log-in: whoever is logged in, of whichever office.
     Endpoint("citizen case progress", ALL, ALL, citizen_case_progress),
     Endpoint("temporary card check", ALL, ALL, temp_card_check),
-    Endpoint("rate a finished case", ALL, ALL, citizen_rating),
+    # Except the rating: a logged-in staff user is refused it (the office rating its own cases).
+    Endpoint("rate a finished case", set(), set(), citizen_rating),
     # The ratings (好差评): the office's supervisor follows up and appeals, an auditor decides.
     Endpoint(
         "rating list",

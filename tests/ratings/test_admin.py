@@ -120,3 +120,21 @@ def test_the_dashboard_counts_ratings_per_office_and_month_less_upheld_appeals(
     response = client.get(reverse("admin:reports_supervisordashboard_changelist"))
     shown = response.content.decode()
     assert 'id="dashboard-ratings"' in shown and "75 %" in shown and "very satisfied" in shown
+
+
+def test_the_staff_see_the_rating_sms_with_its_link_masked_never_a_working_one(
+    client, supervisor, clerk, office
+):
+    from notifications.models import OutboxMessage
+
+    case = reissued_case(clerk=clerk, office=office)
+    message = OutboxMessage.objects.get(event="rating_invited", subject_id=case.pk)
+    token = message.text.rsplit("/public/rate/", 1)[1].rstrip("/")
+    client.force_login(supervisor)
+
+    _status, case_page = page(client, "reissue_reissuecase_change", case.pk)
+    _status, sms_list = page(client, "notifications_outboxmessage_changelist", q=case.reference)
+    _status, sms_page = page(client, "notifications_outboxmessage_change", message.pk)
+    for shown in (case_page, sms_list, sms_page):
+        assert "/public/rate/…/" in shown
+        assert token not in shown

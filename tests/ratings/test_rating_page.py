@@ -3,6 +3,7 @@ and the reference masked; a thank-you page, a polite refusal the second time; ba
 expired and other cases' links answered with a page, never an error; rate limited."""
 
 import datetime
+import io
 import re
 
 import pytest
@@ -149,9 +150,26 @@ def test_the_page_carries_the_csp_and_no_script_or_inline_style(done_case):
 
 
 @pytest.mark.real_second_factor
-def test_a_supervisor_between_password_and_code_can_still_rate(client, supervisor, done_case):
+def test_a_supervisor_between_password_and_code_is_refused_not_sent_to_the_code(
+    client, supervisor, done_case
+):
     client.force_login(supervisor)
     assert client.get(reverse("admin:index")).status_code == 302
+    response = client.get(rating_path(done_case))
+    assert response.status_code == 403 and 'id="rating-refusal"' in page_of(response)
+
+
+def test_a_logged_in_clerk_cannot_rate_a_case_of_the_office(client, clerk, done_case):
+    client.force_login(clerk)
+    looked = client.get(rating_path(done_case))
+    posted = post(client, done_case, level="very_satisfied", comment="好")
+
+    for response in (looked, posted):
+        assert response.status_code == 403
+        page = page_of(response)
+        assert "工作人员" in page and 'name="level"' not in page  # Chinese first
+    assert not Rating.objects.exists()
+    client.logout()
     assert 'name="level"' in page_of(client.get(rating_path(done_case)))
 
 
@@ -190,3 +208,30 @@ def test_two_ratings_at_once_record_one_and_tell_the_other_it_is_rated(clerk, of
     assert first.status is PageStatus.THANKS and second.status is PageStatus.ALREADY_RATED
     assert Rating.objects.get(case=case).level == "satisfied"
     assert not FollowUp.objects.exists()
+
+
+def test_the_access_log_names_the_browser_of_each_look_truncated(done_case):
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone) " + "x" * 300)
+    client.get(rating_path(done_case))
+    reason = PersonalDataAccess.objects.get(kind=AccessKind.CITIZEN_RATING).reason
+    assert "Mozilla/5.0 (iPhone)" in reason and "x" * 200 not in reason
+
+
+def test_the_receipt_code_opens_the_same_host_as_the_sms_not_the_admins(
+    client, clerk, done_case, settings
+):
+    settings.PUBLIC_SITE_URL = "https://sbk.example.gov.cn/"
+    client.force_login(clerk)
+    url = reverse("admin:reissue_reissuecase_receipt", args=[done_case.pk])
+    with time_machine.travel(datetime.datetime.now(tz=datetime.UTC), tick=False):
+        page = page_of(client.get(url, HTTP_HOST="testserver"))
+        path = rating_path(done_case)  # the same token: the same second
+    svg = re.search(r'<figure class="qr" id="receipt-rating-qr">(<svg.*?</svg>)', page)[1]
+
+    def drawn(address):
+        buffer = io.BytesIO()
+        segno.make(address, error="m", micro=False).save(buffer, kind="svg", border=4)
+        return dark_modules(buffer.getvalue().decode())
+
+    assert dark_modules(svg) == drawn("https://sbk.example.gov.cn" + path)
+    assert dark_modules(svg) != drawn("http://testserver" + path)

@@ -7,14 +7,15 @@ import pytest
 import time_machine
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.chain import verify_chain
 from audit.models import AccessKind, AuditEntry, PersonalDataAccess
 from common.exceptions import ObjectNotFound, Refusal
 from notifications.models import OutboxMessage
-from ratings import services
+from ratings import selectors, services
 from ratings.models import AppealDecision, FollowUp, Rating, RatingAction, RatingLevel
 from reissue.rating_link import RATING_TOKEN_SALT, LinkStatus, rating_token, read_rating_token
 from tests.factories import UserFactory, register_case, reissued_case
@@ -55,6 +56,23 @@ def test_a_case_is_rated_once_and_the_second_rating_is_refused_politely(done_cas
     assert not FollowUp.objects.exists()
     entry = AuditEntry.objects.get(action=RatingAction.RATED)
     assert entry.case == done_case and entry.actor is None
+
+
+def test_a_rating_locks_the_audit_chain_head_before_the_access_chain_head(done_case):
+    # The order card_batches keeps too: the other order deadlocks on PostgreSQL.
+    with CaptureQueriesContext(connection) as queries:
+        rate(done_case, RatingLevel.DISSATISFIED)
+    heads = [
+        query["sql"]
+        for query in queries.captured_queries
+        if 'FROM "audit_chainhead"' in query["sql"]
+    ]
+    named = [
+        ("audit" if "'audit'" in sql else "access" if "'access'" in sql else "?") for sql in heads
+    ]
+    assert named[:2] == ["audit", "access"]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in heads[0]
 
 
 def test_the_database_refuses_a_second_rating_of_a_case(done_case):
@@ -125,6 +143,21 @@ def test_a_comment_keeps_full_width_punctuation_and_loses_control_characters(
 ):
     rate(done_case, comment=comment)
     assert Rating.objects.get(case=done_case).comment == kept
+
+
+def test_an_id_number_or_mobile_typed_in_the_comment_is_kept_masked_in_rating_and_audit(
+    done_case,
+):
+    rate(
+        done_case,
+        RatingLevel.DISSATISFIED,
+        "身份证11010519491231002x，电话13912345678；又：１１０１０５１９４９１２３１００２１。",
+    )
+    comment = Rating.objects.get(case=done_case).comment
+    assert comment == "身份证110105***********X，电话*******5678；又：110105***********1。"
+    entry = AuditEntry.objects.get(action=RatingAction.RATED)
+    assert entry.comment == comment
+    assert "1949" not in entry.comment and "1234" not in entry.comment
 
 
 def test_an_overlong_comment_or_unknown_level_is_refused_and_nothing_recorded(done_case):
@@ -224,6 +257,25 @@ def test_an_upheld_appeal_leaves_the_rating_out_of_the_figures(done_case, superv
     assert RatingAction.APPEALED in actions and RatingAction.APPEAL_UPHELD in actions
     with pytest.raises(Refusal):
         services.rating_appeal_decide(appeal=appeal, acting_user=auditor, upheld=False, note="x")
+
+
+def test_an_upheld_appeal_closes_the_open_follow_up_so_it_is_never_overdue(
+    done_case, supervisor, auditor
+):
+    rating = poor_rating(done_case)
+    appeal = services.rating_appeal(rating=rating, acting_user=supervisor, reason="代办人误评。")
+    sms_before = OutboxMessage.objects.count()
+    services.rating_appeal_decide(appeal=appeal, acting_user=auditor, upheld=True, note="核实。")
+
+    follow_up = FollowUp.objects.get(rating=rating)
+    assert follow_up.is_done and follow_up.done_by == auditor
+    assert "upheld appeal" in follow_up.outcome
+    far_later = follow_up.due_on + datetime.timedelta(days=60)
+    assert not FollowUp.objects.filter(selectors.overdue_follow_up_filter(far_later)).exists()
+    assert OutboxMessage.objects.count() == sms_before  # the citizen is told of no outcome
+    entry = AuditEntry.objects.filter(case=done_case).latest("sequence")
+    assert (entry.action, entry.actor) == (RatingAction.FOLLOW_UP_DONE, auditor)
+    assert verify_chain(AuditEntry) is None
 
 
 def test_a_rejected_appeal_keeps_the_rating(done_case, supervisor, auditor):

@@ -21,6 +21,7 @@ GOOD = {
     "ID_NUMBER_HASH_KEY": secrets.token_urlsafe(32),
     "AUDIT_CHAIN_KEY": secrets.token_urlsafe(32),
     "AUDIT_CHECKPOINT_FILE": "/var/lib/reissue-checkpoints/audit.log",
+    "PUBLIC_SITE_URL": "https://sbk.example.gov.cn",
 }
 
 
@@ -124,6 +125,16 @@ def test_start_up_refuses_one_key_for_two_purposes(first, second):
         f"{first} and {second} hold the same key; give each its own random value."
     )
     assert GOOD[first] not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value", [None, "http://sbk.example.gov.cn", "https://localhost:8000", "sbk.example.gov.cn"]
+)
+def test_check_deploy_refuses_a_public_site_url_not_set_or_not_https(value):
+    # The rating links of the SMS and of the receipts' QR codes start with it.
+    result = check_deploy(**{**GOOD, "PUBLIC_SITE_URL": value})
+    assert result.returncode != 0
+    assert "(reissue.E105) PUBLIC_SITE_URL must be the https address" in result.stderr
 
 
 def test_random_keys_are_not_called_repetitive():
