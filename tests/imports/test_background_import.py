@@ -405,3 +405,37 @@ def test_task_results_are_in_the_uploaders_language(
     upload = ImportUpload.objects.get()
     assert check_import_upload.call(upload.pk, "zh-hans") == "检查了 3 行，0 行有错误"
     assert check_import_upload.call(upload.pk, "zh-hans") == "不在等待检查"
+
+
+def test_workbook_damaged_past_its_first_rows_is_refused_as_unreadable(
+    client, supervisor, worker, django_capture_on_commit_callbacks
+):
+    import io
+    import zipfile
+
+    from .conftest import xlsx_bytes
+
+    whole = xlsx_bytes([UTF8_HEADER, *(row(n).split(",") for n in range(60))])
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(whole)) as source, zipfile.ZipFile(damaged, "w") as target:
+        for part in source.infolist():
+            data = source.read(part)
+            if part.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) * 4 // 5]  # the sheet's XML cut short, after row 40
+            target.writestr(part, data)
+    client.force_login(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            IMPORT,
+            {
+                "resource": "0",
+                "format": "1",
+                "import_file": SimpleUploadedFile("legacy.xlsx", damaged.getvalue()),
+            },
+        )
+    assert response.status_code == 302  # its first rows read well: sent to the worker
+    page = client.get(response.url).content.decode()
+    assert "This file is not an Excel .xlsx workbook that can be read." in page
+    assert "unexpected error" not in page
+    upload = ImportUpload.objects.get()
+    assert upload.state == ImportState.FAILED and upload.content == ""
