@@ -27,11 +27,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export.admin import ImportMixin
@@ -53,8 +53,8 @@ from .legacy_import import (
     labelled_errors,
     megabytes,
 )
-from .legacy_import.background import confirm_upload, upload_for_worker
-from .models import UPLOAD_KEPT, ImportState, ImportUpload
+from .legacy_import.background import confirm_upload, purge_uploads, upload_for_worker
+from .models import ImportState, ImportUpload
 
 IMPORT_FORMATS = [LegacyCSV, LegacyXLSX]
 
@@ -133,8 +133,8 @@ class ImportUploadStorage(BaseStorage):
             raise PermissionDenied
         if isinstance(data, str):
             data = data.encode(self.encoding or "utf-8")
-        # Previews nobody confirmed: their files go when the next one comes.
-        ImportUpload.objects.filter(created_at__lt=timezone.now() - UPLOAD_KEPT).delete()
+        # Uploads left alone for a day go when the next one comes (never a worker's).
+        purge_uploads()
         upload = ImportUpload.objects.create(
             owner=self.owner,
             content=base64.b64encode(data).decode("ascii"),
@@ -303,7 +303,11 @@ class CaseImportMixin(ImportMixin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         # Another user's upload, or one checked within a request, is no page of this user's.
-        upload = get_object_or_404(ImportUpload, name=name, owner=request.user)
+        # The page reloads every 2 seconds: the file is neither read nor decrypted for it.
+        uploads = ImportUpload.objects.defer("content").annotate(
+            has_content=ExpressionWrapper(~Q(content=""), output_field=BooleanField())
+        )
+        upload = get_object_or_404(uploads, name=name, owner=request.user)
         if upload.state == ImportState.PREVIEW:
             raise Http404
         return upload
@@ -314,7 +318,7 @@ class CaseImportMixin(ImportMixin):
         info = self.opts.app_label, self.opts.model_name
         working = upload.state in (ImportState.CHECKING, ImportState.QUEUED, ImportState.IMPORTING)
         confirmable = (
-            upload.state == ImportState.CHECKED and not upload.problem_count and upload.content
+            upload.state == ImportState.CHECKED and not upload.problem_count and upload.has_content
         )
         context = {
             **self.admin_site.each_context(request),

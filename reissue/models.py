@@ -990,9 +990,10 @@ class ImportUpload(models.Model):
     rows_checked = models.PositiveIntegerField(default=0, editable=False)
     rows_written = models.PositiveIntegerField(default=0, editable=False)
     problem_count = models.PositiveIntegerField(default=0, editable=False)
-    # The first IMPORT_MAX_ERRORS_LISTED bad rows: [{number, values (masked), errors}].
+    # The first IMPORT_MAX_ERRORS_LISTED bad rows: [{number, errors}] (no personal data).
     problems = models.JSONField(default=list, editable=False)
-    # The first rows as the preview shows them (personal numbers masked), to check the names.
+    # The first rows as the preview shows them (personal numbers masked), to check the names;
+    # emptied when the upload is imported or fails.
     sample = models.JSONField(default=list, editable=False)
     # Why the file was refused or the import failed, for its uploader.
     failure = models.TextField(blank=True, editable=False)

@@ -50,6 +50,15 @@ def sms_send_again(*, message: OutboxMessage, acting_user: AbstractUser) -> Outb
     Refused for a message sent or not sent (opted out), and when the citizen has opted out
     since; another office's message looks like a missing one.
     """
+    # The case first, then the message, in the steps' order: an opt-out recorded meanwhile
+    # waits for this, or this reads it.
+    label = OutboxMessage.objects.filter(pk=message.pk).values_list("subject_label", flat=True)
+    case = (
+        ReissueCase.objects.select_for_update(of=("self",))
+        .select_related("applicant")
+        .filter(reference=label.first())
+        .first()
+    )
     locked = OutboxMessage.objects.select_for_update().filter(pk=message.pk).first()
     if locked is None or not can_act_in_office(acting_user, locked.office_id):
         raise ObjectNotFound(_("No such SMS notice."))
@@ -63,7 +72,8 @@ def sms_send_again(*, message: OutboxMessage, acting_user: AbstractUser) -> Outb
         raise SmsNotSentAgain(
             _("This SMS notice was not sent because the citizen does not want SMS notices.")
         )
-    case = ReissueCase.objects.select_related("applicant").get(reference=locked.subject_label)
+    if case is None or case.reference != locked.subject_label:
+        raise ObjectNotFound(_("No such SMS notice."))
     if case.sms_opt_out:
         raise SmsNotSentAgain(_("The citizen no longer wants SMS notices: nothing is sent."))
     if not case.applicant.phone:

@@ -5,13 +5,11 @@ Scheduled by settings.SCHEDULED_JOBS (jobs/); each returns a line for the admini
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from . import clocks
 from .legacy_import import background
-from .models import UPLOAD_KEPT, ImportUpload
 
 
 @task()
@@ -31,12 +29,15 @@ def run_clocks() -> str:
 
 @task()
 def purge_import_uploads() -> str:
-    """Delete the import files nobody confirmed within a day (they hold personal numbers)."""
+    """Delete the import files left alone for a day (they hold personal numbers).
+
+    Never one a worker is checking or importing; one whose worker stopped is marked failed.
+    """
     with transaction.atomic():
-        deleted, _by_model = ImportUpload.objects.filter(
-            created_at__lt=timezone.now() - UPLOAD_KEPT
-        ).delete()
-    return _("%(count)s unconfirmed import uploads deleted") % {"count": deleted}
+        deleted, failed = background.purge_uploads()
+    return _(
+        "%(deleted)s import uploads deleted, %(failed)s whose worker stopped marked failed"
+    ) % {"deleted": deleted, "failed": failed}
 
 
 @task()

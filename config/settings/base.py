@@ -179,7 +179,9 @@ EXPORT_IN_MEMORY_MAX_ROWS = int(os.environ.get("EXPORT_IN_MEMORY_MAX_ROWS", "100
 # only the cell and the listed-errors limits. Django's own limits stay at their defaults: an
 # upload over 2.5 MB is streamed to a temporary file, never held in memory whole.
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
-IMPORT_MAX_BROWSER_ROWS = int(os.environ.get("IMPORT_MAX_BROWSER_ROWS", "200000"))
+# 20,000: a worker's import holds the audit chain's head and the offices' reference counters
+# from its first batch to its commit, so a longer file would block every office's steps.
+IMPORT_MAX_BROWSER_ROWS = int(os.environ.get("IMPORT_MAX_BROWSER_ROWS", "20000"))
 # A file of more rows than this is checked and imported by a worker (`manage.py db_worker`),
 # its progress on a page; smaller ones within the request, as before.
 IMPORT_IN_REQUEST_MAX_ROWS = int(os.environ.get("IMPORT_IN_REQUEST_MAX_ROWS", "2000"))

@@ -16,6 +16,7 @@ has one writer at a time: there the page shows the import's progress only when i
 """
 
 import base64
+import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -23,7 +24,9 @@ from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..models import ImportState, ImportUpload
+from jobs.workers import stale_after
+
+from ..models import UPLOAD_KEPT, ImportState, ImportUpload
 from .columns import cell, preview_values
 from .files import ImportRefused, browser_limits, count_rows, stream_table
 from .importer import CHECKING, ImportOutcome, LegacyCaseImport
@@ -35,8 +38,9 @@ SAMPLE_ROWS = 10
 class UploadProgress:
     """`LegacyCaseImport.run`'s progress, written on the upload where its page reads it."""
 
-    def __init__(self, upload_pk: int) -> None:
+    def __init__(self, upload_pk: int, state: str) -> None:
         self.upload_pk = upload_pk
+        self.state = state  # the run's: a row another run finished is left as it is
         self.alias = router.db_for_write(ImportUpload) or DEFAULT_DB_ALIAS
         self.side = None  # the second connection, opened when first needed
 
@@ -48,22 +52,53 @@ class UploadProgress:
         fields["updated_at"] = timezone.now()
         db = connections[self.alias]
         if not db.in_atomic_block or db.vendor == "sqlite":
-            ImportUpload.objects.filter(pk=self.upload_pk).update(**fields)
+            ImportUpload.objects.filter(pk=self.upload_pk, state=self.state).update(**fields)
             return
         if self.side is None:
             self.side = db.copy()
         meta = ImportUpload._meta
         quote = self.side.ops.quote_name
         columns = ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in fields)
+        state_column = meta.get_field("state").column
         with self.side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s",
-                [*fields.values(), self.upload_pk],
+                f"UPDATE {quote(meta.db_table)} SET {columns} "
+                f"WHERE {quote(meta.pk.column)} = %s AND {quote(state_column)} = %s",
+                [*fields.values(), self.upload_pk, self.state],
             )
 
     def close(self) -> None:
         if self.side is not None:
             self.side.close()
+
+
+# A worker's work in progress: never deleted under it.
+WORKING_STATES = (ImportState.CHECKING, ImportState.QUEUED, ImportState.IMPORTING)
+
+
+def purge_uploads(now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Drop the uploads left alone for a day; return (deleted, marked failed).
+
+    An upload a worker is checking or importing is never deleted. One whose work has not
+    moved for a day and the sweep's requeue window (its worker stopped and no other took it
+    up) is marked failed, its file dropped, so its page tells the uploader to send it again.
+    """
+    now = now or timezone.now()
+    failed = ImportUpload.objects.filter(
+        state__in=WORKING_STATES, updated_at__lt=now - UPLOAD_KEPT - stale_after()
+    ).update(
+        state=ImportState.FAILED,
+        failure=_("The worker stopped; upload the file again."),
+        content="",
+        sample=[],
+        updated_at=now,
+    )
+    deleted, _by_model = (
+        ImportUpload.objects.exclude(state__in=WORKING_STATES)
+        .filter(updated_at__lt=now - UPLOAD_KEPT)
+        .delete()
+    )
+    return deleted, failed
 
 
 def upload_for_worker(upload: ImportUpload, file_format: str) -> None:
@@ -91,7 +126,8 @@ def _importer(upload: ImportUpload) -> LegacyCaseImport:
 
 
 def _problems(outcome: ImportOutcome) -> list[dict]:
-    return [{"number": p.number, "values": p.values, "errors": p.errors} for p in outcome.problems]
+    # Row numbers and errors only: the page shows no more, and the values hold personal data.
+    return [{"number": p.number, "errors": p.errors} for p in outcome.problems]
 
 
 def _sample(upload: ImportUpload, importer: LegacyCaseImport) -> list[dict]:
@@ -106,9 +142,10 @@ def _sample(upload: ImportUpload, importer: LegacyCaseImport) -> list[dict]:
     return sample
 
 
-def _fail(upload_pk: int, reason: str, **fields) -> None:
-    ImportUpload.objects.filter(pk=upload_pk).update(
-        state=ImportState.FAILED, failure=reason, content="", updated_at=timezone.now(), **fields
+def _fail(upload_pk: int, state: str, reason: str) -> None:
+    """Mark the upload failed if it is still in this run's `state` (not finished by another)."""
+    ImportUpload.objects.filter(pk=upload_pk, state=state).update(
+        state=ImportState.FAILED, failure=reason, content="", sample=[], updated_at=timezone.now()
     )
 
 
@@ -118,35 +155,39 @@ def _failed_unexpectedly() -> str:
 
 def check_upload(upload_pk: int, language: str) -> str:
     """Check every row of a waiting upload, writing nothing; keep what the page shows."""
+    with translation.override(language):
+        return _check_upload(upload_pk)
+
+
+def _check_upload(upload_pk: int) -> str:
     upload = ImportUpload.objects.select_related("owner").filter(pk=upload_pk).first()
     if upload is None or upload.state != ImportState.CHECKING:
-        return "not waiting to be checked"
-    progress = UploadProgress(upload_pk)
-    with translation.override(language):
-        try:
-            progress.update(rows_checked=0, rows_written=0, total_rows=None)
-            total = count_rows(_data(upload), file_name=_name(upload), limits=browser_limits())
-            progress.update(total_rows=total)
-            importer = _importer(upload)
-            headers, rows = _read(upload)
-            outcome = importer.run(
-                headers,
-                rows,
-                dry_run=True,
-                progress=progress,
-                total=total,
-                problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,
-                keep_references=False,
-            )
-            sample = _sample(upload, importer) if outcome.ok else []
-        except (ImportRefused, PermissionDenied) as exc:
-            _fail(upload_pk, str(exc))
-            return "refused"
-        except Exception:
-            _fail(upload_pk, _failed_unexpectedly())
-            raise
-        finally:
-            progress.close()
+        return _("not waiting to be checked")
+    progress = UploadProgress(upload_pk, ImportState.CHECKING)
+    try:
+        progress.update(rows_checked=0, rows_written=0, total_rows=None)
+        total = count_rows(_data(upload), file_name=_name(upload), limits=browser_limits())
+        progress.update(total_rows=total)
+        importer = _importer(upload)
+        headers, rows = _read(upload)
+        outcome = importer.run(
+            headers,
+            rows,
+            dry_run=True,
+            progress=progress,
+            total=total,
+            problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,
+            keep_references=False,
+        )
+        sample = _sample(upload, importer) if outcome.ok else []
+    except (ImportRefused, PermissionDenied) as exc:
+        _fail(upload_pk, ImportState.CHECKING, str(exc))
+        return _("refused")
+    except Exception:
+        _fail(upload_pk, ImportState.CHECKING, _failed_unexpectedly())
+        raise
+    finally:
+        progress.close()
     ImportUpload.objects.filter(pk=upload_pk, state=ImportState.CHECKING).update(
         state=ImportState.CHECKED,
         total_rows=outcome.rows,
@@ -158,7 +199,10 @@ def check_upload(upload_pk: int, language: str) -> str:
         **({} if outcome.ok else {"content": ""}),
         updated_at=timezone.now(),
     )
-    return f"{outcome.rows} rows checked, {outcome.problem_count} with errors"
+    return _("%(rows)d rows checked, %(problems)d with errors") % {
+        "rows": outcome.rows,
+        "problems": outcome.problem_count,
+    }
 
 
 def confirm_upload(upload: ImportUpload) -> bool:
@@ -180,6 +224,11 @@ def confirm_upload(upload: ImportUpload) -> bool:
 
 def import_upload(upload_pk: int, language: str) -> str:
     """Import a confirmed upload whole or not at all, once however often it is run."""
+    with translation.override(language):
+        return _import_upload(upload_pk)
+
+
+def _import_upload(upload_pk: int) -> str:
     with transaction.atomic():
         upload = (
             ImportUpload.objects.select_for_update()
@@ -188,32 +237,32 @@ def import_upload(upload_pk: int, language: str) -> str:
             .first()
         )
         if upload is None or upload.state not in (ImportState.QUEUED, ImportState.IMPORTING):
-            return "not waiting to be imported"  # imported already, or never confirmed
+            return _("not waiting to be imported")  # imported already, or never confirmed
         # IMPORTING again after a worker died mid-import: its transaction wrote nothing.
         upload.state, upload.rows_checked, upload.rows_written = ImportState.IMPORTING, 0, 0
-        upload.save(update_fields=["state", "rows_checked", "rows_written"])
-    progress = UploadProgress(upload_pk)
-    with translation.override(language):
-        try:
-            with transaction.atomic():
-                headers, rows = _read(upload)
-                outcome = _importer(upload).run(
-                    headers,
-                    rows,
-                    progress=progress,
-                    total=upload.total_rows,
-                    problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,
-                    keep_references=False,
-                )
-                return _record_import(upload_pk, outcome)
-        except (ImportRefused, PermissionDenied) as exc:
-            _fail(upload_pk, str(exc))
-            return "refused"
-        except Exception:
-            _fail(upload_pk, _failed_unexpectedly())
-            raise
-        finally:
-            progress.close()
+        upload.updated_at = timezone.now()
+        upload.save(update_fields=["state", "rows_checked", "rows_written", "updated_at"])
+    progress = UploadProgress(upload_pk, ImportState.IMPORTING)
+    try:
+        with transaction.atomic():
+            headers, rows = _read(upload)
+            outcome = _importer(upload).run(
+                headers,
+                rows,
+                progress=progress,
+                total=upload.total_rows,
+                problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,
+                keep_references=False,
+            )
+            return _record_import(upload_pk, outcome)
+    except (ImportRefused, PermissionDenied) as exc:
+        _fail(upload_pk, ImportState.IMPORTING, str(exc))
+        return _("refused")
+    except Exception:
+        _fail(upload_pk, ImportState.IMPORTING, _failed_unexpectedly())
+        raise
+    finally:
+        progress.close()
 
 
 def _record_import(upload_pk: int, outcome: ImportOutcome) -> str:
@@ -221,7 +270,7 @@ def _record_import(upload_pk: int, outcome: ImportOutcome) -> str:
     upload = ImportUpload.objects.select_for_update().get(pk=upload_pk)
     if upload.state != ImportState.IMPORTING:
         transaction.set_rollback(True)  # another run finished it meanwhile
-        return "imported by another run"
+        return _("imported by another run")
     if outcome.ok:
         upload.state, upload.failure = ImportState.IMPORTED, ""
     else:
@@ -233,6 +282,9 @@ def _record_import(upload_pk: int, outcome: ImportOutcome) -> str:
         ) % {"count": outcome.problem_count}
         upload.problems, upload.problem_count = _problems(outcome), outcome.problem_count
     upload.rows_checked, upload.rows_written = outcome.rows, outcome.created
-    upload.content, upload.updated_at = "", timezone.now()  # the file is not needed any more
+    # The file and its first rows are not needed any more (they hold personal numbers).
+    upload.content, upload.sample, upload.updated_at = "", [], timezone.now()
     upload.save()
-    return f"{outcome.created} cases imported" if outcome.ok else "refused"
+    if not outcome.ok:
+        return _("refused")
+    return _("%(count)d cases imported") % {"count": outcome.created}

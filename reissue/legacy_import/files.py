@@ -19,6 +19,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -283,6 +284,16 @@ def _check_unpacked_sizes(parts: list[zipfile.ZipInfo], limits: ReadLimits) -> N
         )
 
 
+# What reading a damaged sheet raises as its rows are read: a part that does not unpack
+# (bad deflate data, CRC, cut short) or XML that does not parse (ParseError is a SyntaxError,
+# lxml's too).
+XLSX_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError)
+
+
+def _unreadable_xlsx() -> UnreadableFile:
+    return UnreadableFile(_("This file is not an Excel .xlsx workbook that can be read."))
+
+
 def read_xlsx(
     data: bytes, *, limits: ReadLimits | None = None
 ) -> tuple[list[str], list[list[Any]]]:
@@ -309,6 +320,8 @@ def stream_xlsx(
     def closing(rows: Iterator) -> Iterator:
         try:
             yield from rows
+        except XLSX_READ_ERRORS as exc:  # damaged past the rows read so far
+            raise _unreadable_xlsx() from exc
         finally:
             book.close()
 
@@ -316,6 +329,9 @@ def stream_xlsx(
         headers, rows = _TableReader(limits).stream(
             book.active.iter_rows(max_col=MAX_COLUMNS, values_only=True)
         )
+    except XLSX_READ_ERRORS as exc:
+        book.close()
+        raise _unreadable_xlsx() from exc
     except BaseException:
         book.close()
         raise

@@ -9,6 +9,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.chain import verify_chain
 from audit.models import AuditEntry
@@ -281,3 +282,160 @@ def test_confirming_twice_queues_one_import(
     assert not callbacks
     assert "This file is no longer waiting to be imported." in response.content.decode()
     assert ReissueCase.objects.count() == 3
+
+
+def test_purge_never_deletes_a_file_a_worker_is_working_on(
+    client, supervisor, worker, django_capture_on_commit_callbacks
+):
+    from reissue.tasks import purge_import_uploads
+
+    client.force_login(supervisor)
+    progress = upload_checked(
+        client, csv_of([row(n) for n in range(3)]), django_capture_on_commit_callbacks
+    )
+    client.post(confirm_url(progress))  # queued; the task is not run yet
+    upload = ImportUpload.objects.get()
+    # Uploaded two days ago, confirmed a minute ago: the next upload or the job purges.
+    ImportUpload.objects.filter(pk=upload.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    post_file(client, csv_of([row(9)]))  # another upload, previewed in the request
+    purge_import_uploads.call()
+    assert ImportUpload.objects.get(pk=upload.pk).state == ImportState.QUEUED
+    assert import_import_upload.call(upload.pk, "en") == "3 cases imported"
+    assert ReissueCase.objects.count() == 3
+
+
+def test_upload_whose_worker_stopped_a_day_ago_is_marked_failed_then_dropped(
+    client, supervisor, worker, django_capture_on_commit_callbacks
+):
+    from reissue.tasks import purge_import_uploads
+
+    client.force_login(supervisor)
+    progress = upload_checked(
+        client, csv_of([row(n) for n in range(3)]), django_capture_on_commit_callbacks
+    )
+    client.post(confirm_url(progress))
+    upload = ImportUpload.objects.get()
+    long_ago = timezone.now() - datetime.timedelta(days=1, hours=1)
+    ImportUpload.objects.filter(pk=upload.pk).update(
+        state=ImportState.IMPORTING, created_at=long_ago, updated_at=long_ago
+    )
+    assert "1 whose worker stopped marked failed" in purge_import_uploads.call()
+    upload.refresh_from_db()
+    assert upload.state == ImportState.FAILED and upload.content == ""
+    assert "The worker stopped; upload the file again." in client.get(progress).content.decode()
+    ImportUpload.objects.filter(pk=upload.pk).update(updated_at=long_ago)
+    purge_import_uploads.call()
+    assert not ImportUpload.objects.exists()
+
+
+def test_progress_page_does_not_read_the_file(
+    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
+):
+    from common import fields
+
+    client.force_login(supervisor)
+    progress = upload_checked(
+        client, csv_of([row(n) for n in range(3)]), django_capture_on_commit_callbacks
+    )
+    decrypted = []
+    decrypt = fields.decrypt
+    monkeypatch.setattr(fields, "decrypt", lambda *a, **k: decrypted.append(1) or decrypt(*a, **k))
+    page = client.get(progress).content.decode()
+    assert "Confirm import" in page  # the file is there, known without reading it
+    assert decrypted == []
+    ImportUpload.objects.update(content="")
+    assert "Confirm import" not in client.get(progress).content.decode()
+
+
+def test_second_run_failing_leaves_the_first_runs_import_as_it_is(
+    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
+):
+    from reissue.legacy_import import background
+
+    client.force_login(supervisor)
+    progress = upload_checked(
+        client, csv_of([row(n) for n in range(3)]), django_capture_on_commit_callbacks
+    )
+    client.post(confirm_url(progress))
+    upload = ImportUpload.objects.get()
+    ImportUpload.objects.filter(pk=upload.pk).update(state=ImportState.IMPORTING)
+    # A second run (requeued by the sweep) stops on an error; as its transaction rolls back,
+    # the first run commits "imported".
+    monkeypatch.setattr(background, "_read", lambda upload_: 1 / 0)
+    unexpected = background._failed_unexpectedly
+
+    def first_run_commits():
+        ImportUpload.objects.filter(pk=upload.pk).update(state=ImportState.IMPORTED)
+        return unexpected()
+
+    monkeypatch.setattr(background, "_failed_unexpectedly", first_run_commits)
+    with pytest.raises(ZeroDivisionError):
+        import_import_upload.call(upload.pk, "en")
+    assert ImportUpload.objects.get(pk=upload.pk).state == ImportState.IMPORTED
+
+
+def test_no_personal_data_of_rows_is_kept_beside_the_file(
+    client, supervisor, worker, django_capture_on_commit_callbacks
+):
+    client.force_login(supervisor)
+    rows = [row(n) for n in range(3)]
+    rows[1] = rows[1].replace("2024-03-05", "2999-01-01")
+    upload_checked(client, csv_of(rows), django_capture_on_commit_callbacks)
+    bad = ImportUpload.objects.get()
+    assert bad.problems == [{"number": 3, "errors": bad.problems[0]["errors"]}]
+    assert "张" not in str(bad.problems) and "1380013" not in str(bad.problems)
+    bad.delete()
+    progress = upload_checked(
+        client, csv_of([row(n) for n in range(3)]), django_capture_on_commit_callbacks
+    )
+    assert ImportUpload.objects.get().sample  # shown until the import ...
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_url(progress))
+    upload = ImportUpload.objects.get()
+    assert upload.state == ImportState.IMPORTED and upload.sample == []  # ... then dropped
+
+
+def test_task_results_are_in_the_uploaders_language(
+    client, supervisor, worker, django_capture_on_commit_callbacks
+):
+    client.force_login(supervisor)
+    post_file(client, csv_of([row(n) for n in range(3)]))
+    upload = ImportUpload.objects.get()
+    assert check_import_upload.call(upload.pk, "zh-hans") == "检查了 3 行，0 行有错误"
+    assert check_import_upload.call(upload.pk, "zh-hans") == "不在等待检查"
+
+
+def test_workbook_damaged_past_its_first_rows_is_refused_as_unreadable(
+    client, supervisor, worker, django_capture_on_commit_callbacks
+):
+    import io
+    import zipfile
+
+    from .conftest import xlsx_bytes
+
+    whole = xlsx_bytes([UTF8_HEADER, *(row(n).split(",") for n in range(60))])
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(whole)) as source, zipfile.ZipFile(damaged, "w") as target:
+        for part in source.infolist():
+            data = source.read(part)
+            if part.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) * 4 // 5]  # the sheet's XML cut short, after row 40
+            target.writestr(part, data)
+    client.force_login(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            IMPORT,
+            {
+                "resource": "0",
+                "format": "1",
+                "import_file": SimpleUploadedFile("legacy.xlsx", damaged.getvalue()),
+            },
+        )
+    assert response.status_code == 302  # its first rows read well: sent to the worker
+    page = client.get(response.url).content.decode()
+    assert "This file is not an Excel .xlsx workbook that can be read." in page
+    assert "unexpected error" not in page
+    upload = ImportUpload.objects.get()
+    assert upload.state == ImportState.FAILED and upload.content == ""

@@ -93,12 +93,10 @@ def test_upload_never_confirmed_is_dropped_when_a_day_old(client, supervisor):
     recent = ImportUploadStorage(owner=supervisor)
     recent.save(file_bytes("utf8.csv"))
     now = timezone.now()
-    ImportUpload.objects.filter(name=abandoned.name).update(
-        created_at=now - datetime.timedelta(days=1, minutes=1)
-    )
-    ImportUpload.objects.filter(name=recent.name).update(
-        created_at=now - datetime.timedelta(hours=23)
-    )
+    then = now - datetime.timedelta(days=1, minutes=1)
+    ImportUpload.objects.filter(name=abandoned.name).update(created_at=then, updated_at=then)
+    then = now - datetime.timedelta(hours=23)
+    ImportUpload.objects.filter(name=recent.name).update(created_at=then, updated_at=then)
     client.force_login(supervisor)
     upload(client, "utf8.csv")
     assert not abandoned.exists()

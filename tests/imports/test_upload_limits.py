@@ -73,7 +73,7 @@ def test_upload_over_the_byte_limit_is_refused_before_it_is_read(client, supervi
 def test_upload_form_states_the_limits(client, supervisor):
     client.force_login(supervisor)
     page = client.get(IMPORT).content.decode()
-    assert "at most 20 MB and 200,000 rows" in page
+    assert "at most 20 MB and 20,000 rows" in page
     assert "more than 2,000 rows is checked and imported in the background" in page
 
 
@@ -243,7 +243,7 @@ def test_limits_and_the_uncounted_rows_read_in_chinese(client, supervisor, setti
     settings.IMPORT_MAX_ERRORS_LISTED = 1
     client.force_login(supervisor)
     page = client.get(IMPORT, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
-    assert "请上传不超过 20 MB、不超过 200,000 行的 .csv 或 .xlsx 文件" in page
+    assert "请上传不超过 20 MB、不超过 20,000 行的 .csv 或 .xlsx 文件" in page
     bad = GOOD_ROW.replace("DC,", "ZZ,")
     response = upload_in_chinese(client, csv_of([bad] * 3))
     assert "……另有 2 行有误，未在此列出。" in response.content.decode()

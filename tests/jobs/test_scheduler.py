@@ -91,26 +91,31 @@ def test_two_schedulers_at_once_enqueue_each_slot_once():
 @pytest.mark.django_db
 def test_a_run_records_its_result_for_the_administrator(admin_client, supervisor):
     old = ImportUpload.objects.create(owner=supervisor, content="aWQK")
-    ImportUpload.objects.filter(pk=old.pk).update(
-        created_at=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=2)
-    )
+    two_days_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=2)
+    ImportUpload.objects.filter(pk=old.pk).update(created_at=two_days_ago, updated_at=two_days_ago)
     ImportUpload.objects.create(owner=supervisor, content="aWQK")  # today's: kept
     sync_scheduled_jobs()
     (purge,) = [run for run in enqueue_due_jobs() if run.job == "purge_import_uploads"]
 
-    assert run_scheduled_job.call(purge.pk) == "1 unconfirmed import uploads deleted"
+    assert (
+        run_scheduled_job.call(purge.pk)
+        == "1 import uploads deleted, 0 whose worker stopped marked failed"
+    )
     assert ImportUpload.objects.count() == 1
     purge.refresh_from_db()
     assert purge.succeeded is True and purge.attempts == 1
     assert ScheduledJob.objects.get(name="purge_import_uploads").last_run == purge
     # Run again (its worker died before the queue heard): the work is not done twice.
-    assert run_scheduled_job.call(purge.pk) == "1 unconfirmed import uploads deleted"
+    assert (
+        run_scheduled_job.call(purge.pk)
+        == "1 import uploads deleted, 0 whose worker stopped marked failed"
+    )
     purge.refresh_from_db()
     assert purge.attempts == 1
 
     page = admin_client.get("/admin/jobs/scheduledjob/").content.decode()
     assert "Purge unconfirmed import uploads" in page
-    assert "1 unconfirmed import uploads deleted" in page
+    assert "1 import uploads deleted, 0 whose worker stopped marked failed" in page
     assert "Succeeded" in page and "Not run yet" in page  # the clocks have not run
 
 

@@ -223,3 +223,21 @@ def test_the_case_page_leads_a_supervisor_to_its_messages_in_the_list(
     client.force_login(supervisor)
     assert url in client.get(f"/admin/reissue/reissuecase/{case.pk}/change/").content.decode()
     assert case.reference in rows(client, q=case.reference)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_send_again_locks_the_case_before_the_message(clerk, supervisor, office):
+    """The steps' order: an opt-out recorded meanwhile is waited for and read, never missed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    message = failed_message_of(notified_case(clerk, office))
+    with CaptureQueriesContext(connection) as queries:
+        sms_send_again(message=message, acting_user=supervisor)
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    tables = [ReissueCase._meta.db_table, OutboxMessage._meta.db_table]
+    first_lock_of = [
+        next(i for i, sql in enumerate(locks) if f'FROM "{table}"' in sql) for table in tables
+    ]
+    assert first_lock_of[0] < first_lock_of[1]
