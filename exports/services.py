@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from audit.chain import chain_append
 from audit.models import AccessKind, PersonalDataAccess
 from common.exceptions import ObjectNotFound, Refusal
+from offices.scoping import office_ids_visible_to
 
 from .files import describe_filters
 from .models import EXPORT_KEPT, BackgroundExport, ExportFormat, ExportStatus
@@ -73,6 +74,8 @@ class BuiltExport:
     full_numbers: bool
     records: int  # the objects of the list exported, as the access log counts them
     filters: MultiValueDict  # the list's query parameters, as the access log names them
+    #: The permission that let the file hold full numbers; empty when they are masked.
+    full_numbers_permission: str = ""
 
 
 def export_source(builder):
@@ -167,6 +170,8 @@ def _store(export: BackgroundExport, built: BuiltExport) -> str:
         locked.file_name = built.file_name[:200]
         locked.ascii_file_name = built.ascii_file_name[:200]
         locked.full_numbers = built.full_numbers
+        locked.full_numbers_permission = built.full_numbers_permission if built.full_numbers else ""
+        locked.office_ids = office_ids_visible_to(locked.requester)
         locked.status = ExportStatus.DONE
         locked.finished_at = now
         locked.expires_at = now + EXPORT_KEPT
@@ -207,6 +212,7 @@ def background_export_file(*, export_id: int, acting_user: AbstractUser) -> Back
         raise ObjectNotFound(_("No such export, or it is no longer kept."))
     if not may_export(acting_user, export.permission):
         raise PermissionDenied(_("You may no longer export this list."))
+    _refuse_if_no_longer_covered(export, acting_user)
     content = base64.b64decode(export.content)
     if hashlib.sha256(content).hexdigest() != export.sha256:
         raise Refusal(_("The stored export does not match its checksum; ask for it again."))
@@ -214,6 +220,22 @@ def background_export_file(*, export_id: int, acting_user: AbstractUser) -> Back
         _record_download(export=export, acting_user=acting_user)
     export.file = content
     return export
+
+
+def _refuse_if_no_longer_covered(export: BackgroundExport, user: AbstractUser) -> None:
+    """Refuse the file to a user who may no longer see what it holds: its full numbers, or
+    the rows of an office it covered."""
+    permission = export.full_numbers_permission
+    if export.full_numbers and not (permission and may_export(user, permission)):
+        raise PermissionDenied(
+            _("You may no longer see the full ID numbers in this file; ask for the export again.")
+        )
+    visible = office_ids_visible_to(user)
+    covered = export.office_ids
+    if visible is not None and (covered is None or not set(covered) <= set(visible)):
+        raise PermissionDenied(
+            _("This file covers offices you no longer see; ask for the export again.")
+        )
 
 
 def _record_download(*, export: BackgroundExport, acting_user: AbstractUser) -> None:

@@ -49,6 +49,7 @@ from exports.services import (
 from offices.scoping import offices_visible_to
 
 from .admin_search import TOKEN_VAR, search_state, searched_params, session_of
+from .permissions import FULL_ID_NUMBER_PERMISSION
 from .resources import AuditEntryResource, CaseResource
 
 NO_STORE = "no-store, private"  # an export holds personal data: no cache keeps a copy
@@ -331,6 +332,7 @@ class ColumnExportMixin(SafeExportMixin):
             file_name=self.get_export_filename(request, queryset, file_format),
             ascii_file_name=self.get_export_ascii_filename(request, file_format),
             full_numbers=resource.full_numbers,
+            full_numbers_permission=FULL_ID_NUMBER_PERMISSION if resource.full_numbers else "",
             records=queryset.count() if resource.full_numbers else rows,
             filters=searched_params(request),
         )

@@ -243,6 +243,60 @@ def test_a_file_of_a_user_who_lost_the_right_is_not_given(client, supervisor, ca
     assert response.redirect_chain[-1][0] == MY_EXPORTS
 
 
+def test_a_file_with_full_numbers_is_not_given_once_the_user_may_no_longer_see_them(
+    client, supervisor, cases
+):
+    client.force_login(supervisor)
+    built = in_background(client, fmt="csv")
+    assert built.full_numbers and built.full_numbers_permission == "reissue.view_full_id_number"
+    kept = Permission.objects.filter(group__user=supervisor).exclude(
+        codename="view_full_id_number"
+    )
+    supervisor.user_permissions.add(*kept)
+    supervisor.groups.clear()
+    response = client.get(download_url(built), follow=True)
+    assert response.redirect_chain[-1][0] == MY_EXPORTS
+    assert "You may no longer see the full ID numbers in this file" in response.content.decode()
+    assert not PersonalDataAccess.objects.filter(reason__startswith="download of").exists()
+    # Asked for again, the file is built masked, and given.
+    rebuilt = in_background(client, fmt="csv")
+    rows = background_rows(client, rebuilt)
+    assert not rebuilt.full_numbers
+    assert cases["li"].applicant.id_number not in {row["ID number"] for row in rows}
+
+
+def test_a_file_is_not_given_once_the_user_no_longer_sees_an_office_it_covered(
+    client, supervisor, cases, office, other_office
+):
+    client.force_login(supervisor)
+    built = in_background(client, fmt="xlsx")
+    assert built.office_ids == [office.pk]
+    office.staff.remove(supervisor)
+    other_office.staff.add(supervisor)  # moved to another office
+    response = client.get(download_url(built), follow=True)
+    assert response.redirect_chain[-1][0] == MY_EXPORTS
+    assert "This file covers offices you no longer see" in response.content.decode()
+    with pytest.raises(services.PermissionDenied):
+        moved = type(supervisor).objects.get(pk=supervisor.pk)  # its offices read afresh
+        services.background_export_file(export_id=built.pk, acting_user=moved)
+    other_office.staff.remove(supervisor)
+    office.staff.add(supervisor)  # back: the file is given again
+    assert client.get(download_url(built)).status_code == 200
+
+
+def test_a_file_of_every_office_is_not_given_once_the_user_sees_only_some(
+    client, supervisor, cases
+):
+    all_offices = Permission.objects.get(codename="view_all_offices")
+    supervisor.user_permissions.add(all_offices)
+    client.force_login(supervisor)
+    built = in_background(client, fmt="json")
+    assert built.office_ids is None and len(background_rows(client, built)) == 4
+    supervisor.user_permissions.remove(all_offices)
+    response = client.get(download_url(built), follow=True)
+    assert "This file covers offices you no longer see" in response.content.decode()
+
+
 # The access log ---------------------------------------------------------------------------------
 
 
