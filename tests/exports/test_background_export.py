@@ -249,9 +249,7 @@ def test_a_file_with_full_numbers_is_not_given_once_the_user_may_no_longer_see_t
     client.force_login(supervisor)
     built = in_background(client, fmt="csv")
     assert built.full_numbers and built.full_numbers_permission == "reissue.view_full_id_number"
-    kept = Permission.objects.filter(group__user=supervisor).exclude(
-        codename="view_full_id_number"
-    )
+    kept = Permission.objects.filter(group__user=supervisor).exclude(codename="view_full_id_number")
     supervisor.user_permissions.add(*kept)
     supervisor.groups.clear()
     response = client.get(download_url(built), follow=True)
