@@ -70,9 +70,7 @@ def test_a_searched_list_links_each_row_back_to_the_search(client, clerk, office
     )
 
 
-def test_a_row_link_leads_to_its_case_when_the_search_holds_the_placeholder(
-    client, clerk, office
-):
+def test_a_row_link_leads_to_its_case_when_the_search_holds_the_placeholder(client, clerk, office):
     from tests.factories import ApplicantFactory
 
     case = register_case(clerk=clerk, office=office, applicant=ApplicantFactory.build(name="0pk0"))
