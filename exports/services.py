@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -59,6 +60,10 @@ def export_with_full_numbers_record(
 # Exports built in the background --------------------------------------------------------------
 
 
+#: Exports one user may have queued or being built at once (settings.BACKGROUND_EXPORTS_PER_USER).
+DEFAULT_EXPORTS_PER_USER = 3
+
+
 class ExportRefused(Refusal):
     """The export cannot be built as asked; `message` says why, for its requester."""
 
@@ -109,6 +114,20 @@ def background_export_request(
         raise PermissionDenied(_("You may not export this list."))
     if file_format not in ExportFormat.values:
         raise ExportRefused(_("Choose CSV, XLSX or JSON."))
+    # One request of the user's at a time past this point, so two cannot both pass the count.
+    get_user_model().objects.select_for_update().filter(pk=requester.pk).first()
+    most = getattr(settings, "BACKGROUND_EXPORTS_PER_USER", DEFAULT_EXPORTS_PER_USER)
+    pending = BackgroundExport.objects.filter(
+        requester=requester, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
+    )
+    if pending.count() >= most:
+        raise ExportRefused(
+            _(
+                "You already have %(count)d exports being built, the most at a time; ask "
+                "again once one is ready on My exports."
+            )
+            % {"count": most}
+        )
     export = BackgroundExport.objects.create(
         requester=requester,
         content_type=ContentType.objects.get_for_model(model),

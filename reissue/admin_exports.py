@@ -31,6 +31,7 @@ from common.exceptions import Refusal
 from exports.context_processors import remember_pending
 from exports.files import (
     attachment_header,
+    background_max_rows,
     csv_response,
     escape_formula,
     export_file_name,
@@ -290,7 +291,7 @@ class ColumnExportMixin(SafeExportMixin):
             )
         except (Refusal, PermissionDenied) as refusal:
             messages.error(request, getattr(refusal, "message", "") or str(refusal))
-            return HttpResponseRedirect(self.changelist_url())
+            return HttpResponseRedirect(request.get_full_path())  # the export page, again
         remember_pending(request.session, export.pk)
         messages.success(
             request,
@@ -317,6 +318,15 @@ class ColumnExportMixin(SafeExportMixin):
         )
         resource = self.export_resource_class(**self.get_export_resource_kwargs(request))
         chosen = [name for name in export.columns if name in resource.fields] or None
+        limit = background_max_rows(export.file_format)
+        if resource.count_rows(queryset, up_to=limit + 1) > limit:
+            raise ExportRefused(
+                _(
+                    "This export would have more than %(limit)s rows, the limit for "
+                    "%(format)s files. Narrow the list with filters or a search."
+                )
+                % {"limit": f"{limit:,}", "format": file_format.get_title().upper()}
+            )
         if isinstance(file_format, base_formats.CSV):
             content = b"".join(resource.export_csv(queryset, chosen))
             rows = resource.rows(queryset, resource.columns.select(chosen)).count()

@@ -510,6 +510,59 @@ def test_a_forged_format_is_a_message_on_the_page_and_nothing_is_queued(
     assert not BackgroundExport.objects.exists()
 
 
+@override_settings(BACKGROUND_EXPORT_MAX_ROWS={"xlsx": 2, "json": 2, "csv": 3})
+def test_a_background_export_above_its_formats_row_limit_fails_with_a_message(
+    client, supervisor, cases
+):
+    client.force_login(supervisor)  # DC's three cases
+    too_many = in_background(client, fmt="xlsx")
+    assert too_many.status == ExportStatus.FAILED and too_many.content == ""
+    assert too_many.failure == (
+        "This export would have more than 2 rows, the limit for XLSX files. "
+        "Narrow the list with filters or a search."
+    )
+    assert not PersonalDataAccess.objects.exists()  # no file, nothing logged
+    assert "the limit for XLSX files" in client.get(MY_EXPORTS).content.decode()
+    assert in_background(client, fmt="csv").status == ExportStatus.DONE  # 3: within CSV's
+    narrowed = in_background(client, fmt="xlsx", query="?state__exact=reported")
+    assert narrowed.status == ExportStatus.DONE and narrowed.rows == 2
+
+
+@override_settings(BACKGROUND_EXPORTS_PER_USER=2)
+def test_a_user_may_have_only_so_many_exports_being_built_at_once(
+    client, supervisor, cases, office
+):
+    client.force_login(supervisor)
+    data = {"format": FORMATS["csv"], "resource": "0", "in_background": "on"}
+    data["caseresource_reference"] = "on"
+    for _ in range(2):
+        assert client.post(EXPORT, data)["Location"] == MY_EXPORTS
+    response = client.post(EXPORT + "?state__exact=reported", data, follow=True)
+    assert response.redirect_chain == [(EXPORT + "?state__exact=reported", 302)]
+    assert "You already have 2 exports being built" in response.content.decode()
+    assert BackgroundExport.objects.count() == 2
+    assert DBTaskResult.objects.filter(task_path=TASK_PATH).count() == 2  # nothing queued
+    # A colleague is not held up by them; and once they are built, the user may ask again.
+    colleague = UserFactory(username="colleague", role="Supervisor", offices=[office])
+    client.force_login(colleague)
+    assert client.post(EXPORT, data)["Location"] == MY_EXPORTS
+    run_worker()
+    client.force_login(supervisor)
+    assert client.post(EXPORT, data)["Location"] == MY_EXPORTS
+    with pytest.raises(services.ExportRefused):
+        for _ in range(2):
+            services.background_export_request(
+                requester=supervisor,
+                model=ReissueCase,
+                source="reissue.admin_exports.build_background_export",
+                permission="reissue.export_cases",
+                file_format="csv",
+                params=[],
+                columns=[],
+            )
+    assert BackgroundExport.objects.filter(requester=supervisor).count() == 4
+
+
 def test_the_service_refuses_a_forged_format_and_a_user_without_the_right(supervisor, clerk):
     asked = {
         "model": ReissueCase,
