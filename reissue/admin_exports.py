@@ -76,6 +76,10 @@ class SpreadsheetXLSX(base_formats.XLSX):
     row (openpyxl's write-only mode keeps no cell objects)."""
 
     def export_data(self, dataset, **kwargs):
+        return self.export_rows(dataset.title, dataset.headers, dataset)
+
+    def export_rows(self, title: str, headers: list, rows) -> bytes:
+        """Return the workbook of `rows` (any iterable, read once, as it is written)."""
         from io import BytesIO
 
         from openpyxl import Workbook
@@ -91,9 +95,9 @@ class SpreadsheetXLSX(base_formats.XLSX):
             return ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", escape_formula(value))
 
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=dataset.title or None)
-        sheet.append([cell(header) for header in dataset.headers])
-        for row in dataset:
+        sheet = workbook.create_sheet(title=title or None)
+        sheet.append([cell(header) for header in headers])
+        for row in rows:
             sheet.append([cell(value) for value in row])
         output = BytesIO()
         workbook.save(output)
@@ -330,6 +334,20 @@ class ColumnExportMixin(SafeExportMixin):
         if isinstance(file_format, base_formats.CSV):
             content = b"".join(resource.export_csv(queryset, chosen))
             rows = resource.rows(queryset, resource.columns.select(chosen)).count()
+        elif isinstance(file_format, SpreadsheetXLSX):
+            # Written row by row as read: no Dataset of every row in the worker's memory.
+            headers, cells = resource.export_cells(queryset, chosen)
+            written = 0
+
+            def counting(cells):
+                nonlocal written
+                for row in cells:
+                    written += 1
+                    yield row
+
+            title = sheet_title(**self._export_names(request))
+            content = file_format.export_rows(title, headers, counting(cells))
+            rows = written
         else:
             dataset = resource.export(queryset, export_fields=chosen)
             dataset.title = sheet_title(**self._export_names(request))
