@@ -44,6 +44,7 @@ FORMULA_TRIGGERS = (
 UTF8_BOM = "\ufeff"
 CHUNK_SIZE = 2000  # rows fetched from the database at a time
 DEFAULT_IN_MEMORY_MAX_ROWS = 100_000
+DEFAULT_BACKGROUND_MAX_ROWS = {"csv": 1_000_000, "xlsx": 500_000, "json": 500_000}
 
 
 def escape_formula(text: str) -> str:
@@ -54,6 +55,12 @@ def escape_formula(text: str) -> str:
 def in_memory_max_rows() -> int:
     """Return how many rows an XLSX or JSON export (built in memory) may hold."""
     return getattr(settings, "EXPORT_IN_MEMORY_MAX_ROWS", DEFAULT_IN_MEMORY_MAX_ROWS)
+
+
+def background_max_rows(file_format: str) -> int:
+    """Return how many rows an export built in the background may hold in `file_format`."""
+    limits = getattr(settings, "BACKGROUND_EXPORT_MAX_ROWS", {})
+    return limits.get(file_format, DEFAULT_BACKGROUND_MAX_ROWS[file_format])
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,11 @@ class BackgroundExport(models.Model):
     size = models.PositiveBigIntegerField(_("size"), null=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
     full_numbers = models.BooleanField(default=False, editable=False)
+    #: What the file relied on, checked again at each download: the permission that let it
+    #: hold full numbers (empty: masked), and the offices the list covered (the requester's
+    #: visible offices at build time; null: every office).
+    full_numbers_permission = models.CharField(max_length=100, blank=True, editable=False)
+    office_ids = models.JSONField(null=True, editable=False)
     # The file's bytes in base64, encrypted by the field (it may hold full ID numbers), as a
     # card batch keeps its production file.
     content = EncryptedCharField(blank=True, editable=False)

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from audit.chain import chain_append
 from audit.models import AccessKind, PersonalDataAccess
 from common.exceptions import ObjectNotFound, Refusal
+from offices.scoping import office_ids_visible_to
 
 from .files import describe_filters
 from .models import EXPORT_KEPT, BackgroundExport, ExportFormat, ExportStatus
@@ -58,6 +60,10 @@ def export_with_full_numbers_record(
 # Exports built in the background --------------------------------------------------------------
 
 
+#: Exports one user may have queued or being built at once (settings.BACKGROUND_EXPORTS_PER_USER).
+DEFAULT_EXPORTS_PER_USER = 3
+
+
 class ExportRefused(Refusal):
     """The export cannot be built as asked; `message` says why, for its requester."""
 
@@ -73,6 +79,8 @@ class BuiltExport:
     full_numbers: bool
     records: int  # the objects of the list exported, as the access log counts them
     filters: MultiValueDict  # the list's query parameters, as the access log names them
+    #: The permission that let the file hold full numbers; empty when they are masked.
+    full_numbers_permission: str = ""
 
 
 def export_source(builder):
@@ -106,6 +114,20 @@ def background_export_request(
         raise PermissionDenied(_("You may not export this list."))
     if file_format not in ExportFormat.values:
         raise ExportRefused(_("Choose CSV, XLSX or JSON."))
+    # One request of the user's at a time past this point, so two cannot both pass the count.
+    get_user_model().objects.select_for_update().filter(pk=requester.pk).first()
+    most = getattr(settings, "BACKGROUND_EXPORTS_PER_USER", DEFAULT_EXPORTS_PER_USER)
+    pending = BackgroundExport.objects.filter(
+        requester=requester, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
+    )
+    if pending.count() >= most:
+        raise ExportRefused(
+            _(
+                "You already have %(count)d exports being built, the most at a time; ask "
+                "again once one is ready on My exports."
+            )
+            % {"count": most}
+        )
     export = BackgroundExport.objects.create(
         requester=requester,
         content_type=ContentType.objects.get_for_model(model),
@@ -167,6 +189,8 @@ def _store(export: BackgroundExport, built: BuiltExport) -> str:
         locked.file_name = built.file_name[:200]
         locked.ascii_file_name = built.ascii_file_name[:200]
         locked.full_numbers = built.full_numbers
+        locked.full_numbers_permission = built.full_numbers_permission if built.full_numbers else ""
+        locked.office_ids = office_ids_visible_to(locked.requester)
         locked.status = ExportStatus.DONE
         locked.finished_at = now
         locked.expires_at = now + EXPORT_KEPT
@@ -207,6 +231,7 @@ def background_export_file(*, export_id: int, acting_user: AbstractUser) -> Back
         raise ObjectNotFound(_("No such export, or it is no longer kept."))
     if not may_export(acting_user, export.permission):
         raise PermissionDenied(_("You may no longer export this list."))
+    _refuse_if_no_longer_covered(export, acting_user)
     content = base64.b64decode(export.content)
     if hashlib.sha256(content).hexdigest() != export.sha256:
         raise Refusal(_("The stored export does not match its checksum; ask for it again."))
@@ -214,6 +239,22 @@ def background_export_file(*, export_id: int, acting_user: AbstractUser) -> Back
         _record_download(export=export, acting_user=acting_user)
     export.file = content
     return export
+
+
+def _refuse_if_no_longer_covered(export: BackgroundExport, user: AbstractUser) -> None:
+    """Refuse the file to a user who may no longer see what it holds: its full numbers, or
+    the rows of an office it covered."""
+    permission = export.full_numbers_permission
+    if export.full_numbers and not (permission and may_export(user, permission)):
+        raise PermissionDenied(
+            _("You may no longer see the full ID numbers in this file; ask for the export again.")
+        )
+    visible = office_ids_visible_to(user)
+    covered = export.office_ids
+    if visible is not None and (covered is None or not set(covered) <= set(visible)):
+        raise PermissionDenied(
+            _("This file covers offices you no longer see; ask for the export again.")
+        )
 
 
 def _record_download(*, export: BackgroundExport, acting_user: AbstractUser) -> None:

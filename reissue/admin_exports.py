@@ -31,6 +31,7 @@ from common.exceptions import Refusal
 from exports.context_processors import remember_pending
 from exports.files import (
     attachment_header,
+    background_max_rows,
     csv_response,
     escape_formula,
     export_file_name,
@@ -49,6 +50,7 @@ from exports.services import (
 from offices.scoping import offices_visible_to
 
 from .admin_search import TOKEN_VAR, search_state, searched_params, session_of
+from .permissions import FULL_ID_NUMBER_PERMISSION
 from .resources import AuditEntryResource, CaseResource
 
 NO_STORE = "no-store, private"  # an export holds personal data: no cache keeps a copy
@@ -74,6 +76,10 @@ class SpreadsheetXLSX(base_formats.XLSX):
     row (openpyxl's write-only mode keeps no cell objects)."""
 
     def export_data(self, dataset, **kwargs):
+        return self.export_rows(dataset.title, dataset.headers, dataset)
+
+    def export_rows(self, title: str, headers: list, rows) -> bytes:
+        """Return the workbook of `rows` (any iterable, read once, as it is written)."""
         from io import BytesIO
 
         from openpyxl import Workbook
@@ -89,9 +95,9 @@ class SpreadsheetXLSX(base_formats.XLSX):
             return ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", escape_formula(value))
 
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=dataset.title or None)
-        sheet.append([cell(header) for header in dataset.headers])
-        for row in dataset:
+        sheet = workbook.create_sheet(title=title or None)
+        sheet.append([cell(header) for header in headers])
+        for row in rows:
             sheet.append([cell(value) for value in row])
         output = BytesIO()
         workbook.save(output)
@@ -289,7 +295,7 @@ class ColumnExportMixin(SafeExportMixin):
             )
         except (Refusal, PermissionDenied) as refusal:
             messages.error(request, getattr(refusal, "message", "") or str(refusal))
-            return HttpResponseRedirect(self.changelist_url())
+            return HttpResponseRedirect(request.get_full_path())  # the export page, again
         remember_pending(request.session, export.pk)
         messages.success(
             request,
@@ -316,9 +322,32 @@ class ColumnExportMixin(SafeExportMixin):
         )
         resource = self.export_resource_class(**self.get_export_resource_kwargs(request))
         chosen = [name for name in export.columns if name in resource.fields] or None
+        limit = background_max_rows(export.file_format)
+        if resource.count_rows(queryset, up_to=limit + 1) > limit:
+            raise ExportRefused(
+                _(
+                    "This export would have more than %(limit)s rows, the limit for "
+                    "%(format)s files. Narrow the list with filters or a search."
+                )
+                % {"limit": f"{limit:,}", "format": file_format.get_title().upper()}
+            )
         if isinstance(file_format, base_formats.CSV):
             content = b"".join(resource.export_csv(queryset, chosen))
             rows = resource.rows(queryset, resource.columns.select(chosen)).count()
+        elif isinstance(file_format, SpreadsheetXLSX):
+            # Written row by row as read: no Dataset of every row in the worker's memory.
+            headers, cells = resource.export_cells(queryset, chosen)
+            written = 0
+
+            def counting(cells):
+                nonlocal written
+                for row in cells:
+                    written += 1
+                    yield row
+
+            title = sheet_title(**self._export_names(request))
+            content = file_format.export_rows(title, headers, counting(cells))
+            rows = written
         else:
             dataset = resource.export(queryset, export_fields=chosen)
             dataset.title = sheet_title(**self._export_names(request))
@@ -331,6 +360,7 @@ class ColumnExportMixin(SafeExportMixin):
             file_name=self.get_export_filename(request, queryset, file_format),
             ascii_file_name=self.get_export_ascii_filename(request, file_format),
             full_numbers=resource.full_numbers,
+            full_numbers_permission=FULL_ID_NUMBER_PERMISSION if resource.full_numbers else "",
             records=queryset.count() if resource.full_numbers else rows,
             filters=searched_params(request),
         )

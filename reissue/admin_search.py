@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -133,10 +134,12 @@ class IdNumberSearchChangeList(ChangeList):
         """Return the row's change page with the list's search and filters to go back to:
         one reverse() and add_preserved_filters() per list, not one per row."""
         if not hasattr(self, "_result_url"):
-            url = super().url_for_result(SimpleNamespace(**{self.pk_attname: PLACEHOLDER_PK}))
+            path = super().url_for_result(SimpleNamespace(**{self.pk_attname: PLACEHOLDER_PK}))
+            # Split the path alone: the search ("q=0pk0") may hold the placeholder too.
+            head, tail = path.rsplit(PLACEHOLDER_PK, 1)
             context = {"preserved_filters": self.row_preserved_filters, "opts": self.opts}
-            url = add_preserved_filters(context, url)
-            self._result_url = url.rsplit(PLACEHOLDER_PK, 1)
+            query = urlsplit(add_preserved_filters(context, path)).query
+            self._result_url = (head, tail + (f"?{query}" if query else ""))
         # The pk as the admin quotes it (letters, digits, "_"), which reverse() leaves as is.
         return str(quote(getattr(result, self.pk_attname))).join(self._result_url)
 

@@ -52,12 +52,18 @@ class ColumnResource(resources.Resource):
 
     def export(self, queryset=None, **kwargs) -> tablib.Dataset:
         """Return the rows of `queryset` as a Dataset of the chosen (`export_fields`) columns."""
-        columns = self.columns.select(kwargs.get("export_fields"))
-        row_cells = columns.row_cells(full_numbers=self.full_numbers, text=False)
-        dataset = tablib.Dataset(headers=columns.headers())
-        for row in self.rows(queryset, columns).iterator(chunk_size=CHUNK_SIZE):
-            dataset.append(row_cells(row))
+        headers, cells = self.export_cells(queryset, kwargs.get("export_fields"))
+        dataset = tablib.Dataset(headers=headers)
+        for row in cells:
+            dataset.append(row)
         return dataset
+
+    def export_cells(self, queryset: QuerySet, export_fields=None) -> tuple[list, Iterator[list]]:
+        """Return the headers of the chosen columns and an iterator of the rows' cells, read
+        from the database as it is (an XLSX built in the background is written so)."""
+        columns = self.columns.select(export_fields)
+        row_cells = columns.row_cells(full_numbers=self.full_numbers, text=False)
+        return columns.headers(), map(row_cells, self.rows(queryset, columns).iterator(CHUNK_SIZE))
 
     def export_csv(self, queryset: QuerySet, export_fields=None):
         """Return the CSV of `queryset` as an iterator of byte chunks, read as it is sent."""

@@ -174,6 +174,15 @@ SERVICE_DEADLINE_WORKING_DAYS = int(os.environ.get("SERVICE_DEADLINE_WORKING_DAY
 
 # XLSX and JSON exports are built in memory: above this many rows, the user is sent to CSV.
 EXPORT_IN_MEMORY_MAX_ROWS = int(os.environ.get("EXPORT_IN_MEMORY_MAX_ROWS", "100000"))
+# Exports built in the background (README, "Exports"): the most rows a file of each format
+# may hold (an XLSX sheet holds 1,048,576 rows; XLSX and JSON are built in the worker's
+# memory), and how many exports one user may have queued or being built at once.
+BACKGROUND_EXPORT_MAX_ROWS = {
+    "csv": int(os.environ.get("BACKGROUND_EXPORT_MAX_ROWS_CSV", "1000000")),
+    "xlsx": int(os.environ.get("BACKGROUND_EXPORT_MAX_ROWS_XLSX", "500000")),
+    "json": int(os.environ.get("BACKGROUND_EXPORT_MAX_ROWS_JSON", "500000")),
+}
+BACKGROUND_EXPORTS_PER_USER = int(os.environ.get("BACKGROUND_EXPORTS_PER_USER", "3"))
 
 # Legacy import in the browser (README, "Import limits"); `manage.py import_cases` applies
 # only the cell and the listed-errors limits. Django's own limits stay at their defaults: an

@@ -243,6 +243,58 @@ def test_a_file_of_a_user_who_lost_the_right_is_not_given(client, supervisor, ca
     assert response.redirect_chain[-1][0] == MY_EXPORTS
 
 
+def test_a_file_with_full_numbers_is_not_given_once_the_user_may_no_longer_see_them(
+    client, supervisor, cases
+):
+    client.force_login(supervisor)
+    built = in_background(client, fmt="csv")
+    assert built.full_numbers and built.full_numbers_permission == "reissue.view_full_id_number"
+    kept = Permission.objects.filter(group__user=supervisor).exclude(codename="view_full_id_number")
+    supervisor.user_permissions.add(*kept)
+    supervisor.groups.clear()
+    response = client.get(download_url(built), follow=True)
+    assert response.redirect_chain[-1][0] == MY_EXPORTS
+    assert "You may no longer see the full ID numbers in this file" in response.content.decode()
+    assert not PersonalDataAccess.objects.filter(reason__startswith="download of").exists()
+    # Asked for again, the file is built masked, and given.
+    rebuilt = in_background(client, fmt="csv")
+    rows = background_rows(client, rebuilt)
+    assert not rebuilt.full_numbers
+    assert cases["li"].applicant.id_number not in {row["ID number"] for row in rows}
+
+
+def test_a_file_is_not_given_once_the_user_no_longer_sees_an_office_it_covered(
+    client, supervisor, cases, office, other_office
+):
+    client.force_login(supervisor)
+    built = in_background(client, fmt="xlsx")
+    assert built.office_ids == [office.pk]
+    office.staff.remove(supervisor)
+    other_office.staff.add(supervisor)  # moved to another office
+    response = client.get(download_url(built), follow=True)
+    assert response.redirect_chain[-1][0] == MY_EXPORTS
+    assert "This file covers offices you no longer see" in response.content.decode()
+    with pytest.raises(services.PermissionDenied):
+        moved = type(supervisor).objects.get(pk=supervisor.pk)  # its offices read afresh
+        services.background_export_file(export_id=built.pk, acting_user=moved)
+    other_office.staff.remove(supervisor)
+    office.staff.add(supervisor)  # back: the file is given again
+    assert client.get(download_url(built)).status_code == 200
+
+
+def test_a_file_of_every_office_is_not_given_once_the_user_sees_only_some(
+    client, supervisor, cases
+):
+    all_offices = Permission.objects.get(codename="view_all_offices")
+    supervisor.user_permissions.add(all_offices)
+    client.force_login(supervisor)
+    built = in_background(client, fmt="json")
+    assert built.office_ids is None and len(background_rows(client, built)) == 4
+    supervisor.user_permissions.remove(all_offices)
+    response = client.get(download_url(built), follow=True)
+    assert "This file covers offices you no longer see" in response.content.decode()
+
+
 # The access log ---------------------------------------------------------------------------------
 
 
@@ -456,6 +508,59 @@ def test_a_forged_format_is_a_message_on_the_page_and_nothing_is_queued(
     )
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert not BackgroundExport.objects.exists()
+
+
+@override_settings(BACKGROUND_EXPORT_MAX_ROWS={"xlsx": 2, "json": 2, "csv": 3})
+def test_a_background_export_above_its_formats_row_limit_fails_with_a_message(
+    client, supervisor, cases
+):
+    client.force_login(supervisor)  # DC's three cases
+    too_many = in_background(client, fmt="xlsx")
+    assert too_many.status == ExportStatus.FAILED and too_many.content == ""
+    assert too_many.failure == (
+        "This export would have more than 2 rows, the limit for XLSX files. "
+        "Narrow the list with filters or a search."
+    )
+    assert not PersonalDataAccess.objects.exists()  # no file, nothing logged
+    assert "the limit for XLSX files" in client.get(MY_EXPORTS).content.decode()
+    assert in_background(client, fmt="csv").status == ExportStatus.DONE  # 3: within CSV's
+    narrowed = in_background(client, fmt="xlsx", query="?state__exact=reported")
+    assert narrowed.status == ExportStatus.DONE and narrowed.rows == 2
+
+
+@override_settings(BACKGROUND_EXPORTS_PER_USER=2)
+def test_a_user_may_have_only_so_many_exports_being_built_at_once(
+    client, supervisor, cases, office
+):
+    client.force_login(supervisor)
+    data = {"format": FORMATS["csv"], "resource": "0", "in_background": "on"}
+    data["caseresource_reference"] = "on"
+    for _ in range(2):
+        assert client.post(EXPORT, data)["Location"] == MY_EXPORTS
+    response = client.post(EXPORT + "?state__exact=reported", data, follow=True)
+    assert response.redirect_chain == [(EXPORT + "?state__exact=reported", 302)]
+    assert "You already have 2 exports being built" in response.content.decode()
+    assert BackgroundExport.objects.count() == 2
+    assert DBTaskResult.objects.filter(task_path=TASK_PATH).count() == 2  # nothing queued
+    # A colleague is not held up by them; and once they are built, the user may ask again.
+    colleague = UserFactory(username="colleague", role="Supervisor", offices=[office])
+    client.force_login(colleague)
+    assert client.post(EXPORT, data)["Location"] == MY_EXPORTS
+    run_worker()
+    client.force_login(supervisor)
+    assert client.post(EXPORT, data)["Location"] == MY_EXPORTS
+    with pytest.raises(services.ExportRefused):
+        for _ in range(2):
+            services.background_export_request(
+                requester=supervisor,
+                model=ReissueCase,
+                source="reissue.admin_exports.build_background_export",
+                permission="reissue.export_cases",
+                file_format="csv",
+                params=[],
+                columns=[],
+            )
+    assert BackgroundExport.objects.filter(requester=supervisor).count() == 4
 
 
 def test_the_service_refuses_a_forged_format_and_a_user_without_the_right(supervisor, clerk):

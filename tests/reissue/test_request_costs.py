@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from reissue.case_workflow import CaseState
-from tests.factories import register_case, valid_id_number
+from tests.factories import ApplicantFactory, register_case, valid_id_number
 from tests.reissue.test_admin import CHANGELIST, change_url, step_url
 
 
@@ -68,6 +68,14 @@ def test_a_searched_list_links_each_row_back_to_the_search(client, clerk, office
     assert sorted(links) == sorted(
         f"{change_url(case)}?_changelist_filters=q%3D{office.code}-" for case in cases
     )
+
+
+def test_a_row_link_leads_to_its_case_when_the_search_holds_the_placeholder(client, clerk, office):
+    case = register_case(clerk=clerk, office=office, applicant=ApplicantFactory.build(name="0pk0"))
+    client.force_login(clerk)
+    page = client.get(CHANGELIST, {"q": "0pk0"}).content.decode()
+    links = re.findall(r'<th class="field-reference"><a href="([^"]+)"', page)
+    assert links == [f"{change_url(case)}?_changelist_filters=q%3D0pk0"]
 
 
 def test_the_case_list_shows_each_state_in_the_readers_language(client, clerk, office):
