@@ -8,7 +8,10 @@ class RatingsConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.models import register_step_labels
+        from reissue.work_queue import register_queue_provider
 
         from .models import ACTION_LABELS, Rating
+        from .work_queue import rating_queue
 
         register_step_labels(Rating, ACTION_LABELS)
+        register_queue_provider("ratings", rating_queue)

@@ -11,6 +11,7 @@ from ratings import services
 from ratings.models import AppealDecision, FollowUp, Rating
 from reissue.rating_link import rating_token
 from reports.selectors import Period, ratings_per_office_month
+from tests.counter.test_work_queue import queue_of
 from tests.factories import reissued_case
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +139,30 @@ def test_the_staff_see_the_rating_sms_with_its_link_masked_never_a_working_one(
     for shown in (case_page, sms_list, sms_page):
         assert "/public/rate/…/" in shown
         assert token not in shown
+
+
+# The work queue on the admin home ----------------------------------------------------------------
+
+
+def test_a_supervisor_finds_the_poor_ratings_to_follow_up_in_the_work_queue(
+    client, supervisor, other_supervisor, poor
+):
+    count, link = queue_of(client, supervisor)["follow_ups"]
+    assert count == 1
+    assert poor.case.reference in client.get(link).content.decode()
+    assert queue_of(client, other_supervisor)["follow_ups"][0] == 0  # not their office's
+    services.follow_up_record_outcome(
+        follow_up=poor.follow_up, acting_user=supervisor, outcome="已向当事人致歉。"
+    )
+    assert queue_of(client, supervisor)["follow_ups"][0] == 0
+
+
+def test_an_auditor_finds_the_appeals_to_decide_in_the_work_queue(
+    client, supervisor, auditor, poor
+):
+    assert queue_of(client, auditor)["appeals"][0] == 0
+    services.rating_appeal(rating=poor, acting_user=supervisor, reason="评价人并非办事人本人。")
+    count, link = queue_of(client, auditor)["appeals"]
+    assert count == 1
+    assert poor.case.reference in client.get(link).content.decode()
+    assert "appeals" not in queue_of(client, supervisor)  # who appeals does not decide
