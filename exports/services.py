@@ -17,6 +17,8 @@ from django.utils import timezone, translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from audit.chain import chain_append
 from audit.models import AccessKind, PersonalDataAccess
@@ -116,6 +118,7 @@ def background_export_request(
         raise ExportRefused(_("Choose CSV, XLSX or JSON."))
     # One request of the user's at a time past this point, so two cannot both pass the count.
     get_user_model().objects.select_for_update().filter(pk=requester.pk).first()
+    fail_exports_whose_task_failed(requester=requester)
     most = getattr(settings, "BACKGROUND_EXPORTS_PER_USER", DEFAULT_EXPORTS_PER_USER)
     pending = BackgroundExport.objects.filter(
         requester=requester, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
@@ -277,9 +280,30 @@ def _record_download(*, export: BackgroundExport, acting_user: AbstractUser) -> 
     )
 
 
+def fail_exports_whose_task_failed(*, requester: AbstractUser | None = None) -> int:
+    """Mark failed the exports still queued or being built whose task failed for good (its
+    worker died JOBS_MAX_ATTEMPTS times: jobs.workers, or the build raised), so My exports says
+    so and they stop counting against the requester's limit; return how many."""
+    stuck = BackgroundExport.objects.filter(
+        status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
+        task_id__in=DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).values("id"),
+    )
+    if requester is not None:
+        stuck = stuck.filter(requester=requester)
+    now = timezone.now()
+    return stuck.update(
+        status=ExportStatus.FAILED,
+        failure=_("The export could not be built; ask for it again."),
+        finished_at=now,
+        expires_at=now + EXPORT_KEPT,
+    )
+
+
 def purge_expired_exports(now: datetime.datetime | None = None) -> int:
     """Delete the exports past their day (their files hold personal data), and any never
-    finished within a day (its task failed for good: jobs.workers); return how many."""
+    finished within a day; return how many. Those whose task failed for good are first
+    marked failed, to be shown so for their day."""
+    fail_exports_whose_task_failed()
     now = now or timezone.now()
     unfinished = Q(expires_at__isnull=True, created_at__lt=now - EXPORT_KEPT)
     with transaction.atomic():

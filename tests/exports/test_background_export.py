@@ -607,3 +607,36 @@ def test_a_clerk_may_not_ask_for_a_background_export(client, clerk, cases):
     client.force_login(clerk)
     response = client.post(EXPORT, {"format": "1", "resource": "0", "in_background": "on"})
     assert response.status_code == 403 and not BackgroundExport.objects.exists()
+
+
+def test_an_export_whose_task_failed_for_good_shows_failed_and_frees_its_place(
+    client, supervisor, cases, settings
+):
+    settings.BACKGROUND_EXPORTS_PER_USER = 1
+    client.force_login(supervisor)
+    fields = {f"caseresource_{name}": "on" for name in CaseResource().get_export_order()}
+    client.post(EXPORT, {"format": "1", "resource": "0", "in_background": "on", **fields})
+    stuck = BackgroundExport.objects.get()
+    # Its worker died three times (jobs.workers): the task failed for good, the export stayed.
+    DBTaskResult.objects.filter(task_path=TASK_PATH).update(status=TaskResultStatus.FAILED)
+    BackgroundExport.objects.filter(pk=stuck.pk).update(status=ExportStatus.RUNNING)
+
+    response = client.post(
+        EXPORT, {"format": "1", "resource": "0", "in_background": "on", **fields}, follow=True
+    )
+    assert "the most at a time" not in response.content.decode()
+    stuck.refresh_from_db()
+    assert stuck.status == ExportStatus.FAILED
+    assert stuck.failure == "The export could not be built; ask for it again."
+    assert BackgroundExport.objects.filter(status=ExportStatus.QUEUED).count() == 1
+    page = client.get(MY_EXPORTS).content.decode()
+    assert str(ExportStatus.FAILED.label) in page
+
+
+def test_the_hourly_purge_marks_failed_an_export_whose_task_failed(client, supervisor, cases):
+    client.force_login(supervisor)
+    fields = {f"caseresource_{name}": "on" for name in CaseResource().get_export_order()}
+    client.post(EXPORT, {"format": "1", "resource": "0", "in_background": "on", **fields})
+    DBTaskResult.objects.filter(task_path=TASK_PATH).update(status=TaskResultStatus.FAILED)
+    assert services.purge_expired_exports() == 0  # kept for its day, to be seen failed
+    assert BackgroundExport.objects.get().status == ExportStatus.FAILED
