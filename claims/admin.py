@@ -86,9 +86,9 @@ class ExpenseClaimAdmin(
         "reimbursable",
         "entered_by",
     ]
-    list_filter = [ReviewQueueFilter, "state", ("case__office", OfficeScopedFilter)]
+    list_filter = [ReviewQueueFilter, "state", ("office", OfficeScopedFilter)]
     # The start of the case's reference or of the applicant's name (get_search_results).
-    search_fields = ["case__reference", "case__applicant__name"]
+    search_fields = ["case__reference", "case__applicant_name"]
     search_help_text = gettext_lazy("Search by the start of a case reference or of a name.")
     # Newest first (the default) or by the case's reference: each read in index order.
     sortable_by = ["case_reference"]
@@ -120,7 +120,8 @@ class ExpenseClaimAdmin(
             return queryset, False
         if REFERENCE_START.match(term):
             return few_by_id(request, queryset, case__reference__startswith=term.upper()), False
-        return few_by_id(request, queryset, case__applicant__name__startswith=term), False
+        # The name the case keeps (ReissueCase.applicant_name), served by the case's index.
+        return few_by_id(request, queryset, case__applicant_name__startswith=term), False
 
     def get_fields(self, request, obj=None):
         return ["case"] if obj is None else self.readonly_fields
@@ -145,7 +146,7 @@ class ExpenseClaimAdmin(
 
     @admin.display(description=gettext_lazy("applicant"))
     def applicant_name(self, obj):
-        return obj.case.applicant.name
+        return obj.case.applicant_name
 
     @admin.display(description=gettext_lazy("office"))
     def office(self, obj):

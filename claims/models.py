@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -146,8 +146,11 @@ def _stage_of(case) -> ClaimStage:
 
 def _cases_at(stages: frozenset[ClaimStage]) -> Q:
     states = [state for state, stage in STAGE_OF_STATE.items() if stage in stages]
-    found = Q(expense_claim__state__in=states)
-    return found | Q(expense_claim__isnull=True) if ClaimStage.NONE in stages else found
+    # EXISTS on the claim's case index, not a join: PostgreSQL joined an office's open cases to
+    # every claim by a hash join (the work queue's count, ?waiting=yes: 350-710 ms at 1M).
+    claims = ExpenseClaim.objects.filter(case=OuterRef("pk"))
+    found = Q(Exists(claims.filter(state__in=states)))
+    return found | ~Q(Exists(claims)) if ClaimStage.NONE in stages else found
 
 
 def claim_source() -> ClaimSource:
@@ -191,6 +194,16 @@ class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
         related_name="expense_claim",
         verbose_name=_("case"),
         error_messages={"unique": _("This case already has an expense claim.")},
+    )
+    # The case's office kept on the claim (a case never changes office), so one office's
+    # claims are read through an index of their own, not found among all through the case.
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("office"),
+        editable=False,
+        db_index=False,  # claim_office_newest_idx leads with the office
     )
     state = FSMField(
         _("state"), default=ClaimState.DRAFT, choices=ClaimState.choices, protected=True
@@ -287,10 +300,17 @@ class ExpenseClaim(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state"], name="claim_state_idx"),
             # The list, newest first (bench/lists.py).
             models.Index(fields=["-created_at", "-id"], name="claim_newest_idx"),
+            # One office's claims, newest first: the list and its count (bench/lists.py).
+            models.Index(fields=["office", "-created_at", "-id"], name="claim_office_newest_idx"),
         ]
 
     def __str__(self) -> str:
         return _("Claim of %(reference)s") % {"reference": self.case.reference}
+
+    def save(self, *args, **kwargs) -> None:
+        if self.office_id is None:
+            self.office_id = self.case.office_id
+        super().save(*args, **kwargs)
 
     def clean_fields(self, exclude=None) -> None:
         # As on the case: the protected state changes only by a transition.
