@@ -80,7 +80,7 @@ class ExpenseClaimAdmin(
     list_display = [
         "case_reference",
         "applicant_name",
-        "office",
+        "office_code",
         "state_badge",
         "claimed_total",
         "reimbursable",
@@ -149,8 +149,8 @@ class ExpenseClaimAdmin(
         return obj.case.applicant_name
 
     @admin.display(description=gettext_lazy("office"))
-    def office(self, obj):
-        return obj.case.office.code
+    def office_code(self, obj):
+        return obj.office.code
 
     @admin.display(description=gettext_lazy("claimed (yuan)"))
     def claimed_total(self, obj):

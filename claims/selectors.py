@@ -31,7 +31,7 @@ def claims_visible_to(*, user) -> QuerySet[ExpenseClaim]:
         .values("total")
     )
     queryset = ExpenseClaim.objects.select_related(
-        "case__applicant", "case__office", "entered_by"
+        "case__applicant", "office", "entered_by"
     ).annotate(claimed_total=Coalesce(Subquery(receipts), ZERO))
     # By the claim's own office (its case's, kept on it): one office's claims read through
     # claim_office_newest_idx, not found among all through the case (bench/lists.py).

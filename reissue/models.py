@@ -499,11 +499,14 @@ class ReissueCase(ConcurrentTransitionMixin, models.Model):
                 opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
             ),
             # The list searched by the start of the applicant's name (LIKE 'x%'), in the
-            # user's offices or across all, and sorted by it (bench/lists.py).
+            # user's offices or across all, and sorted by it (bench/lists.py). The id included:
+            # an office's matches are read from the index alone (at 1M PostgreSQL otherwise
+            # preferred the office's own index and read every case of the office).
             models.Index(
                 fields=["office", "applicant_name"],
                 name="case_office_name_prefix_idx",
                 opclasses=["int8_ops", "varchar_pattern_ops"],
+                include=["id"],
             ),
             models.Index(
                 fields=["applicant_name"],

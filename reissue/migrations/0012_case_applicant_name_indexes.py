@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
                 fields=["office", "applicant_name"],
                 name="case_office_name_prefix_idx",
                 opclasses=["int8_ops", "varchar_pattern_ops"],
+                include=["id"],
             ),
         ),
         migrations.AddIndex(
