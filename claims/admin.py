@@ -12,7 +12,12 @@ from common.display import format_yuan
 from common.pagination import ListCountCapMixin
 from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office, offices_worked_in, scope_to_offices_worked_in
-from reissue.admin_search import REFERENCE_START, SearchedCountMixin, few_by_id
+from reissue.admin_search import (
+    REFERENCE_START,
+    SearchedCountMixin,
+    few_by_id,
+    ids_of_cases_named,
+)
 from reissue.case_workflow import CASE_WORKFLOW
 from reissue.models import ReissueCase
 from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
@@ -121,6 +126,9 @@ class ExpenseClaimAdmin(
         if REFERENCE_START.match(term):
             return few_by_id(request, queryset, case__reference__startswith=term.upper()), False
         # The name the case keeps (ReissueCase.applicant_name), served by the case's index.
+        case_ids = ids_of_cases_named(request, term)
+        if case_ids is not None:
+            return few_by_id(request, queryset, case__in=case_ids), False
         return few_by_id(request, queryset, case__applicant_name__startswith=term), False
 
     def get_fields(self, request, obj=None):

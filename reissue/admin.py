@@ -60,6 +60,7 @@ from .admin_search import (
     SearchedCountMixin,
     case_reference_search_results,
     few_by_id,
+    ids_of_cases_named,
 )
 from .case_workflow import CASE_WORKFLOW
 from .forms import APPLICANT_FIELDS, CaseChangeForm, CaseRegistrationForm, RevealForm
@@ -602,7 +603,9 @@ class ApplicantAdmin(
         # Found through the names the office's cases keep (case_office_name_prefix_idx): the
         # applicants' own name index met every office's namesakes, each probed for a case in
         # the user's offices (王 in a small office at 1M: 1 s; bench/lists.py).
-        named = selectors.applicant_ids_named(user=request.user, name_start=term)
+        named = ids_of_cases_named(request, term, column="applicant_id")
+        if named is None:  # many: met early in the list's order
+            named = selectors.applicant_ids_named(user=request.user, name_start=term)
         return few_by_id(request, queryset, pk__in=named), False
 
     masked_phone = staticmethod(masked_column(Applicant, "phone"))
