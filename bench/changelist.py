@@ -95,6 +95,7 @@ def _bench_case(n, applicant, office, clerk, today, lapses_at) -> ReissueCase:
     return ReissueCase(
         reference=f"BN-2026-{n:07d}",
         applicant=applicant,
+        applicant_name=applicant.name,  # bulk inserts skip ReissueCase.save()
         office=office,
         lost_items="both",
         loss_kind="lost",

@@ -105,6 +105,7 @@ def seed(total: int):
                 ReissueCase(
                     reference=f"BC-2026-{n:07d}",
                     applicant=applicant,
+                    applicant_name=applicant.name,  # bulk inserts skip ReissueCase.save()
                     office=office,
                     lost_items="ss_card",
                     loss_kind="lost",

@@ -110,6 +110,7 @@ def case(n: int, person: Applicant, office: Office, clerk) -> ReissueCase:
     return ReissueCase(
         reference=f"{office.code}-2026-{n:07d}",
         applicant=person,
+        applicant_name=person.name,  # bulk inserts skip ReissueCase.save()
         office=office,
         lost_items="both",
         loss_kind="lost",

@@ -155,6 +155,7 @@ def measure_bare(csv_path: Path) -> float:
                 ReissueCase(
                     reference=f"{OFFICE}-{year}-{start + i + 1:06d}",
                     applicant=applicant,
+                    applicant_name=applicant.name,  # bulk inserts skip ReissueCase.save()
                     office=office,
                     handled_by=user,
                     lost_items=row["lost_items"],

@@ -12,7 +12,12 @@ from common.display import format_yuan
 from common.pagination import ListCountCapMixin
 from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office, offices_worked_in, scope_to_offices_worked_in
-from reissue.admin_search import REFERENCE_START, SearchedCountMixin, few_by_id
+from reissue.admin_search import (
+    REFERENCE_START,
+    SearchedCountMixin,
+    few_by_id,
+    ids_of_cases_named,
+)
 from reissue.case_workflow import CASE_WORKFLOW
 from reissue.models import ReissueCase
 from workflow.admin import ServiceRefusalAdminMixin, WorkflowAdminMixin
@@ -80,15 +85,15 @@ class ExpenseClaimAdmin(
     list_display = [
         "case_reference",
         "applicant_name",
-        "office",
+        "office_code",
         "state_badge",
         "claimed_total",
         "reimbursable",
         "entered_by",
     ]
-    list_filter = [ReviewQueueFilter, "state", ("case__office", OfficeScopedFilter)]
+    list_filter = [ReviewQueueFilter, "state", ("office", OfficeScopedFilter)]
     # The start of the case's reference or of the applicant's name (get_search_results).
-    search_fields = ["case__reference", "case__applicant__name"]
+    search_fields = ["case__reference", "case__applicant_name"]
     search_help_text = gettext_lazy("Search by the start of a case reference or of a name.")
     # Newest first (the default) or by the case's reference: each read in index order.
     sortable_by = ["case_reference"]
@@ -120,7 +125,11 @@ class ExpenseClaimAdmin(
             return queryset, False
         if REFERENCE_START.match(term):
             return few_by_id(request, queryset, case__reference__startswith=term.upper()), False
-        return few_by_id(request, queryset, case__applicant__name__startswith=term), False
+        # The name the case keeps (ReissueCase.applicant_name), served by the case's index.
+        case_ids = ids_of_cases_named(request, term)
+        if case_ids is not None:
+            return few_by_id(request, queryset, case__in=case_ids), False
+        return few_by_id(request, queryset, case__applicant_name__startswith=term), False
 
     def get_fields(self, request, obj=None):
         return ["case"] if obj is None else self.readonly_fields
@@ -145,11 +154,11 @@ class ExpenseClaimAdmin(
 
     @admin.display(description=gettext_lazy("applicant"))
     def applicant_name(self, obj):
-        return obj.case.applicant.name
+        return obj.case.applicant_name
 
     @admin.display(description=gettext_lazy("office"))
-    def office(self, obj):
-        return obj.case.office.code
+    def office_code(self, obj):
+        return obj.office.code
 
     @admin.display(description=gettext_lazy("claimed (yuan)"))
     def claimed_total(self, obj):

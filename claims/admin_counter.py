@@ -93,9 +93,9 @@ def claim_queue(user) -> list[work_queue.QueueCount]:
             )
         )
     if user.has_perm("claims.pay_claim"):
-        to_pay = scope_to_offices_worked_in(
-            selectors.claims_visible_to(user=user), user, office_path="case__office"
-        ).filter(state=ClaimState.APPROVED)
+        to_pay = scope_to_offices_worked_in(selectors.claims_visible_to(user=user), user).filter(
+            state=ClaimState.APPROVED
+        )
         counts.append(
             work_queue.QueueCount(
                 "pay",

@@ -31,9 +31,11 @@ def claims_visible_to(*, user) -> QuerySet[ExpenseClaim]:
         .values("total")
     )
     queryset = ExpenseClaim.objects.select_related(
-        "case__applicant", "case__office", "entered_by"
+        "case__applicant", "office", "entered_by"
     ).annotate(claimed_total=Coalesce(Subquery(receipts), ZERO))
-    return scope_to_offices(queryset, user, office_path="case__office")
+    # By the claim's own office (its case's, kept on it): one office's claims read through
+    # claim_office_newest_idx, not found among all through the case (bench/lists.py).
+    return scope_to_offices(queryset, user)
 
 
 def claims_waiting_for_review(*, user, queryset=None) -> QuerySet[ExpenseClaim]:

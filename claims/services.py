@@ -53,7 +53,7 @@ def claim_start(*, case: ReissueCase, acting_user: AbstractUser) -> ExpenseClaim
     existing = ExpenseClaim.objects.filter(case=case).first()
     if existing is not None:
         raise ClaimAlreadyOpened(existing)
-    claim = ExpenseClaim(case=case, entered_by=acting_user)
+    claim = ExpenseClaim(case=case, office_id=case.office_id, entered_by=acting_user)
     claim.full_clean()
     claim.save()
     audit_record(

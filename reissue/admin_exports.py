@@ -54,7 +54,7 @@ from .permissions import FULL_ID_NUMBER_PERMISSION
 from .resources import AuditEntryResource, CaseResource
 
 NO_STORE = "no-store, private"  # an export holds personal data: no cache keeps a copy
-#: A list filter on an office (`office__id__exact`, a claim's `case__office__id__exact`).
+#: A list filter on an office (`office__id__exact`, an older link's `case__office__id__exact`).
 OFFICE_FILTER = re.compile(r"(^|__)office__id__exact$")
 
 

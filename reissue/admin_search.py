@@ -275,6 +275,19 @@ class SearchedCountMixin:
 CASES_SEARCHED_BY_ID = 2000
 
 
+def ids_of_cases_named(request, name_start: str, *, column: str = "pk") -> list | None:
+    """Return `column` of the visible cases whose applicant's name starts so, read from the
+    case's name index alone, or None past CASES_SEARCHED_BY_ID of them.
+
+    Given the ids, PostgreSQL probes each claim or applicant by its key; told to join, it
+    walked the office's claims or every namesake applicant (王 at 1M: 0.2-0.4 s).
+    """
+    cases = selectors.cases_visible_to(user=request.user)
+    named = cases.filter(applicant_name__startswith=name_start).order_by()
+    ids = list(named.values_list(column, flat=True)[: CASES_SEARCHED_BY_ID + 1])
+    return ids if len(ids) <= CASES_SEARCHED_BY_ID else None
+
+
 def case_reference_search_results(request, queryset, search_term: str):
     """Narrow records filed under a case (the audit trail, the access log) to the cases whose
     reference starts with the term: the cases are found first, by the reference's index, then

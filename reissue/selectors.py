@@ -19,6 +19,12 @@ def cases_visible_to(*, user) -> QuerySet[ReissueCase]:
     )
 
 
+def applicant_ids_named(*, user, name_start: str) -> QuerySet[ReissueCase]:
+    """Return the ids of the applicants of cases `user` may see whose name starts so."""
+    cases = scope_cases(ReissueCase.objects.filter(applicant_name__startswith=name_start), user)
+    return cases.order_by().values("applicant_id")
+
+
 def case_references_numbered(
     *, offices: QuerySet[Office], number: int, office_code: str = "", year: int | None = None
 ) -> list[str]:

@@ -264,6 +264,9 @@ def applicant_update(
     if changes:
         locked.full_clean()
         locked.save()
+        if "name" in changes:
+            # The cases keep the name for their lists' search and sort (ReissueCase).
+            ReissueCase.objects.filter(applicant=locked).update(applicant_name=locked.name)
         audit_record(obj=locked, case=None, action="edited", actor=acting_user, changes=changes)
     return locked
 

@@ -150,6 +150,7 @@ class BulkWriter:
             Applicant.objects.bulk_update([r.applicant for r in changed], CONTACT_FIELDS)
         for row in rows:
             row.case.applicant = row.applicant
+            row.case.applicant_name = row.applicant.name  # as ReissueCase.save keeps it
             row.case.reference = self._next_reference(row.case.office)
             self._fill_report_clocks(row.case)
         insert_new(ReissueCase, [row.case for row in rows])

@@ -30,7 +30,7 @@ def shows_case(page: str, case) -> bool:
 @pytest.mark.parametrize(
     ("url_name", "sortable"),
     [
-        ("admin:reissue_reissuecase_changelist", {"reference"}),
+        ("admin:reissue_reissuecase_changelist", {"reference", "applicant_name"}),
         ("admin:reissue_applicant_changelist", {"name"}),
         ("admin:audit_auditentry_changelist", {"at"}),
         ("admin:claims_expenseclaim_changelist", {"case_reference"}),

@@ -184,6 +184,7 @@ def generated_claim(case, rng, clerk) -> tuple:
     total = (sum(amounts) * Decimal("0.6")).quantize(Decimal("0.01")) if decided else None
     claim = ExpenseClaim(
         case=case,
+        office=case.office,  # bulk inserts skip ExpenseClaim.save()
         state=state,
         entered_by=clerk,
         submitted_at=moment(1) if state != ClaimState.DRAFT else None,
