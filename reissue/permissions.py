@@ -48,9 +48,7 @@ def scope_audit_entries(queryset: QuerySet[AuditEntry], user) -> QuerySet[AuditE
     return scope_to_offices(queryset, user, office_path="office")
 
 
-def scope_access_log(
-    queryset: QuerySet[PersonalDataAccess], user
-) -> QuerySet[PersonalDataAccess]:
+def scope_access_log(queryset: QuerySet[PersonalDataAccess], user) -> QuerySet[PersonalDataAccess]:
     """Narrow the access log to the looks at cases `user` may see (searches: all-office users)."""
     return scope_to_offices(queryset, user, office_path="case__office")
 

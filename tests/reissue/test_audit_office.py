@@ -35,7 +35,9 @@ def test_a_steps_entry_carries_the_cases_office(supervisor, office):
 def test_a_claims_entries_carry_the_cases_office(supervisor, office):
     case = reissued_case(clerk=supervisor, office=office)
     claim = claim_with_items(case=case, clerk=supervisor, submit=True)
-    claim_entries = AuditEntry.objects.filter(object_id=claim.pk, content_type__model="expenseclaim")
+    claim_entries = AuditEntry.objects.filter(
+        object_id=claim.pk, content_type__model="expenseclaim"
+    )
     assert claim_entries.exists()
     assert {e.office_id for e in claim_entries} == {office.pk}
 
