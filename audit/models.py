@@ -104,6 +104,19 @@ class AuditEntry(ChainedRecord):
         related_name="audit_entries",
         verbose_name=_("case"),
     )
+    # The case's office, kept on the entry so one office's trail is read through its own
+    # indexes, not found among all entries through their cases (bench/lists.py). Filled when
+    # the entry is written (`prepare_for_chain`); empty where the case is. Not in the hash: a
+    # copy of what the hashed case tells (a case never changes office).
+    office = models.ForeignKey(
+        "offices.Office",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("office"),
+        db_index=False,  # led by the office, the indexes below serve its look-ups
+    )
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
     # An AuditAction or the name of a workflow step.
@@ -138,6 +151,14 @@ class AuditEntry(ChainedRecord):
             # time index (bench/lists.py).
             models.Index(fields=["action", "at", "id"], name="audit_action_time_idx"),
             models.Index(fields=["target_state", "at", "id"], name="audit_target_time_idx"),
+            # The same, for one office's trail (the list scoped to a supervisor's offices).
+            models.Index(fields=["office", "at", "id"], name="audit_office_time_idx"),
+            models.Index(
+                fields=["office", "action", "at", "id"], name="audit_office_action_time_idx"
+            ),
+            models.Index(
+                fields=["office", "target_state", "at", "id"], name="audit_office_target_time_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,6 +177,7 @@ class AuditEntry(ChainedRecord):
 
     def prepare_for_chain(self) -> None:
         fill_actor_name(self)
+        fill_office(self)
 
     def actor_display(self) -> str:
         return actor_display(self)
@@ -397,6 +419,17 @@ def fill_actor_name(record) -> None:
     """Keep the acting user's name as it is now, so a later rename changes no trail."""
     if record.actor_id is not None and not record.actor_name:
         record.actor_name = record.actor.get_username()
+
+
+def fill_office(entry: AuditEntry) -> None:
+    """Keep the case's office on the entry: every writer (a step, the import's COPY) links its
+    entries through `chain_extend`, which calls this."""
+    if entry.office_id is None and entry.case_id is not None:
+        # The case the writer holds (no query); else its office read by the case's key.
+        case = entry.case if AuditEntry.case.is_cached(entry) else None
+        if case is None:
+            case = case_model().objects.only("office").get(pk=entry.case_id)
+        entry.office_id = getattr(case, "office_id", None)
 
 
 def actor_display(record) -> str:

@@ -438,6 +438,7 @@ def seed(total: int) -> None:
         {
             "sequence": "c.n * 10 + p.j",
             "case": "c.n",
+            "office": "c.office_id",
             "content_type": str(case_type),
             "object_id": "c.n",
             "action": "p.action",
@@ -456,6 +457,7 @@ def seed(total: int) -> None:
         {
             "sequence": "c.n * 10 + 8",
             "case": "c.n",
+            "office": "c.office_id",
             "content_type": str(case_type),
             "object_id": "c.n",
             "action": "'edited'",
@@ -474,6 +476,7 @@ def seed(total: int) -> None:
         {
             "sequence": "k.n * 10 + 9",
             "case": "k.n",
+            "office": "k.office_id",
             "content_type": str(claim_type),
             "object_id": "k.n",
             "action": claim_steps,
@@ -692,6 +695,7 @@ def main() -> None:
         "--explain", action="store_true", help="print each large page's slowest query"
     )
     args = parser.parse_args()
+    wanted = [part for part in args.only.split("|") if part]
     if connection.vendor != "postgresql":
         sys.exit("bench/lists.py measures PostgreSQL: set DATABASE_URL=postgres://...")
     setup_test_environment()
@@ -727,7 +731,6 @@ def main() -> None:
         for (label, client_small, url_small), (_l, client_large, url_large) in zip(
             per_size["small"], per_size["large"], strict=True
         ):
-            wanted = [part for part in args.only.split("|") if part]
             if wanted and not label.startswith("anchor") and not any(w in label for w in wanted):
                 continue
             use_database(wrappers["small"])

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
-from audit.models import AuditEntry
+from audit.models import AuditEntry, PersonalDataAccess
 from common.exceptions import ObjectNotFound
 from offices.models import Office
 from offices.scoping import (
@@ -43,6 +43,13 @@ def scope_applicants(queryset: QuerySet[Applicant], user) -> QuerySet[Applicant]
 
 def scope_audit_entries(queryset: QuerySet[AuditEntry], user) -> QuerySet[AuditEntry]:
     """Narrow audit entries to those of cases `user` may see (applicant edits: all-office users)."""
+    # By the office kept on each entry, read through its own indexes (audit_office_*_idx): found
+    # through the case, a small office's entries were sought among all (1 s at 5.6M entries).
+    return scope_to_offices(queryset, user, office_path="office")
+
+
+def scope_access_log(queryset: QuerySet[PersonalDataAccess], user) -> QuerySet[PersonalDataAccess]:
+    """Narrow the access log to the looks at cases `user` may see (searches: all-office users)."""
     return scope_to_offices(queryset, user, office_path="case__office")
 
 

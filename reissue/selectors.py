@@ -9,7 +9,7 @@ from offices.models import Office
 
 from .case_workflow import CASE_WORKFLOW
 from .models import CaseSequence, ReissueCase
-from .permissions import scope_audit_entries, scope_cases
+from .permissions import scope_access_log, scope_audit_entries, scope_cases
 
 
 def cases_visible_to(*, user) -> QuerySet[ReissueCase]:
@@ -69,7 +69,7 @@ def access_log_visible_to(*, user) -> QuerySet[PersonalDataAccess]:
     """Return the record of looks at full ID numbers: all of it for all-office users (auditors),
     else those of cases in the user's offices."""
     queryset = PersonalDataAccess.objects.select_related("actor", "case", "content_type")
-    return scope_audit_entries(queryset, user)
+    return scope_access_log(queryset, user)
 
 
 def case_sms_messages(*, case: ReissueCase) -> list[OutboxMessage]:
