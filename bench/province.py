@@ -110,6 +110,7 @@ def page(client, url: str):
     def run() -> tuple[float, int | None]:
         return lists.timed(client, url), None
 
+    run.page = (client, url)  # for --explain
     return run
 
 
@@ -190,6 +191,9 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help="seed only: --parts ''")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the daily aggregates")
     parser.add_argument("--only", default="", help="time only pages whose label contains this")
+    parser.add_argument(
+        "--explain", action="store_true", help="print each page's slowest query on both"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/province.py measures PostgreSQL: set DATABASE_URL=postgres://...")
@@ -206,7 +210,11 @@ def main() -> None:
         if "rebuild" in parts or "dashboard" in parts:
             rebuilt[size] = rebuild_aggregates(force=args.rebuild)
             print(f"daily aggregates of {sizes[size]:,}: {rebuilt[size]}", file=sys.stderr)
-        plans[size] = {key: run for key, run in steps(parts).items() if args.only in key[1]}
+        plans[size] = {
+            key: run
+            for key, run in steps(parts).items()
+            if args.only in key[1] or key[0] == "anchor"
+        }
         office = Office.objects.order_by("code").first()
         office_cases = ReissueCase.objects.filter(office=office).count()
         facts[size] = (Office.objects.count(), office_cases, database_size())
@@ -232,6 +240,13 @@ def main() -> None:
                     )
         print(f"  round {round_number + 1} of {args.rounds}", file=sys.stderr, flush=True)
     print_table(args, sizes, facts, rebuilt, keys, samples, notes)
+    if args.explain:
+        for key in keys:
+            for size, wrapper in wrappers.items():
+                if hasattr(plans[size][key], "page") and key[0] != "anchor":
+                    lists.use_database(wrapper)
+                    print(f"{key[1]}, {key[2]}, {sizes[size]:,}:")
+                    print(f"    {lists.slowest_query(*plans[size][key].page)}")
 
 
 def print_table(args, sizes, facts, rebuilt, keys, samples, notes) -> None:
