@@ -1,0 +1,147 @@
+"""An import and the clerks at the same moment, on PostgreSQL with real connections (threads).
+
+The import checks the file with no lock, then writes it a batch at a time, holding the file's
+offices' sequences and its people's ID numbers (claimed as registration claims them), and
+the audit chain's head only at the end. So a clerk registering one of the file's people meets
+a message, never a deadlock, and steps elsewhere go on while the batches are written.
+"""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from audit.chain import verify_chain
+from audit.models import AuditEntry
+from reissue import services
+from reissue.id_number_claims import BEING_REGISTERED
+from reissue.legacy_import import WRITING, LegacyCaseImport
+from reissue.legacy_import import importer as import_run
+from reissue.models import Applicant, ReissueCase
+from tests.factories import ApplicantFactory, register_case
+from tests.reissue.test_concurrency import _waiting_on_a_lock
+
+from .conftest import UTF8_HEADER
+from .test_background_import import id_number, row
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+ROWS = 6  # three batches of two
+
+
+def in_a_thread(action):
+    """Start `action` on a connection of its own; return (thread, its outcome or error)."""
+    outcome = {}
+
+    def worker():
+        try:
+            outcome["result"] = action()
+        except Exception as error:  # recorded for the test to inspect
+            outcome["result"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    return thread, outcome
+
+
+def import_rows(user, *, after_first_batch):
+    """Import ROWS rows in batches of two, calling `after_first_batch` once it is written."""
+    rows = [row(n).split(",") for n in range(ROWS)]
+
+    def progress(stage, done, total):
+        if stage == WRITING and done == 2:
+            after_first_batch()
+
+    return LegacyCaseImport(acting_user=user, source_name="f.csv").run(
+        UTF8_HEADER, rows, progress=progress
+    )
+
+
+def registering(clerk, office, n):
+    person = ApplicantFactory.build(id_number=id_number(n), name=f"张{'伟芳娜敏静丽强磊'[n % 8]}")
+    return lambda: register_case(clerk=clerk, office=office, applicant=person)
+
+
+@pytest.fixture(autouse=True)
+def batches_of_two(monkeypatch):
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 2)
+
+
+def test_clerk_registering_a_later_rows_person_mid_import_wins_and_the_file_is_refused(
+    importer_user, clerk, office
+):
+    # Before, the clerk held the new applicant and waited for the office's sequence while the
+    # import, holding that sequence, came to insert the same person: a deadlock. Now the
+    # import finds the number claimed and refuses the row (and so the file); the clerk's
+    # registration goes through once the import has rolled back.
+    clerk_run = {}
+
+    def clerk_registers_row_5():
+        clerk_run["thread"], clerk_run["outcome"] = in_a_thread(registering(clerk, office, 3))
+        deadline = timezone.now() + timezone.timedelta(seconds=20)
+        while not _waiting_on_a_lock() and timezone.now() < deadline:
+            pass  # the clerk waits for the office's sequence, the number claimed
+        assert _waiting_on_a_lock(), clerk_run["outcome"]
+
+    outcome = import_rows(importer_user, after_first_batch=clerk_registers_row_5)
+    clerk_run["thread"].join(timeout=20)
+
+    assert not outcome.ok and outcome.created == 0
+    assert {p.number: p.errors for p in outcome.problems} == {
+        5: {"id_number": [str(BEING_REGISTERED)]}
+    }
+    assert isinstance(clerk_run["outcome"]["result"], ReissueCase), clerk_run["outcome"]
+    assert Applicant.objects.count() == 1 and ReissueCase.objects.count() == 1
+    assert verify_chain(AuditEntry) is None
+
+
+def test_clerk_registering_a_person_the_import_has_written_is_told_at_once(
+    importer_user, clerk, office
+):
+    told = {}
+
+    def clerk_registers_row_3():
+        thread, told["outcome"] = in_a_thread(registering(clerk, office, 1))
+        thread.join(timeout=10)
+        told["waited"] = thread.is_alive()
+
+    outcome = import_rows(importer_user, after_first_batch=clerk_registers_row_3)
+
+    assert told["waited"] is False  # the number was claimed: no wait for the import
+    refusal = told["outcome"]["result"]
+    assert isinstance(refusal, ValidationError) and refusal.messages == [str(BEING_REGISTERED)]
+    assert outcome.ok and outcome.created == ROWS
+    assert ReissueCase.objects.count() == ROWS
+    assert verify_chain(AuditEntry) is None
+
+
+def test_a_step_in_the_imports_office_is_not_held_up_by_its_batches(
+    importer_user, clerk, office
+):
+    case = register_case(clerk=clerk, office=office)
+    step = {}
+
+    def clerk_takes_a_step():
+        thread, step["outcome"] = in_a_thread(
+            lambda: services.case_issue_temp_card(
+                case=ReissueCase.objects.get(pk=case.pk),
+                acting_user=clerk,
+                card_number="TMP-A001",
+                issued_on=timezone.localdate(),
+            )
+        )
+        thread.join(timeout=10)
+        step["waited"] = thread.is_alive()
+
+    outcome = import_rows(importer_user, after_first_batch=clerk_takes_a_step)
+
+    assert step["waited"] is False, "the step waited for the import's batches"
+    assert isinstance(step["outcome"]["result"], ReissueCase), step["outcome"]
+    assert outcome.ok and outcome.created == ROWS
+    assert verify_chain(AuditEntry) is None
