@@ -121,9 +121,7 @@ def test_clerk_registering_a_person_the_import_has_written_is_told_at_once(
     assert verify_chain(AuditEntry) is None
 
 
-def test_a_step_in_the_imports_office_is_not_held_up_by_its_batches(
-    importer_user, clerk, office
-):
+def test_a_step_in_the_imports_office_is_not_held_up_by_its_batches(importer_user, clerk, office):
     case = register_case(clerk=clerk, office=office)
     step = {}
 
