@@ -23,18 +23,28 @@ def _lock_key(digest: str) -> int:
     return int(digest[:15], 16)
 
 
-def claim_id_numbers(digests: Iterable[str]) -> set[str]:
+def claim_id_numbers(digests: Iterable[str], *, until_released: bool = False) -> set[str]:
     """Claim the numbers (by hash) until the transaction ends; return those claimed by another.
 
     Never waits. Call it inside the transaction that registers them, before taking any lock.
+    `until_released`: until `release_id_numbers` instead (the import's batch: one lock per row
+    held to its commit would fill PostgreSQL's lock table; once its applicants are inserted,
+    a clerk registering one of them waits for the import and is told "just registered").
     """
     keys = {_lock_key(digest): digest for digest in digests if digest}
     if not keys or connection.vendor != "postgresql":
         return set()
     assert connection.in_atomic_block, "an advisory claim lasts as long as its transaction"
+    lock = "pg_try_advisory_lock" if until_released else "pg_try_advisory_xact_lock"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT key FROM unnest(%s::bigint[]) AS key WHERE NOT pg_try_advisory_xact_lock(key)",
-            [sorted(keys)],
+            f"SELECT key FROM unnest(%s::bigint[]) AS key WHERE NOT {lock}(key)", [sorted(keys)]
         )
         return {keys[key] for (key,) in cursor.fetchall()}
+
+
+def release_id_numbers() -> None:
+    """Release the claims taken `until_released` (this connection's, all of them)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from offices.models import Office
 from offices.scoping import offices_worked_in
 
+from ..id_number_claims import release_id_numbers
 from ..permissions import access_office_for_registration
 from .columns import header_aliases, map_headers
 from .files import ImportRefused, clean_file_name
@@ -220,15 +221,20 @@ class LegacyCaseImport:
             office_ids=office_ids,
         )
         checker = self._checker(for_writing=True)
-        for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
-            if not outcome.ok:
-                continue
-            references = writer.write(checked)
-            outcome.created += len(references)
-            if keep_refs:
-                outcome.references += references
-            del checked, references
-            if progress:
-                progress(WRITING, outcome.created, total or outcome.rows)
+        try:
+            for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
+                if outcome.ok:
+                    references = writer.write(checked)
+                    outcome.created += len(references)
+                    if keep_refs:
+                        outcome.references += references
+                    del references
+                # The batch's people are written (or never will be): their claims go.
+                release_id_numbers()
+                del checked
+                if progress and outcome.ok:
+                    progress(WRITING, outcome.created, total or outcome.rows)
+        finally:
+            release_id_numbers()
         if outcome.ok:
             writer.finish()

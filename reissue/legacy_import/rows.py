@@ -83,7 +83,9 @@ class RowChecker:
         id_numbers = [cleaned.get("id_number") for _v, cleaned, _e in read]
         claimed = set()
         if self.for_writing:
-            claimed = claim_id_numbers(id_number_digest(n) for n in id_numbers if n)
+            claimed = claim_id_numbers(
+                (id_number_digest(n) for n in id_numbers if n), until_released=True
+            )
         known = known_numbers(
             id_numbers=id_numbers, acting_user=self.acting_user, lock=self.for_writing
         )
