@@ -18,8 +18,12 @@ BEING_REGISTERED = _(
 )
 
 
+# The write passes' lock (`wait_for_other_imports`): negative, so no number's key is it.
+IMPORT_KEY = -1
+
+
 def _lock_key(digest: str) -> int:
-    # 60 bits of the keyed hash: a bigint key, and no other advisory locks are taken here.
+    # 60 bits of the keyed hash: a non-negative bigint key.
     return int(digest[:15], 16)
 
 
@@ -44,7 +48,22 @@ def claim_id_numbers(digests: Iterable[str], *, until_released: bool = False) ->
 
 
 def release_id_numbers() -> None:
-    """Release the claims taken `until_released` (this connection's, all of them)."""
+    """Release the claims taken `until_released` (this connection's, all of them).
+
+    They outlast a rollback: after one, call it outside the aborted transaction.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock_all()")
+
+
+def wait_for_other_imports() -> None:
+    """Wait until no other import is writing, and keep the others waiting to the commit.
+
+    Imports are rare: one writing at a time never meets another's uncommitted people (a
+    unique violation, or a deadlock, at its commit). One lock for the whole transaction.
+    """
+    assert connection.in_atomic_block, "the lock lasts as long as its transaction"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_KEY])

@@ -2,33 +2,37 @@
 
 The check reads and checks every row a batch at a time, writing and locking nothing: a bad
 file is refused with every bad row and holds nobody up. The write reads the rows again and,
-in one transaction, checks each batch again (under the ID-number claims and the applicants'
-row locks registration takes) and writes it; a row that no longer passes (a clerk registered
+in one transaction (one import's write at a time), checks each batch again (under the
+ID-number claims, and the row locks of the applicants it claimed) and writes it; a row that no longer passes (a clerk registered
 its person meanwhile) rolls back what was written before it, the rows after it are still
 checked (and reported), not written. The audit chain's head is locked only at the end, for the
-audit entries (`BulkWriter.finish`). Only one batch of rows is held at a time, with the set of
+audit entries (`BulkWriter.finish`). The claims are released after each batch and, after a
+rollback, outside the transaction (they outlast it). Only one batch of rows is held at a time, with the set of
 the file's ID numbers (their hashes) for the check of a person on two rows."""
 
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from offices.models import Office
 from offices.scoping import offices_worked_in
 
-from ..id_number_claims import release_id_numbers
+from ..id_number_claims import release_id_numbers, wait_for_other_imports
 from ..permissions import access_office_for_registration
 from .columns import header_aliases, map_headers
 from .files import ImportRefused, clean_file_name
 from .rows import RowChecker, RowProblem
 from .writer import BulkWriter
+
+logger = logging.getLogger(__name__)
 
 IMPORT_PERMISSION = "reissue.import_cases"
 BATCH_SIZE = 1000
@@ -74,6 +78,26 @@ def _changed_meanwhile() -> ImportRefused:
             "Import the file again."
         )
     )
+
+
+def _stopped() -> ImportRefused:
+    # The database stopped the write (most often a deadlock with a clerk's work).
+    return ImportRefused(
+        _(
+            "The import was stopped by other work on the same cases, so nothing was "
+            "imported. Import the file again."
+        )
+    )
+
+
+def _release_claims() -> None:
+    """Release the batch's ID-number claims after the transaction (they outlast a rollback);
+    if the connection cannot, close it: a pooled connection must not keep them."""
+    try:
+        release_id_numbers()
+    except DatabaseError:
+        logger.exception("The ID-number claims of an import could not be released")
+        connection.close()
 
 
 def access_import(user) -> None:
@@ -148,24 +172,23 @@ class LegacyCaseImport:
         if dry_run or not checked.ok:
             return checked
         written = ImportOutcome(rows=0)
+        write = (written, progress, total, problems_kept, keep_references, office_ids)
         try:
             with transaction.atomic():
-                self._write(
-                    headers,
-                    rows_again(),
-                    written,
-                    progress,
-                    total,
-                    problems_kept,
-                    keep_references,
-                    office_ids,
-                )
+                wait_for_other_imports()
+                self._write(headers, rows_again(), *write)
                 if not written.ok:
                     raise _RollBack
         except _RollBack:
             written.references, written.created = [], 0
         except IntegrityError as exc:
             raise _changed_meanwhile() from exc
+        except DatabaseError as exc:
+            # A deadlock, a lock or statement timeout, ...: the user is told, the log keeps it.
+            logger.exception("The write pass of the import of %r failed", self.source_name)
+            raise _stopped() from exc
+        finally:
+            _release_claims()
         return written
 
     def _checker(self, *, for_writing: bool) -> RowChecker:
@@ -221,20 +244,17 @@ class LegacyCaseImport:
             office_ids=office_ids,
         )
         checker = self._checker(for_writing=True)
-        try:
-            for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
-                if outcome.ok:
-                    references = writer.write(checked)
-                    outcome.created += len(references)
-                    if keep_refs:
-                        outcome.references += references
-                    del references
-                # The batch's people are written (or never will be): their claims go.
-                release_id_numbers()
-                del checked
-                if progress and outcome.ok:
-                    progress(WRITING, outcome.created, total or outcome.rows)
-        finally:
+        for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
+            if outcome.ok:
+                references = writer.write(checked)
+                outcome.created += len(references)
+                if keep_refs:
+                    outcome.references += references
+                del references
+            # The batch's people are written (or never will be): their claims go.
             release_id_numbers()
+            del checked
+            if progress and outcome.ok:
+                progress(WRITING, outcome.created, total or outcome.rows)
         if outcome.ok:
             writer.finish()

@@ -57,7 +57,7 @@ class RowChecker:
     `offices` are the offices by code; the rows may name those of `allowed_office_ids`.
     Every case is registered at `now`, unless its row gives the date of the report.
     `for_writing` checks the rows about to be written: it claims their ID numbers
-    (`claim_id_numbers`) and row-locks their known applicants, as registration does.
+    (`claim_id_numbers`) and row-locks the known applicants of those it claimed.
     """
 
     def __init__(
@@ -86,9 +86,7 @@ class RowChecker:
             claimed = claim_id_numbers(
                 (id_number_digest(n) for n in id_numbers if n), until_released=True
             )
-        known = known_numbers(
-            id_numbers=id_numbers, acting_user=self.acting_user, lock=self.for_writing
-        )
+        known = self._known(id_numbers, claimed)
         checked, problems = [], []
         for number, (values, cleaned, errors) in enumerate(read, start=first_number):
             row = self._check_row(number, cleaned, errors, known, claimed)
@@ -97,6 +95,22 @@ class RowChecker:
             else:
                 checked.append(row)
         return checked, problems
+
+    def _known(self, id_numbers: list[str | None], claimed: set[str]) -> dict[str, KnownNumber]:
+        """Return the batch's known numbers; writing, row-lock the applicants of ours only.
+
+        A number claimed by a clerk is theirs: the clerk may hold its applicant's row and
+        wait for an office's sequence, which the import holds (a deadlock). Its row is
+        refused as being registered, its applicant read without a lock for the other checks.
+        """
+        if not self.for_writing:
+            return known_numbers(id_numbers=id_numbers, acting_user=self.acting_user)
+        ours = [n for n in id_numbers if n and id_number_digest(n) not in claimed]
+        known = known_numbers(id_numbers=ours, acting_user=self.acting_user, lock=True)
+        if claimed:
+            theirs = [n for n in id_numbers if n and id_number_digest(n) in claimed]
+            known |= known_numbers(id_numbers=theirs, acting_user=self.acting_user)
+        return known
 
     # Reading the cells ---------------------------------------------------------------------
 

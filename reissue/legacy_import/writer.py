@@ -129,10 +129,11 @@ def _insert_sql(model: type[models.Model], fields, rows: int, db) -> str:
 class BulkWriter:
     """Write checked rows in bulk, a batch at a time, in the caller's transaction.
 
-    Locks in registration's order (`services.case_register`), so that neither waits for the
-    other holding what it needs: the offices' sequences first (all of the file's, in the
-    order of their keys, at the start), the rows' ID numbers (claimed by the checker), the
-    applicants; the audit chain's head last, in `finish`, where the audit entries and the
+    Locks so that neither it nor registration (`services.case_register`) waits for the other
+    holding what it needs: the offices' sequences first (all of the file's, in the order of
+    their keys, at the start), the rows' ID numbers (claimed by the checker, never waiting),
+    the applicants of those claimed; the audit chain's head last (registration too takes it
+    after the sequence), in `finish`, where the audit entries and the
     dashboard's aggregates of all the batches are written at once. Until then every office's
     steps go on; only registrations in the file's offices wait (for their sequences).
     What `finish` needs of each case is kept meanwhile: its key and row (a few bytes each).

@@ -4,12 +4,13 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from audit.chain import verify_chain
 from audit.models import AuditEntry
 from common.id_numbers import id_number_digest
 from reissue import services
-from reissue.legacy_import import LegacyCaseImport, UnreadableFile, read_table
+from reissue.legacy_import import ImportRefused, LegacyCaseImport, UnreadableFile, read_table
 from reissue.models import Applicant, CaseState, ReissueCase
 from reissue.registration import MESSAGES, OPEN_CASE
 from tests.factories import ApplicantFactory, register_case, reissued_case
@@ -266,6 +267,39 @@ def test_bad_row_anywhere_is_found_before_anything_is_written(monkeypatch, impor
     assert [stage for stage, _done in events] == ["checking", "checking"]
     assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
     assert not AuditEntry.objects.exists()
+    assert verify_chain(AuditEntry) is None
+
+
+def advisory_locks_held() -> int:
+    """Return how many advisory locks this connection holds (none but on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_person_registered_between_the_writes_check_and_its_insert_refuses_the_file(
+    monkeypatch, importer_user
+):
+    # The unique ID number stops the insert: the user is told the cases changed, nothing is
+    # written, and no claim stays on the connection (they outlast the rollback).
+    from reissue.legacy_import import writer
+
+    write = writer.BulkWriter.write
+
+    def registered_meanwhile_then_write(self, rows):
+        ApplicantFactory(id_number=rows[0].applicant.id_number)
+        return write(self, rows)
+
+    monkeypatch.setattr(writer.BulkWriter, "write", registered_meanwhile_then_write)
+    with pytest.raises(ImportRefused, match="changed while the file was being imported"):
+        import_file("utf8.csv", user=importer_user)
+    assert not Applicant.objects.exists() and not ReissueCase.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert advisory_locks_held() == 0
 
 
 def test_file_whose_first_batch_is_bad_never_locks_the_audit_chain(monkeypatch, importer_user):
