@@ -3,12 +3,13 @@
 The check reads and checks every row a batch at a time, writing and locking nothing: a bad
 file is refused with every bad row and holds nobody up. The write reads the rows again and,
 in one transaction (one import's write at a time), checks each batch again (under the
-ID-number claims, and the row locks of the applicants it claimed) and writes it; a row that no longer passes (a clerk registered
-its person meanwhile) rolls back what was written before it, the rows after it are still
-checked (and reported), not written. The audit chain's head is locked only at the end, for the
-audit entries (`BulkWriter.finish`). The claims are released after each batch and, after a
-rollback, outside the transaction (they outlast it). Only one batch of rows is held at a time, with the set of
-the file's ID numbers (their hashes) for the check of a person on two rows."""
+ID-number claims, and the row locks of the applicants it claimed) and writes it; a row that
+no longer passes (a clerk registered its person meanwhile) rolls back what was written before
+it, the rows after it are still checked (and reported), not written. The audit chain's head
+is locked only at the end, for the audit entries (`BulkWriter.finish`). The claims are
+released after each batch and, after a rollback, outside the transaction (they outlast it).
+Only one batch of rows is held at a time, with the set of the file's ID numbers (their
+hashes) for the check of a person on two rows."""
 
 import itertools
 import logging

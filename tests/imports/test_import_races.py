@@ -11,14 +11,14 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.chain import verify_chain
+from audit.chain import lock_chain_head, verify_chain
 from audit.models import AuditEntry
 from reissue import services
 from reissue.id_number_claims import BEING_REGISTERED
-from reissue.legacy_import import WRITING, LegacyCaseImport
+from reissue.legacy_import import WRITING, ImportRefused, LegacyCaseImport, writer
 from reissue.legacy_import import importer as import_run
 from reissue.models import Applicant, ReissueCase
 from tests.factories import ApplicantFactory, register_case
@@ -259,3 +259,36 @@ def test_two_imports_of_the_same_new_person_write_one_after_the_other(
     assert isinstance(clerk_run["result"], ReissueCase), clerk_run
     assert ReissueCase.objects.count() == 3
     assert verify_chain(AuditEntry) is None
+
+
+def test_an_import_the_database_breaks_off_is_refused_with_a_message(
+    monkeypatch, importer_user, clerk, office
+):
+    # A deadlock or a lock timeout in the write pass: the user reads why and that nothing was
+    # imported (before, "current transaction is aborted" from the claims' release, a 500).
+    head_held, clerk_done = threading.Event(), threading.Event()
+
+    def clerk_holds_the_audit_chain():
+        with transaction.atomic():
+            lock_chain_head(AuditEntry.CHAIN)
+            head_held.set()
+            clerk_done.wait(timeout=20)
+
+    thread, _clerk_run = in_a_thread(clerk_holds_the_audit_chain)
+    assert head_held.wait(timeout=20)
+    lock = writer.lock_chain_head
+
+    def lock_giving_up_soon(name):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '100ms'")
+        return lock(name)
+
+    monkeypatch.setattr(writer, "lock_chain_head", lock_giving_up_soon)
+    try:
+        with pytest.raises(ImportRefused, match="stopped by other work on the same cases"):
+            import_rows(importer_user, after_first_batch=lambda: None)
+    finally:
+        clerk_done.set()
+        thread.join(timeout=20)
+    assert advisory_locks_held() == 0
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
