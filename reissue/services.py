@@ -20,9 +20,7 @@ from audit.chain import chain_append, lock_chain_head
 from audit.models import AccessKind, PersonalDataAccess
 from audit.services import _apply_changes, audit_record, field_snapshot, snapshot_changes
 from common.exceptions import ObjectNotFound, Refusal
-from common.id_numbers import (
-    mask_id_number,
-)
+from common.id_numbers import id_number_digest, mask_id_number, normalize_id_number
 from common.text import required_text
 from offices.models import Office
 from workflow.services import LOCKED, WorkflowError, run_transition
@@ -30,6 +28,7 @@ from workflow.transitions import field_locks, transition_label
 
 from .case_workflow import CASE_WORKFLOW, CaseFlag, CaseState, Collector, LossReportKind
 from .deadlines import service_due_on
+from .id_number_claims import BEING_REGISTERED, claim_id_numbers
 from .models import (
     CASE_EDITABLE_FIELDS,
     Applicant,
@@ -116,6 +115,12 @@ def case_register(
     what it must pass is `registration.check_registration`'s.
     """
     access_office_for_registration(acting_user, case.office)
+    # The number first, before any lock: an import writing the same person refuses it then,
+    # and neither waits for the other (id_number_claims). A blank number is refused by the
+    # check below; claiming it would make every blank form wait for every other.
+    id_number = normalize_id_number(applicant_fields.get("id_number") or "")
+    if id_number and claim_id_numbers([id_number_digest(id_number)]):
+        raise ValidationError(BEING_REGISTERED)
     known = known_number(
         id_number=applicant_fields["id_number"], acting_user=acting_user, lock=True
     )
@@ -126,8 +131,10 @@ def case_register(
         acting_user=acting_user,
         reported_at=timezone.now(),
     )
-    case.applicant = _save_applicant(registration, acting_user=acting_user)
+    # The office's sequence before the audit chain's head (taken by a known applicant's
+    # "edited" entry), as the import takes them: the other order deadlocks with it.
     case.reference = _next_reference(case.office)
+    case.applicant = _save_applicant(registration, acting_user=acting_user)
     case.sms_told_at = timezone.now()  # the form tells the clerk to say it (sms_opt_out)
     if case.loss_report_kind == LossReportKind.TEMPORARY:
         # Only a suspension for now: it lapses unless made formal (case_workflow).

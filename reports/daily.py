@@ -137,7 +137,9 @@ def apply_difference(difference: Counter) -> None:
     if connection.features.has_select_for_update:
         # One lock order for every writer: the audit chain's head, then these rows. Each
         # step locks the head for its audit entry anyway, a moment later; the legacy import
-        # holds it from its start. Taking it here first, a step and an import can't deadlock.
+        # takes it at its end (after the offices' sequences, as registration does) and
+        # writes these rows under it. Taking it here first, a step and an import can't
+        # deadlock.
         lock_chain_head(AuditEntry.CHAIN)
     cases = [(o, sp, d, x, n) for (kind, o, sp, d, x), n in changes.items() if kind == CASE]
     cards = [(o, sp, d, x, n) for (kind, o, sp, d, x), n in changes.items() if kind == CARD]

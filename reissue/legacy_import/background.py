@@ -249,6 +249,7 @@ def _import_upload(upload_pk: int) -> str:
             outcome = _importer(upload).run(
                 headers,
                 rows,
+                rows_again=lambda: _read(upload)[1],
                 progress=progress,
                 total=upload.total_rows,
                 problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,

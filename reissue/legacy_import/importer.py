@@ -1,29 +1,39 @@
-"""One file's import, whole or not at all, in constant memory: the rows are read, checked and
-written a batch at a time in one transaction; a bad row anywhere rolls back what was written
-before it, and the rows after it are still checked (every bad row is reported), not written.
-Only one batch of rows is held at a time, with the set of the file's ID numbers (their hashes)
-for the check of a person on two rows."""
+"""One file's import, whole or not at all, in constant memory, in two passes over the rows.
+
+The check reads and checks every row a batch at a time, writing and locking nothing: a bad
+file is refused with every bad row and holds nobody up. The write reads the rows again and,
+in one transaction (one import's write at a time), checks each batch again (under the
+ID-number claims, and the row locks of the applicants it claimed) and writes it; a row that
+no longer passes (a clerk registered its person meanwhile) rolls back what was written before
+it, the rows after it are still checked (and reported), not written. The audit chain's head
+is locked only at the end, for the audit entries (`BulkWriter.finish`). The claims are
+released after each batch and, after a rollback, outside the transaction (they outlast it).
+Only one batch of rows is held at a time, with the set of the file's ID numbers (their
+hashes) for the check of a person on two rows."""
 
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from offices.models import Office
 from offices.scoping import offices_worked_in
 
+from ..id_number_claims import release_id_numbers, wait_for_other_imports
 from ..permissions import access_office_for_registration
 from .columns import header_aliases, map_headers
 from .files import ImportRefused, clean_file_name
 from .rows import RowChecker, RowProblem
 from .writer import BulkWriter
+
+logger = logging.getLogger(__name__)
 
 IMPORT_PERMISSION = "reissue.import_cases"
 BATCH_SIZE = 1000
@@ -69,6 +79,26 @@ def _changed_meanwhile() -> ImportRefused:
             "Import the file again."
         )
     )
+
+
+def _stopped() -> ImportRefused:
+    # The database stopped the write (most often a deadlock with a clerk's work).
+    return ImportRefused(
+        _(
+            "The import was stopped by other work on the same cases, so nothing was "
+            "imported. Import the file again."
+        )
+    )
+
+
+def _release_claims() -> None:
+    """Release the batch's ID-number claims after the transaction (they outlast a rollback);
+    if the connection cannot, close it: a pooled connection must not keep them."""
+    try:
+        release_id_numbers()
+    except DatabaseError:
+        logger.exception("The ID-number claims of an import could not be released")
+        connection.close()
 
 
 def access_import(user) -> None:
@@ -121,40 +151,59 @@ class LegacyCaseImport:
         total: int | None = None,
         problems_kept: int | None = None,
         keep_references: bool = True,
+        rows_again: Callable[[], Iterable[Sequence[Any]]] | None = None,
     ) -> ImportOutcome:
         """Check every row; unless `dry_run` and if all are good, import them, atomically.
 
-        `rows` is read one batch at a time (an iterator is never read whole); `total` is
-        their number for `progress` (by default len(rows)). A dry run writes nothing and
-        opens no transaction, so that its progress can be seen by others as it goes.
+        Two passes, each reading `rows` one batch at a time (an iterator is never read
+        whole): the check, with no transaction and no lock (so that others see its
+        progress, and a bad file holds nobody up); then, if every row passed, the write, in
+        one transaction, checking each batch again just before writing it (a clerk may
+        have registered one of its people meanwhile: the file is refused, those rows with
+        their reasons). An iterator cannot be read twice: give `rows_again`, which reads
+        the rows afresh. `total` is their number for `progress` (by default len(rows)).
         """
         total = len(rows) if total is None and isinstance(rows, Sequence) else total
-        outcome = ImportOutcome(rows=0, dry_run=dry_run)
+        if rows_again is None and not dry_run:
+            if not isinstance(rows, Sequence):
+                raise TypeError("An iterator of rows is read twice: give rows_again.")
+            rows_again = lambda: rows  # noqa: E731 (a list reads again as it is)
+        checked = ImportOutcome(rows=0, dry_run=dry_run)
+        office_ids = self._check(headers, rows, checked, progress, total, problems_kept)
+        if dry_run or not checked.ok:
+            return checked
+        written = ImportOutcome(rows=0)
+        write = (written, progress, total, problems_kept, keep_references, office_ids)
         try:
-            with transaction.atomic() if not dry_run else nullcontext():
-                self._check_and_write(
-                    headers, rows, outcome, progress, total, problems_kept, keep_references
-                )
-                if not outcome.ok:
+            with transaction.atomic():
+                wait_for_other_imports()
+                self._write(headers, rows_again(), *write)
+                if not written.ok:
                     raise _RollBack
         except _RollBack:
-            outcome.references, outcome.created = [], 0
+            written.references, written.created = [], 0
         except IntegrityError as exc:
             raise _changed_meanwhile() from exc
-        return outcome
+        except DatabaseError as exc:
+            # A deadlock, a lock or statement timeout, ...: the user is told, the log keeps it.
+            logger.exception("The write pass of the import of %r failed", self.source_name)
+            raise _stopped() from exc
+        finally:
+            _release_claims()
+        return written
 
-    def _check_and_write(
-        self, headers, rows, outcome: ImportOutcome, progress, total, problems_kept, keep_refs
-    ) -> None:
-        """Check the rows a batch at a time and write each good batch at once, while every
-        row so far is good; past the first bad row, only check (and report)."""
-        checker = RowChecker(
+    def _checker(self, *, for_writing: bool) -> RowChecker:
+        return RowChecker(
             acting_user=self.acting_user,
             offices=self.offices,
             allowed_office_ids=self.allowed_office_ids,
             now=self.now,
+            for_writing=for_writing,
         )
-        columns, writer = self.map_headers(headers), None
+
+    def _checked_batches(self, checker, headers, rows, outcome: ImportOutcome, problems_kept):
+        """Yield each batch's good rows, counting the rows and keeping the problems."""
+        columns = self.map_headers(headers)
         for batch in batches(rows, BATCH_SIZE):
             first = outcome.rows + 2  # the header is row 1
             checked, problems = checker.check_batch(batch, first_number=first, columns=columns)
@@ -163,23 +212,50 @@ class LegacyCaseImport:
             outcome.problem_count += len(problems)
             room = None if problems_kept is None else max(problems_kept - len(outcome.problems), 0)
             outcome.problems += problems[:room]
+            yield checked
+
+    def _check(self, headers, rows, outcome: ImportOutcome, progress, total, problems_kept):
+        """The first pass: check every row, writing and locking nothing; return the offices
+        the rows name (the write pass locks their sequences first)."""
+        office_ids: set[int] = set()
+        checker = self._checker(for_writing=False)
+        for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
+            office_ids.update(row.case.office_id for row in checked)
             if progress:
                 progress(CHECKING, outcome.rows, total or outcome.rows)
-            if outcome.dry_run or not outcome.ok:
-                continue
-            # The writer's locks (the audit chain's head, the offices' sequences) are taken
-            # at the first write and held to the end: a case or an applicant registered by
-            # a clerk meanwhile breaks a unique constraint, and the IntegrityError refuses
-            # the file.
-            writer = writer or BulkWriter(
-                acting_user=self.acting_user, source_name=self.source_name or "-", now=self.now
-            )
-            references = writer.write(checked)
-            outcome.created += len(references)
-            if keep_refs:
-                outcome.references += references
-            del checked, references
-            if progress:
+        return office_ids
+
+    def _write(
+        self,
+        headers,
+        rows,
+        outcome: ImportOutcome,
+        progress,
+        total,
+        problems_kept,
+        keep_refs,
+        office_ids,
+    ) -> None:
+        """The second pass, in the transaction: check each batch again under the writer's
+        locks and write it while every row so far is good; past a bad row, only check."""
+        writer = BulkWriter(
+            acting_user=self.acting_user,
+            source_name=self.source_name or "-",
+            now=self.now,
+            office_ids=office_ids,
+        )
+        checker = self._checker(for_writing=True)
+        for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
+            if outcome.ok:
+                references = writer.write(checked)
+                outcome.created += len(references)
+                if keep_refs:
+                    outcome.references += references
+                del references
+            # The batch's people are written (or never will be): their claims go.
+            release_id_numbers()
+            del checked
+            if progress and outcome.ok:
                 progress(WRITING, outcome.created, total or outcome.rows)
-        if writer is not None and outcome.ok:
+        if outcome.ok:
             writer.finish()

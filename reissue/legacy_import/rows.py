@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from common.id_numbers import id_number_digest, normalize_id_number
 from offices.models import Office
 
+from ..id_number_claims import BEING_REGISTERED, claim_id_numbers
 from ..models import Applicant, LossKind, LostItems, ReissueCase
 from ..registration import APPLICANT_FIELDS, KnownNumber, check_registration, known_numbers
 from .cells import SHOWN_CHARS, ChoiceCell, cell_bool, cell_date, cell_text, shown
@@ -55,12 +56,20 @@ class RowChecker:
 
     `offices` are the offices by code; the rows may name those of `allowed_office_ids`.
     Every case is registered at `now`, unless its row gives the date of the report.
+    `for_writing` checks the rows about to be written: it claims their ID numbers
+    (`claim_id_numbers`) and row-locks the known applicants of those it claimed.
     """
 
     def __init__(
-        self, *, acting_user: AbstractUser, offices: dict[str, Office], allowed_office_ids, now
+        self,
+        *,
+        acting_user: AbstractUser,
+        offices: dict[str, Office],
+        allowed_office_ids,
+        now,
+        for_writing: bool = False,
     ):
-        self.acting_user = acting_user
+        self.acting_user, self.for_writing = acting_user, for_writing
         self.offices, self.allowed_office_ids = offices, allowed_office_ids
         self.now, self.today = now, timezone.localdate(now)
         self.choices = {"lost_items": ChoiceCell(LostItems), "loss_kind": ChoiceCell(LossKind)}
@@ -71,18 +80,37 @@ class RowChecker:
     ) -> tuple[list[CheckedRow], list[RowProblem]]:
         """Return the batch's good rows and its problems; `first_number` is its first row's."""
         read = [self.read_row(row, columns) for row in batch]
-        known = known_numbers(
-            id_numbers=[cleaned.get("id_number") for _v, cleaned, _e in read],
-            acting_user=self.acting_user,
-        )
+        id_numbers = [cleaned.get("id_number") for _v, cleaned, _e in read]
+        claimed = set()
+        if self.for_writing:
+            claimed = claim_id_numbers(
+                (id_number_digest(n) for n in id_numbers if n), until_released=True
+            )
+        known = self._known(id_numbers, claimed)
         checked, problems = [], []
         for number, (values, cleaned, errors) in enumerate(read, start=first_number):
-            row = self._check_row(number, cleaned, errors, known)
+            row = self._check_row(number, cleaned, errors, known, claimed)
             if errors:
                 problems.append(RowProblem(number, errors, preview_values(values)))
             else:
                 checked.append(row)
         return checked, problems
+
+    def _known(self, id_numbers: list[str | None], claimed: set[str]) -> dict[str, KnownNumber]:
+        """Return the batch's known numbers; writing, row-lock the applicants of ours only.
+
+        A number claimed by a clerk is theirs: the clerk may hold its applicant's row and
+        wait for an office's sequence, which the import holds (a deadlock). Its row is
+        refused as being registered, its applicant read without a lock for the other checks.
+        """
+        if not self.for_writing:
+            return known_numbers(id_numbers=id_numbers, acting_user=self.acting_user)
+        ours = [n for n in id_numbers if n and id_number_digest(n) not in claimed]
+        known = known_numbers(id_numbers=ours, acting_user=self.acting_user, lock=True)
+        if claimed:
+            theirs = [n for n in id_numbers if n and id_number_digest(n) in claimed]
+            known |= known_numbers(id_numbers=theirs, acting_user=self.acting_user)
+        return known
 
     # Reading the cells ---------------------------------------------------------------------
 
@@ -145,7 +173,12 @@ class RowChecker:
     # Checking the row ----------------------------------------------------------------------
 
     def _check_row(
-        self, number: int, cleaned: dict, errors: Errors, known: dict[str, KnownNumber]
+        self,
+        number: int,
+        cleaned: dict,
+        errors: Errors,
+        known: dict[str, KnownNumber],
+        claimed: set[str],
     ) -> CheckedRow | None:
         """Check the row as registration checks a report; add what refuses it to `errors`."""
         reported = {k: v for k, v in cleaned.items() if k in CASE_COLUMNS and k != "reported_at"}
@@ -167,6 +200,9 @@ class RowChecker:
             for name, messages in exc.message_dict.items():
                 errors.setdefault(name, []).extend(messages)
         self._check_once_in_file(number, digest, errors)
+        if digest in claimed and "id_number" not in errors:
+            # A clerk is registering this person now: theirs stands, the file is refused.
+            errors["id_number"] = [str(BEING_REGISTERED)]
         if errors:
             return None
         return CheckedRow(number, registration.applicant, case, registration.contact_changes)

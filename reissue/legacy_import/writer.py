@@ -3,6 +3,9 @@ applicants, the known ones' contact details, the cases with their references, an
 chained audit entries (`registered`, and `edited` for changed contact details)."""
 
 import datetime
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
@@ -126,24 +129,40 @@ def _insert_sql(model: type[models.Model], fields, rows: int, db) -> str:
 class BulkWriter:
     """Write checked rows in bulk, a batch at a time, in the caller's transaction.
 
-    Holds the office sequences and the audit chain's head locked until the transaction ends,
-    so references and chain links are handed out in one unbroken run; `finish` saves them.
+    Locks so that neither it nor registration (`services.case_register`) waits for the other
+    holding what it needs: the offices' sequences first (all of the file's, in the order of
+    their keys, at the start), the rows' ID numbers (claimed by the checker, never waiting),
+    the applicants of those claimed; the audit chain's head last (registration too takes it
+    after the sequence), in `finish`, where the audit entries and the
+    dashboard's aggregates of all the batches are written at once. Until then every office's
+    steps go on; only registrations in the file's offices wait (for their sequences).
+    What `finish` needs of each case is kept meanwhile: its key and row (a few bytes each).
     """
 
     def __init__(
-        self, *, acting_user: AbstractUser, source_name: str, now: datetime.datetime
+        self,
+        *,
+        acting_user: AbstractUser,
+        source_name: str,
+        now: datetime.datetime,
+        office_ids: Iterable[int],
     ) -> None:
         self.user, self.source_name, self.now = acting_user, source_name, now
         self.comment = _("Imported from the legacy file “%(file)s”, row %(row)d.")
         self.year = timezone.localdate().year
-        self.sequences: dict[int, CaseSequence] = {}
-        self.head = lock_chain_head(AuditEntry.CHAIN)
+        self.sequences: dict[int, CaseSequence] = {
+            office_id: CaseSequence.objects.select_for_update().get_or_create(
+                office_id=office_id, year=self.year
+            )[0]
+            for office_id in sorted(office_ids)
+        }
         self.case_type = ContentType.objects.get_for_model(ReissueCase)
         self.applicant_type = ContentType.objects.get_for_model(Applicant)
         self.report_days: dict[tuple[int, datetime.date], tuple[dict, datetime.date | None]] = {}
+        self.written: list[_WrittenBatch] = []
 
     def write(self, rows: list[CheckedRow]) -> list[str]:
-        """Write one batch and return the references of its cases."""
+        """Write one batch's applicants and cases; return the references of its cases."""
         insert_new(Applicant, [r.applicant for r in rows if r.applicant.pk is None])
         changed = [r for r in rows if r.contact_changes]
         if changed:
@@ -154,10 +173,7 @@ class BulkWriter:
             row.case.reference = self._next_reference(row.case.office)
             self._fill_report_clocks(row.case)
         insert_new(ReissueCase, [row.case for row in rows])
-        cases_inserted.send(sender=ReissueCase, pks=[row.case.pk for row in rows])
-        entries = [self._edited(row) for row in changed]
-        entries += [self._registered(row) for row in rows]
-        insert_new(AuditEntry, chain_extend(self.head, entries))
+        self.written.append(_WrittenBatch.of(rows))
         return [row.case.reference for row in rows]
 
     def _fill_report_clocks(self, case: ReissueCase) -> None:
@@ -171,41 +187,70 @@ class BulkWriter:
         self.report_days[key] = (case.policy_values, case.service_due_on)
 
     def finish(self) -> None:
-        """Save the sequences and the chain's head past what was written."""
+        """Write the audit entries and the dashboard's aggregates of every batch, then save
+        the sequences and the chain's head past them; the head is locked from here on."""
+        head = lock_chain_head(AuditEntry.CHAIN)
+        for batch in self.written:
+            cases_inserted.send(sender=ReissueCase, pks=list(batch.case_pks))
+            entries = [self._edited(*edit) for edit in batch.edited]
+            entries += [
+                self._registered(pk, number, state)
+                for pk, number, state in zip(
+                    batch.case_pks, batch.numbers, batch.states, strict=True
+                )
+            ]
+            insert_new(AuditEntry, chain_extend(head, entries))
         for sequence in self.sequences.values():
             sequence.save(update_fields=["last_number"])
-        self.head.save(update_fields=["sequence", "last_hash"])
+        head.save(update_fields=["sequence", "last_hash"])
 
     def _next_reference(self, office: Office) -> str:
-        sequence = self.sequences.get(office.pk)
-        if sequence is None:
-            sequence = CaseSequence.objects.select_for_update().get_or_create(
-                office=office, year=self.year
-            )[0]
-            self.sequences[office.pk] = sequence
+        sequence = self.sequences[office.pk]  # locked at the start: the checker saw the office
         sequence.last_number += 1
         return format_case_reference(office.code, self.year, sequence.last_number)
 
-    def _registered(self, row: CheckedRow) -> AuditEntry:
+    def _registered(self, case_pk: int, number: int, state: str) -> AuditEntry:
         return AuditEntry(
-            case=row.case,
+            case_id=case_pk,
             content_type=self.case_type,
-            object_id=row.case.pk,
+            object_id=case_pk,
             action="registered",
-            target_state=row.case.state,
+            target_state=state,
             actor=self.user,
             at=self.now,
-            comment=self.comment % {"file": self.source_name, "row": row.number},
+            comment=self.comment % {"file": self.source_name, "row": number},
         )
 
-    def _edited(self, row: CheckedRow) -> AuditEntry:
+    def _edited(self, applicant_pk: int, number: int, changes: dict) -> AuditEntry:
         return AuditEntry(
             case=None,
             content_type=self.applicant_type,
-            object_id=row.applicant.pk,
+            object_id=applicant_pk,
             action="edited",
             actor=self.user,
             at=self.now,
-            comment=self.comment % {"file": self.source_name, "row": row.number},
-            changes=row.contact_changes,
+            comment=self.comment % {"file": self.source_name, "row": number},
+            changes=changes,
+        )
+
+
+@dataclass(slots=True)
+class _WrittenBatch:
+    """What `BulkWriter.finish` needs of a written batch: its cases' keys, rows and states
+    (compact arrays), and the contact details changed (for the `edited` entries)."""
+
+    case_pks: array
+    numbers: array
+    states: list[str]
+    edited: list[tuple[int, int, dict]]
+
+    @classmethod
+    def of(cls, rows: list[CheckedRow]) -> "_WrittenBatch":
+        return cls(
+            case_pks=array("q", (row.case.pk for row in rows)),
+            numbers=array("l", (row.number for row in rows)),
+            states=[row.case.state for row in rows],
+            edited=[
+                (r.applicant.pk, r.number, r.contact_changes) for r in rows if r.contact_changes
+            ],
         )

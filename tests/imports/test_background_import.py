@@ -161,10 +161,18 @@ def test_row_failing_late_in_the_import_leaves_nothing_of_the_batches_written_be
     progress = upload_checked(
         client, csv_of([row(n) for n in range(5)]), django_capture_on_commit_callbacks
     )
-    # Between the check and the import, a clerk registers the last row's person.
-    person = ApplicantFactory.build(id_number=id_number(4), name="张静")
-    register_case(clerk=clerk, office=office, applicant=person)
-    cases_before = ReissueCase.objects.count()
+    # The import checks the file again (no lock), then, as it starts writing, a clerk
+    # registers the last row's person: the write pass's own check refuses that row.
+    check = import_run.LegacyCaseImport._check
+
+    def check_then_register(importer, *args):
+        offices = check(importer, *args)
+        person = ApplicantFactory.build(id_number=id_number(4), name="张静")
+        register_case(clerk=clerk, office=office, applicant=person)
+        return offices
+
+    monkeypatch.setattr(import_run.LegacyCaseImport, "_check", check_then_register)
+    cases_before = 1  # the clerk's
     with django_capture_on_commit_callbacks(execute=True):
         client.post(confirm_url(progress))
     assert written == [2, 2]  # two batches were inserted before the last row failed ...

@@ -4,13 +4,15 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from audit.chain import verify_chain
 from audit.models import AuditEntry
 from common.id_numbers import id_number_digest
 from reissue import services
-from reissue.legacy_import import LegacyCaseImport, UnreadableFile, read_table
+from reissue.legacy_import import ImportRefused, LegacyCaseImport, UnreadableFile, read_table
 from reissue.models import Applicant, CaseState, ReissueCase
+from reissue.registration import MESSAGES, OPEN_CASE
 from tests.factories import ApplicantFactory, register_case, reissued_case
 
 from .conftest import UTF8_HEADER, errors_of, file_bytes, import_file, xlsx_bytes
@@ -242,32 +244,62 @@ def run_recording_locks(monkeypatch, name: str, user):
     return outcome, events
 
 
-def test_each_batch_is_written_once_checked_and_the_chain_locked_at_the_first_write(
+def test_the_file_is_checked_whole_then_written_a_batch_at_a_time_the_chain_locked_last(
     monkeypatch, importer_user
 ):
-    # Constant memory: a batch is written as soon as it is checked, never held for later.
+    # Constant memory in both passes; the audit chain's head (which every office's steps
+    # wait for) is held only for the audit entries, at the end.
     outcome, events = run_recording_locks(monkeypatch, "utf8.csv", importer_user)
     assert outcome.created == 2
     assert events == [
         ("checking", 1),
-        ("locked", AuditEntry.CHAIN),
-        ("writing", 1),
         ("checking", 2),
+        ("writing", 1),
         ("writing", 2),
+        ("locked", AuditEntry.CHAIN),
     ]
     assert verify_chain(AuditEntry) is None
 
 
-def test_bad_row_after_a_written_batch_leaves_nothing_and_stops_the_writes(
-    monkeypatch, importer_user
-):
+def test_bad_row_anywhere_is_found_before_anything_is_written(monkeypatch, importer_user):
     outcome, events = run_recording_locks(monkeypatch, "good_then_bad.csv", importer_user)
     assert not outcome.ok and outcome.created == 0
-    assert ("writing", 1) in events  # the first row's batch was written ...
-    assert ("writing", 2) not in events  # ... the bad one's never
+    assert [stage for stage, _done in events] == ["checking", "checking"]
     assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
     assert not AuditEntry.objects.exists()
     assert verify_chain(AuditEntry) is None
+
+
+def advisory_locks_held() -> int:
+    """Return how many advisory locks this connection holds (none but on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_person_registered_between_the_writes_check_and_its_insert_refuses_the_file(
+    monkeypatch, importer_user
+):
+    # The unique ID number stops the insert: the user is told the cases changed, nothing is
+    # written, and no claim stays on the connection (they outlast the rollback).
+    from reissue.legacy_import import writer
+
+    write = writer.BulkWriter.write
+
+    def registered_meanwhile_then_write(self, rows):
+        ApplicantFactory(id_number=rows[0].applicant.id_number)
+        return write(self, rows)
+
+    monkeypatch.setattr(writer.BulkWriter, "write", registered_meanwhile_then_write)
+    with pytest.raises(ImportRefused, match="changed while the file was being imported"):
+        import_file("utf8.csv", user=importer_user)
+    assert not Applicant.objects.exists() and not ReissueCase.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert advisory_locks_held() == 0
 
 
 def test_file_whose_first_batch_is_bad_never_locks_the_audit_chain(monkeypatch, importer_user):
@@ -277,28 +309,30 @@ def test_file_whose_first_batch_is_bad_never_locks_the_audit_chain(monkeypatch, 
     assert not ReissueCase.objects.exists()
 
 
-def test_case_registered_between_check_and_write_refuses_the_whole_file(
+def test_case_registered_between_check_and_write_refuses_the_whole_file_with_the_row(
     monkeypatch, importer_user, clerk, office
 ):
-    # Checked without locks: the database's one-open-case rule still stops the file. (The
-    # registration runs inside the import's transaction here, so it is rolled back with it.)
-    from reissue import legacy_import
-    from reissue.legacy_import import writer
+    # The check takes no lock: a clerk may register one of the file's people before the
+    # write pass, whose own check refuses that row; nothing of the file is written.
+    from reissue.legacy_import import importer as import_run
 
-    lock = writer.lock_chain_head
+    check = import_run.LegacyCaseImport._check
 
-    def register_meanwhile(chain_name):
+    def check_then_register(importer, *args):
+        offices = check(importer, *args)
         register_case(
             clerk=clerk,
             office=office,
             applicant=ApplicantFactory.build(name="李娜", id_number="110105199211032461"),
         )
-        return lock(chain_name)
+        return offices
 
-    monkeypatch.setattr(writer, "lock_chain_head", register_meanwhile)
-    with pytest.raises(legacy_import.ImportRefused, match="changed while the file"):
-        import_file("utf8.csv", user=importer_user)
+    monkeypatch.setattr(import_run.LegacyCaseImport, "_check", check_then_register)
+    outcome = import_file("utf8.csv", user=importer_user)
+    assert not outcome.ok and outcome.created == 0
+    assert errors_of(outcome) == {3: {"id_number": [MESSAGES[OPEN_CASE]]}}
     assert not Applicant.objects.filter(name="张伟").exists()
+    assert ReissueCase.objects.count() == 1  # the clerk's
     assert verify_chain(AuditEntry) is None
 
 
@@ -398,8 +432,9 @@ def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_wo
 
 
 def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_user):
-    # Constant memory, structurally: the file's rows are read one batch ahead of the writes
-    # at most, and what is kept across batches is the ID numbers' hashes, not the rows.
+    # Constant memory, structurally: in each pass the file's rows are read one batch ahead
+    # of the check or the write at most, and what is kept across batches is the ID numbers'
+    # hashes, not the rows.
     from reissue.legacy_import import importer as import_run
 
     from .test_background_import import row
@@ -426,16 +461,16 @@ def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_us
         checked_batches.append(len(batch))
         result = check_batch(self, batch, **kwargs)
         assert set(vars(self)) == {
-            "acting_user", "offices", "allowed_office_ids", "now", "today", "choices",
-            "seen_numbers",
+            "acting_user", "for_writing", "offices", "allowed_office_ids", "now", "today",
+            "choices", "seen_numbers",
         }  # fmt: skip
         return result
 
     monkeypatch.setattr(import_run.RowChecker, "check_batch", recording_check)
     outcome = LegacyCaseImport(acting_user=importer_user).run(
-        UTF8_HEADER, file_rows(), keep_references=False
+        UTF8_HEADER, file_rows(), keep_references=False, rows_again=file_rows
     )
     assert outcome.created == 10 and outcome.references == []
-    assert checked_batches == [3, 3, 3, 1]
+    assert checked_batches == [3, 3, 3, 1] * 2  # checked, then checked again and written
     # Each batch is written when it has been read, before the next row is read.
-    assert writes == [(3, 3), (6, 3), (9, 3), (10, 1)]
+    assert writes == [(13, 3), (16, 3), (19, 3), (20, 1)]

@@ -86,11 +86,13 @@ class Command(BaseCommand):
                 progress = ProgressBar(labels, write=self._draw)
                 # Read through once first, for the bar's length: the rows are not kept.
                 total = count_rows(data, file_name=path.name, limits=limits)
-            # The rows are read, checked and written a batch at a time: constant memory.
+            # The rows are read, checked and written a batch at a time: constant memory. They
+            # are read twice: checked first with no lock, then checked again and written.
             headers, rows = stream_table(data, file_name=path.name, limits=limits)
             outcome = importer.run(
                 headers,
                 rows,
+                rows_again=lambda: stream_table(data, file_name=path.name, limits=limits)[1],
                 dry_run=options["dry_run"],
                 progress=progress,
                 total=total,
