@@ -194,9 +194,9 @@ class BulkWriter:
             cases_inserted.send(sender=ReissueCase, pks=list(batch.case_pks))
             entries = [self._edited(*edit) for edit in batch.edited]
             entries += [
-                self._registered(pk, number, state)
-                for pk, number, state in zip(
-                    batch.case_pks, batch.numbers, batch.states, strict=True
+                self._registered(pk, number, office_id, state)
+                for pk, number, office_id, state in zip(
+                    batch.case_pks, batch.numbers, batch.office_ids, batch.states, strict=True
                 )
             ]
             insert_new(AuditEntry, chain_extend(head, entries))
@@ -209,9 +209,10 @@ class BulkWriter:
         sequence.last_number += 1
         return format_case_reference(office.code, self.year, sequence.last_number)
 
-    def _registered(self, case_pk: int, number: int, state: str) -> AuditEntry:
+    def _registered(self, case_pk: int, number: int, office_id: int, state: str) -> AuditEntry:
         return AuditEntry(
             case_id=case_pk,
+            office_id=office_id,  # the case's, as fill_office would read it (a query each)
             content_type=self.case_type,
             object_id=case_pk,
             action="registered",
@@ -236,11 +237,12 @@ class BulkWriter:
 
 @dataclass(slots=True)
 class _WrittenBatch:
-    """What `BulkWriter.finish` needs of a written batch: its cases' keys, rows and states
-    (compact arrays), and the contact details changed (for the `edited` entries)."""
+    """What `BulkWriter.finish` needs of a written batch: its cases' keys, rows, offices and
+    states (compact arrays), and the contact details changed (for the `edited` entries)."""
 
     case_pks: array
     numbers: array
+    office_ids: array
     states: list[str]
     edited: list[tuple[int, int, dict]]
 
@@ -249,6 +251,7 @@ class _WrittenBatch:
         return cls(
             case_pks=array("q", (row.case.pk for row in rows)),
             numbers=array("l", (row.number for row in rows)),
+            office_ids=array("q", (row.case.office_id for row in rows)),
             states=[row.case.state for row in rows],
             edited=[
                 (r.applicant.pk, r.number, r.contact_changes) for r in rows if r.contact_changes
