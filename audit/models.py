@@ -432,6 +432,18 @@ def fill_office(entry: AuditEntry) -> None:
         entry.office_id = getattr(case, "office_id", None)
 
 
+def misfiled_entries() -> models.QuerySet[AuditEntry]:
+    """Return the entries whose office is not their case's (or that have an office and no
+    case). The office is outside the hash (a copy of the hashed case's), and a supervisor sees
+    the trail by it: an entry moved to another office, or to none, would be hidden from its
+    office's supervisor while the chain still verifies, so `verify_audit` checks this too."""
+    has_case = models.Q(case__isnull=False)
+    return AuditEntry.objects.filter(
+        (has_case & (models.Q(office__isnull=True) | ~models.Q(office_id=models.F("case__office"))))
+        | models.Q(case__isnull=True, office__isnull=False)
+    )
+
+
 def actor_display(record) -> str:
     """Return who acted, by the name they had then, and their name now if it changed."""
     if record.actor_id is None:

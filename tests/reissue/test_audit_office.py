@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
@@ -95,17 +95,22 @@ def test_imported_cases_entries_carry_their_office(supervisor, office):
     assert {e.office_id for e in registered} == {office.pk}
 
 
-def unfill_offices() -> None:
-    """Empty the office of every entry as the tables stood before it was kept, past the
-    trigger as the backfill steps past it (the trigger back on afterwards)."""
+def past_the_trigger(sql: str, params=()) -> None:
+    """Run an UPDATE of the trail past its append-only trigger, as the backfill steps past it
+    (or as someone with the database owner's rights could), the trigger back on afterwards."""
     statements = backfill.backfill_statements(connection.vendor, "reissue_reissuecase")
     update = next(i for i, statement in enumerate(statements) if statement.startswith("UPDATE"))
     with connection.cursor() as cursor:
         for statement in statements[:update]:
             cursor.execute(statement)
-        cursor.execute("UPDATE audit_auditentry SET office_id = NULL")
+        cursor.execute(sql, params)
         for statement in statements[update + 1 :]:
             cursor.execute(statement)
+
+
+def unfill_offices() -> None:
+    """Empty the office of every entry as the tables stood before it was kept."""
+    past_the_trigger("UPDATE audit_auditentry SET office_id = NULL")
 
 
 def test_the_migration_fills_old_entries_offices_and_the_chain_still_verifies(
@@ -131,3 +136,24 @@ def test_the_migration_fills_old_entries_offices_and_the_chain_still_verifies(
     # The trigger is on again: the trail refuses changes as before.
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEntry.objects.filter(case=ours).update(office=other_office)
+
+
+def test_verify_audit_names_an_entry_moved_out_of_its_office(
+    client, supervisor, office, other_office
+):
+    """The office is outside the hash: moving a cancellation's entry to another office hides
+    it from the supervisor while the chain verifies, so verify_audit checks the office too."""
+    case = register_case(clerk=supervisor, office=office)
+    services.case_cancel(case=case, acting_user=supervisor, reason="found")
+    cancel = AuditEntry.objects.get(case=case, action="cancel")
+    call_command("verify_audit", stdout=io.StringIO())  # intact before
+
+    past_the_trigger(
+        "UPDATE audit_auditentry SET office_id = %s WHERE id = %s", [other_office.pk, cancel.pk]
+    )
+    client.force_login(supervisor)
+    assert cancel.pk not in shown_entry_ids(client)
+    with pytest.raises(
+        CommandError, match=f"filed under an office not their case's .*#{cancel.sequence}"
+    ):
+        call_command("verify_audit", stdout=io.StringIO())

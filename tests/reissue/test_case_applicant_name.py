@@ -55,7 +55,7 @@ def test_imported_cases_keep_their_applicants_names(client, supervisor):
 
 
 def test_the_case_list_sorts_by_the_applicants_name_both_ways(client, clerk, office):
-    names = ["张三", "李四", "王五"]
+    names = ["王五", "张三", "李四"]  # registered out of name order: neither way is by age
     cases = {
         name: register_case(clerk=clerk, office=office, applicant=ApplicantFactory.build(name=name))
         for name in names

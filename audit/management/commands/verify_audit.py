@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.chain import verify_chain
 from audit.checkpoints import checkpoint_mismatch, checkpoint_path, read_checkpoints
-from audit.models import AuditEntry, PersonalDataAccess
+from audit.models import AuditEntry, PersonalDataAccess, misfiled_entries
 
 CHAINS = {"audit trail": AuditEntry, "access log": PersonalDataAccess}
 
@@ -29,12 +29,26 @@ class Command(BaseCommand):
             if mismatch:
                 broken.append(f"{name}: {mismatch}")
                 continue
+            if model is AuditEntry and (misfiled := self._misfiled()):
+                broken.append(f"{name}: {misfiled}")
+                continue
             count = model.objects.count()
             self.stdout.write(self.style.SUCCESS(f"{name}: {count} entries, chain intact"))
             if checkpoints is not None:
                 self.stdout.write(f"  latest checkpoint: {checkpoint or 'none yet'}")
         if broken:
             raise CommandError("; ".join(broken))
+
+    @staticmethod
+    def _misfiled() -> str:
+        entries = misfiled_entries().order_by("sequence")
+        first = entries.values_list("sequence", flat=True).first()
+        if first is None:
+            return ""
+        return (
+            f"{entries.count()} entries filed under an office not their case's "
+            f"(the first #{first}): hidden from that office's supervisors"
+        )
 
     def _checkpoints(self, broken: list[str]):
         path = checkpoint_path()
