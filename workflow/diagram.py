@@ -10,6 +10,7 @@ The current state and the path taken (read from the audit trail) are marked with
 static/reissue/diagram.css styles; no inline style, so the strict CSP lets it show.
 """
 
+import functools
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -331,14 +332,27 @@ def render_workflow_svg(
 
     The next steps are dashed only where `user` may take them (all of them without a user).
     """
-    graph = workflow_graph(type(instance), state_field)
-    current = str(getattr(instance, state_field))
     next_steps = (
         None
         if user is None
-        else {option.name for option in transition_options(instance, user, state_field)}
+        else frozenset(option.name for option in transition_options(instance, user, state_field))
     )
-    taken = path_taken(entries)
+    return _drawn_svg(
+        type(instance),
+        state_field,
+        get_language(),
+        str(getattr(instance, state_field)),
+        tuple(path_taken(entries)),
+        next_steps,
+    )
+
+
+# Most cases stand on a few paths: drawing one costs 4 ms (the case page's largest Python
+# part after the template), looking it up here nothing. The language is in the key because
+# the labels are translated.
+@functools.lru_cache(maxsize=512)
+def _drawn_svg(model, state_field, _language, current, taken, next_steps) -> SafeString:
+    graph = workflow_graph(model, state_field)
     taken_edges = set(taken)
     visited = {graph.initial, current, *(s for step in taken for s in step)}
     canvas = _Canvas(graph)
