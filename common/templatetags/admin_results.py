@@ -48,7 +48,8 @@ class _Column:
     tag: str  # "th" for the first linked cell, else "td"
     field: models.Field | None
     value: Callable[[Any], tuple[Any, Any]]  # row -> (attr, value), as lookup_field gives
-    empty: str
+    empty: str  # the column's own (admin.display's empty_value), else the admin's
+    unread: str  # the admin's: a value that could not be read shows it, whatever the column
 
 
 def _plan(cl) -> list[_Column]:
@@ -85,7 +86,9 @@ def _plan(cl) -> list[_Column]:
         if name == "action_checkbox" and (field is None or field.auto_created):
             classes = ["action-checkbox"]
         empty = getattr(attr, "empty_value_display", empty_default)
-        columns.append(_Column(name, plain, classes, linked, tag, field, value, empty))
+        columns.append(
+            _Column(name, plain, classes, linked, tag, field, value, empty, empty_default)
+        )
     return columns
 
 
@@ -112,7 +115,7 @@ def _cells(cl, columns: list[_Column], row) -> Iterator[str]:
         try:
             attr, value = column.value(row)
         except ObjectDoesNotExist:
-            classes, shown = column.plain_classes, empty
+            classes, shown = column.plain_classes, column.unread
         else:
             empty = getattr(attr, "empty_value_display", empty) if attr is not None else empty
             if isinstance(value, str) and value.strip() == "":
