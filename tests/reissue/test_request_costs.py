@@ -37,9 +37,11 @@ def test_the_case_list_reads_a_fixed_number_of_queries_however_many_rows(client,
     sql = _captured(lambda: client.get(CHANGELIST))
     # The session, the user, whether they must use two-factor log-in (their groups), their
     # permissions (their own and their groups'), the ids of their offices (once, for seeing
-    # and for acting), the office filter's offices, the capped count, the page's rows with
-    # their applicant, office and clerk. Nothing per row.
-    assert len(sql) == 9, "\n".join(sql)
+    # and for acting), the office filter's offices, the capped count, the page's case ids in
+    # the list's order, then those rows with their applicant, office and clerk. Nothing per
+    # row.
+    assert len(sql) == 10, "\n".join(sql)
+    assert "JOIN" not in sql[-2] and "ORDER BY" in sql[-2]  # the ids: on the cases alone
 
 
 def test_the_case_list_reads_only_the_columns_its_rows_show(client, clerk, office):
@@ -120,3 +122,24 @@ def test_a_step_taken_reads_and_writes_a_fixed_number_of_queries(client, clerk, 
     # The applicant and the office came with the locked case: neither is read by itself.
     by_id = re.compile(r'SELECT .* WHERE "(reissue_applicant|offices_office)"."id" = ')
     assert not [q for q in sql if by_id.match(q)]
+
+
+def test_a_page_read_in_two_steps_keeps_the_lists_order_and_page(
+    client, clerk, office, monkeypatch
+):
+    from reissue.admin import ReissueCaseAdmin
+
+    monkeypatch.setattr(ReissueCaseAdmin, "list_per_page", 3)
+    cases = [register_case(clerk=clerk, office=office) for _ in range(7)]
+    client.force_login(clerk)
+    by_reference = sorted(case.reference for case in cases)
+
+    def shown(**query):
+        page = client.get(CHANGELIST, query).content.decode()
+        return re.findall(r'<th class="field-reference"><a href="[^"]+">([^<]+)</a>', page)
+
+    assert shown(o="0") == by_reference[:3]
+    assert shown(o="0", p="2") == by_reference[3:6]
+    assert shown(o="-0", p="3") == by_reference[:1]
+    newest_first = [c.reference for c in sorted(cases, key=lambda c: (c.reported_at, c.pk))]
+    assert shown() == newest_first[::-1][:3]
