@@ -9,7 +9,7 @@ number claimed is told so. SQLite has one writer at a time: there is nothing to 
 
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 BEING_REGISTERED = _(
@@ -20,6 +20,7 @@ BEING_REGISTERED = _(
 
 # The write passes' lock (`wait_for_other_imports`): negative, so no number's key is it.
 IMPORT_KEY = -1
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock timeout
 
 
 def _lock_key(digest: str) -> int:
@@ -57,13 +58,29 @@ def release_id_numbers() -> None:
             cursor.execute("SELECT pg_advisory_unlock_all()")
 
 
-def wait_for_other_imports() -> None:
-    """Wait until no other import is writing, and keep the others waiting to the commit.
+def wait_for_other_imports(*, seconds: float) -> bool:
+    """Wait up to `seconds` until no other import is writing, and keep the others waiting to
+    the commit; return whether the wait ended so (False: another import is still writing).
 
     Imports are rare: one writing at a time never meets another's uncommitted people (a
-    unique violation, or a deadlock, at its commit). One lock for the whole transaction.
+    unique violation, or a deadlock, at its commit). One lock for the whole transaction,
+    waited for (pg_locks shows who waits) under a lock timeout in a savepoint, so that
+    giving up leaves the transaction usable and its own timeout as it was.
     """
     assert connection.in_atomic_block, "the lock lasts as long as its transaction"
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_KEY])
+    if connection.vendor != "postgresql":
+        return True  # SQLite: one writer at a time anyway
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        (before,) = cursor.fetchone()
+        limit = f"{max(1, round(seconds * 1000))}ms"  # (0 would mean no limit)
+        try:
+            with transaction.atomic():
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [limit])
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_KEY])
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            return False  # (the savepoint's rollback put the timeout back)
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+    return True

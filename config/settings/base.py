@@ -195,6 +195,10 @@ IMPORT_MAX_BROWSER_ROWS = int(os.environ.get("IMPORT_MAX_BROWSER_ROWS", "20000")
 # its progress on a page; smaller ones within the request, as before.
 IMPORT_IN_REQUEST_MAX_ROWS = int(os.environ.get("IMPORT_IN_REQUEST_MAX_ROWS", "2000"))
 IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "1000"))
+# Seconds an import waits for another one's write to finish (one writes at a time), then is
+# refused with a message: an import in the request must not hold its worker past gunicorn's
+# timeout.
+IMPORT_WAIT_SECONDS = float(os.environ.get("IMPORT_WAIT_SECONDS", "30"))
 IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES = int(
     os.environ.get("IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES", str(50 * 1024 * 1024))
 )

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -77,6 +78,15 @@ def _changed_meanwhile() -> ImportRefused:
         _(
             "The cases changed while the file was being imported, so nothing was imported. "
             "Import the file again."
+        )
+    )
+
+
+def _another_import_writing() -> ImportRefused:
+    return ImportRefused(
+        _(
+            "Another file is being imported at this moment, so nothing was imported. Import "
+            "the file again when it has finished."
         )
     )
 
@@ -176,7 +186,8 @@ class LegacyCaseImport:
         write = (written, progress, total, problems_kept, keep_references, office_ids)
         try:
             with transaction.atomic():
-                wait_for_other_imports()
+                if not wait_for_other_imports(seconds=settings.IMPORT_WAIT_SECONDS):
+                    raise _another_import_writing()
                 self._write(headers, rows_again(), *write)
                 if not written.ok:
                     raise _RollBack

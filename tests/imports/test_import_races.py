@@ -292,3 +292,28 @@ def test_an_import_the_database_breaks_off_is_refused_with_a_message(
         thread.join(timeout=20)
     assert advisory_locks_held() == 0
     assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
+
+
+def test_an_import_waiting_too_long_for_another_is_refused_with_a_message(
+    settings, importer_user, office
+):
+    # Before, it waited with no limit: in the request, past gunicorn's timeout (an error page).
+    settings.IMPORT_WAIT_SECONDS = 0.3
+    held, done = threading.Event(), threading.Event()
+
+    def another_import_writing():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(-1)")  # what an import's write holds
+            held.set()
+            done.wait(timeout=20)
+
+    thread, _other = in_a_thread(another_import_writing)
+    assert held.wait(timeout=20)
+    try:
+        with pytest.raises(ImportRefused, match="Another file is being imported at this moment"):
+            import_rows(importer_user, after_first_batch=lambda: None)
+    finally:
+        done.set()
+        thread.join(timeout=20)
+    assert advisory_locks_held() == 0
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
