@@ -6,6 +6,7 @@ the audit chain's head only at the end. So a clerk registering one of the file's
 a message, never a deadlock, and steps elsewhere go on while the batches are written.
 """
 
+import contextlib
 import threading
 import time
 
@@ -49,6 +50,26 @@ def in_a_thread(action):
     thread = threading.Thread(target=worker)
     thread.start()
     return thread, outcome
+
+
+@contextlib.contextmanager
+def held_elsewhere(take_lock):
+    """Meanwhile, hold what `take_lock()` locks, in a transaction of another connection."""
+    held, done = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            take_lock()
+            held.set()
+            done.wait(timeout=20)
+
+    thread, _outcome = in_a_thread(hold)
+    assert held.wait(timeout=20)
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=20)
 
 
 def import_rows(user, *, after_first_batch):
@@ -266,16 +287,6 @@ def test_an_import_the_database_breaks_off_is_refused_with_a_message(
 ):
     # A deadlock or a lock timeout in the write pass: the user reads why and that nothing was
     # imported (before, "current transaction is aborted" from the claims' release, a 500).
-    head_held, clerk_done = threading.Event(), threading.Event()
-
-    def clerk_holds_the_audit_chain():
-        with transaction.atomic():
-            lock_chain_head(AuditEntry.CHAIN)
-            head_held.set()
-            clerk_done.wait(timeout=20)
-
-    thread, _clerk_run = in_a_thread(clerk_holds_the_audit_chain)
-    assert head_held.wait(timeout=20)
     lock = writer.lock_chain_head
 
     def lock_giving_up_soon(name):
@@ -284,12 +295,9 @@ def test_an_import_the_database_breaks_off_is_refused_with_a_message(
         return lock(name)
 
     monkeypatch.setattr(writer, "lock_chain_head", lock_giving_up_soon)
-    try:
-        with pytest.raises(ImportRefused, match="stopped by other work on the same cases"):
-            import_rows(importer_user, after_first_batch=lambda: None)
-    finally:
-        clerk_done.set()
-        thread.join(timeout=20)
+    refused = pytest.raises(ImportRefused, match="stopped by other work on the same cases")
+    with held_elsewhere(lambda: lock_chain_head(AuditEntry.CHAIN)), refused:  # a clerk's step
+        import_rows(importer_user, after_first_batch=lambda: None)
     assert advisory_locks_held() == 0
     assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
 
@@ -299,21 +307,13 @@ def test_an_import_waiting_too_long_for_another_is_refused_with_a_message(
 ):
     # Before, it waited with no limit: in the request, past gunicorn's timeout (an error page).
     settings.IMPORT_WAIT_SECONDS = 0.3
-    held, done = threading.Event(), threading.Event()
 
     def another_import_writing():
-        with transaction.atomic(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(-1)")  # what an import's write holds
-            held.set()
-            done.wait(timeout=20)
 
-    thread, _other = in_a_thread(another_import_writing)
-    assert held.wait(timeout=20)
-    try:
-        with pytest.raises(ImportRefused, match="Another file is being imported at this moment"):
-            import_rows(importer_user, after_first_batch=lambda: None)
-    finally:
-        done.set()
-        thread.join(timeout=20)
+    refused = pytest.raises(ImportRefused, match="Another file is being imported at this moment")
+    with held_elsewhere(another_import_writing), refused:
+        import_rows(importer_user, after_first_batch=lambda: None)
     assert advisory_locks_held() == 0
     assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
