@@ -44,7 +44,13 @@ class CaseDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["office", "span", "day", "state"], name="case_day_key"),
         ]
-        indexes = [models.Index(fields=["span", "day"], name="case_day_all_offices_idx")]
+        # Covering (PostgreSQL; a plain index on SQLite): all offices' rows of a range of
+        # days read from the index alone (reports.selectors._span_rows).
+        indexes = [
+            models.Index(
+                fields=["span", "day"], include=["state", "cases"], name="case_day_all_offices_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.span}{self.day} {self.state}: {self.cases}"
@@ -69,7 +75,11 @@ class CardDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["office", "span", "day", "days"], name="card_day_key"),
         ]
-        indexes = [models.Index(fields=["span", "day"], name="card_day_all_offices_idx")]
+        indexes = [
+            models.Index(
+                fields=["span", "day"], include=["days", "cases"], name="card_day_all_offices_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.office_id} {self.span}{self.day} +{self.days}: {self.cases}"

