@@ -228,10 +228,12 @@ class Databases:
                 db.execute(statement)
 
 
-def run_child(arguments: list[str], database_url: str) -> dict:
+def run_child(arguments: list[str], database_url: str, script: str = __file__) -> dict:
+    """Run `script` (this one by default) with `arguments` on the database; return the JSON
+    of its last line."""
     env = {**os.environ, "DATABASE_URL": database_url}
     output = subprocess.run(
-        [sys.executable, __file__, *arguments],
+        [sys.executable, script, *arguments],
         env=env,
         check=True,
         stdout=subprocess.PIPE,

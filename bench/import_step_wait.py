@@ -25,7 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_cases import ROOT, USERNAME, Databases, prepare_database, write_csv  # noqa: E402
+from import_cases import (  # noqa: E402
+    ROOT,
+    USERNAME,
+    Databases,
+    prepare_database,
+    run_child,
+    write_csv,
+)
 
 SETTINGS = "config.settings.test"
 
@@ -98,14 +105,14 @@ def main() -> None:
         databases._sql(
             f'DROP DATABASE IF EXISTS "{databases.name}"', f'CREATE DATABASE "{databases.name}"'
         )
-        run(["--prepare"], databases.url)
+        run_child(["--prepare"], databases.url, script=__file__)
         samples = {label: [] for label in trees}
         try:
             for _ in range(options.repeat):
                 for label, tree in trees.items():
                     url = databases.fresh_copy()
                     arguments = ["--during", str(tree), "--csv", str(csv_path)]
-                    samples[label].append(run(arguments, url))
+                    samples[label].append(run_child(arguments, url, script=__file__))
         finally:
             databases.drop_copy()
     print(f"{options.rows:,} rows imported on PostgreSQL while a clerk edits a case of that office")
@@ -117,18 +124,6 @@ def main() -> None:
             f"wait median {statistics.median(waits) * 1e3:7,.0f} ms, p95 {p95 * 1e3:7,.0f} ms, "
             f"longest {waits[-1] * 1e3:7,.0f} ms"
         )
-
-
-def run(arguments: list[str], database_url: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    output = subprocess.run(
-        [sys.executable, __file__, *arguments],
-        env=env,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

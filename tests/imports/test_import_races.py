@@ -174,6 +174,19 @@ def wait_for_a_lock(outcome, seconds: float = 20) -> None:
     assert _waiting_on_a_lock(), outcome
 
 
+def started_midway(action):
+    """Return (start, run): `start()` runs `action` on a connection of its own and returns once
+    it waits on a lock (an import's `after_first_batch`); `run` then holds its thread and its
+    outcome."""
+    run = {}
+
+    def start():
+        run["thread"], run["outcome"] = in_a_thread(action)
+        wait_for_a_lock(run["outcome"])
+
+    return start, run
+
+
 def returning_person(supervisor, office, n, **contact):
     """Return the applicant of row `n + 2`'s person, their earlier case cancelled."""
     person = ApplicantFactory.build(id_number=id_number(n), name=f"张{'伟芳娜敏静丽强磊'[n % 8]}")
@@ -192,14 +205,9 @@ def test_clerk_registering_a_returning_person_of_a_later_row_mid_import_wins(
     # sequence, which the import holds. Before, the import row-locked that applicant too,
     # though it had failed to claim the number: a deadlock. Now it refuses the row.
     applicant = returning_person(importer_user, office, 3)
-    clerk_run = {}
-
-    def clerk_registers_row_5():
-        clerk_run["thread"], clerk_run["outcome"] = in_a_thread(
-            lambda: register_case(clerk=clerk, office=office, applicant=applicant)
-        )
-        wait_for_a_lock(clerk_run["outcome"])
-
+    clerk_registers_row_5, clerk_run = started_midway(
+        lambda: register_case(clerk=clerk, office=office, applicant=applicant)
+    )
     outcome = import_rows(importer_user, after_first_batch=clerk_registers_row_5)
     clerk_run["thread"].join(timeout=20)
 
@@ -219,14 +227,9 @@ def test_clerk_registering_a_known_person_with_a_new_phone_waits_and_both_go_thr
     # waited for the office's sequence, while the import, holding the sequence, came to the
     # head for its own entries: a deadlock. Now the clerk takes the sequence first.
     applicant = returning_person(importer_user, office, 100, phone="13900000000")
-    clerk_run = {}
-
-    def clerk_registers_the_person():
-        clerk_run["thread"], clerk_run["outcome"] = in_a_thread(
-            lambda: register_case(clerk=clerk, office=office, applicant=applicant)
-        )
-        wait_for_a_lock(clerk_run["outcome"])
-
+    clerk_registers_the_person, clerk_run = started_midway(
+        lambda: register_case(clerk=clerk, office=office, applicant=applicant)
+    )
     outcome = import_rows(importer_user, after_first_batch=clerk_registers_the_person)
     clerk_run["thread"].join(timeout=20)
 
