@@ -13,7 +13,8 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -142,11 +143,12 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
     def state_badge(self, obj):
         """Return the object's state as a badge, in its declared colour of the palette."""
         badge = self.workflow.state(obj.state).badge
-        return format_html(
-            '<span class="state-badge {}" data-state="{}">{}</span>',
-            badge.css_class,
-            obj.state,
-            self.workflow.state_label(obj.state),  # per row of a list: not get_state_display()
+        # Per row of a list: the label not by get_state_display(), the HTML not by
+        # format_html (which parses its format on every call).
+        label = self.workflow.state_label(obj.state)
+        return SafeString(
+            f'<span class="state-badge {escape(badge.css_class)}" data-state="{escape(obj.state)}">'
+            f"{escape(label)}</span>"
         )
 
     def _step_url_name(self) -> str:

@@ -134,6 +134,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's, with its inputs, labels and error lists drawn in Python (common/form_renderer.py).
+FORM_RENDERER = "common.form_renderer.DrawingRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(

@@ -54,9 +54,12 @@ def test_a_refused_user_form_shows_its_errors_and_help_as_django_would(admin_use
 
 
 class _Form(forms.Form):
+    required_css_class = "needed"
+
     first = forms.CharField(help_text="<b>姓</b>在前")
-    second = forms.CharField(required=False)
+    second = forms.CharField(required=False, label="名 <和> 字", label_suffix="：")
     agrees = forms.BooleanField(help_text="须勾选")
+    asked = forms.CharField(label="Agreed?", required=False)
     secret = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
@@ -67,7 +70,7 @@ def test_lines_of_several_fields_collapsed_and_described_are_drawn_as_django_wou
     fieldsets = [
         ("名 & 姓", {"fields": [("first", "second"), "agrees"], "description": "<i>说明</i>"}),
         (None, {"fields": ["secret"]}),
-        ("更多", {"fields": [("agrees", "secret")], "classes": ["collapse", "wide"]}),
+        ("更多", {"fields": [("agrees", "secret"), "asked"], "classes": ["collapse", "wide"]}),
     ]
     model_admin = admin.site._registry[Office]
     assert_drawn_as_django_draws(AdminForm(form, fieldsets, {}, model_admin=model_admin))
