@@ -7,6 +7,8 @@ form and service a step has, and the state's badge, come from the model's declar
 transition permission.
 """
 
+import functools
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -15,8 +17,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from audit.selectors import last_step_entry
 from common.exceptions import Refusal
@@ -132,6 +134,18 @@ class ServiceRefusalAdminMixin:
         return HttpResponseRedirect(request.get_full_path())
 
 
+@functools.lru_cache(maxsize=256)
+def _state_badge(model: type, state: str, language: str) -> SafeString:
+    """A state's badge in a language: drawn once, for every row of every list showing it."""
+    workflow = workflow_for(model)
+    badge = workflow.state(state).badge
+    label = workflow.state_label(state)  # (the active language: `language`)
+    return SafeString(
+        f'<span class="state-badge {escape(badge.css_class)}" data-state="{escape(state)}">'
+        f"{escape(label)}</span>"
+    )
+
+
 class WorkflowAdminMixin(ServiceRefusalAdminMixin):
     step_template = "admin/workflow/step_form.html"
 
@@ -142,14 +156,7 @@ class WorkflowAdminMixin(ServiceRefusalAdminMixin):
     @admin.display(description=gettext_lazy("state"), ordering="state")
     def state_badge(self, obj):
         """Return the object's state as a badge, in its declared colour of the palette."""
-        badge = self.workflow.state(obj.state).badge
-        # Per row of a list: the label not by get_state_display(), the HTML not by
-        # format_html (which parses its format on every call).
-        label = self.workflow.state_label(obj.state)
-        return SafeString(
-            f'<span class="state-badge {escape(badge.css_class)}" data-state="{escape(obj.state)}">'
-            f"{escape(label)}</span>"
-        )
+        return _state_badge(self.model, obj.state, get_language())
 
     def _step_url_name(self) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_step"

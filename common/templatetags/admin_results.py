@@ -11,6 +11,7 @@ Django's `change_list_results.html` as one item, its cells joined: the template'
 """
 
 import datetime
+import decimal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ class _Column:
     value: Callable[[Any], tuple[Any, Any]]  # row -> (attr, value), as lookup_field gives
     empty: str  # the column's own (admin.display's empty_value), else the admin's
     unread: str  # the admin's: a value that could not be read shows it, whatever the column
+    fixed: bool  # a field or the admin's method: a value draws the same on every row
 
 
 def _plan(cl) -> list[_Column]:
@@ -75,6 +77,7 @@ def _plan(cl) -> list[_Column]:
             elif hasattr(model_admin, name) and name != "__str__":
                 attr = getattr(model_admin, name)
         plain = classes = [f"field-{_coerce_field_name(name, index)}"]
+        fixed = True
         if field is not None:
             value = _field_value(name)
             if not field.auto_created and isinstance(
@@ -84,12 +87,12 @@ def _plan(cl) -> list[_Column]:
         elif attr is not None:
             value = _call(attr)
         else:  # an attribute of the row (a property, a method, a__b): Django's lookup per row
-            value = _looked_up(name, model_admin)
+            value, fixed = _looked_up(name, model_admin), False
         if name == "action_checkbox" and (field is None or field.auto_created):
             classes = ["action-checkbox"]
         empty = getattr(attr, "empty_value_display", empty_default)
         columns.append(
-            _Column(name, plain, classes, linked, tag, field, value, empty, empty_default)
+            _Column(name, plain, classes, linked, tag, field, value, empty, empty_default, fixed)
         )
     return columns
 
@@ -110,34 +113,59 @@ def _looked_up(name, model_admin):
     return value
 
 
-def _cells(cl, columns: list[_Column], row) -> Iterator[str]:
-    """Yield the row's cells, as Django's items_for_result draws them (no editable form)."""
-    for column in columns:
-        classes, field, empty = column.classes, column.field, column.empty
+# Values whose cell a page draws once however many rows hold them (a number of days, a
+# date, a state): equal values of one type draw the same in one language and time zone.
+_DRAWN_ONCE = (int, float, decimal.Decimal, str, datetime.date, datetime.time, type(None))
+
+
+def _cells(cl, columns: list[_Column], row, drawn: list[dict]) -> Iterator[str]:
+    """Yield the row's cells, as Django's items_for_result draws them (no editable form).
+
+    `drawn` holds each column's cells drawn so far on the page, by value."""
+    for column, drawn_here in zip(columns, drawn, strict=True):
+        key = None
         try:
             attr, value = column.value(row)
         except ObjectDoesNotExist:
             classes, shown = column.plain_classes, column.unread
         else:
-            empty = getattr(attr, "empty_value_display", empty) if attr is not None else empty
             if isinstance(value, str) and value.strip() == "":
                 value = ""
-            if field is None or field.auto_created:
-                boolean = getattr(attr, "boolean", False)
-                if isinstance(attr, property) and hasattr(attr, "fget"):
-                    boolean = getattr(attr.fget, "boolean", False)
-                shown = display_for_value(value, empty, boolean)
-                if isinstance(value, (datetime.date, datetime.time)):
-                    classes = [*classes, "nowrap"]
-            elif isinstance(field.remote_field, models.ManyToOneRel):
-                related = getattr(row, field.name)
-                shown = empty if related is None else related
-            else:
-                shown = display_for_field(value, field, empty, avoid_link=column.linked)
-        # format_html's work, without its parsing of a format per cell: the classes are
-        # column names, the content escaped as format_html escapes it.
+            if column.fixed and not column.linked and isinstance(value, _DRAWN_ONCE):
+                key = (value.__class__, value)
+                if key in drawn_here:
+                    yield drawn_here[key]
+                    continue
+            classes, shown = _shown(column, attr, value, row)
         content = conditional_escape(_link(cl, row, shown) if column.linked else shown)
-        yield f'<{column.tag} class="{" ".join(classes)}">{content}</{column.tag}>'
+        cell = _cell(column, classes, content)
+        if key is not None:
+            drawn_here[key] = cell
+        yield cell
+
+
+def _shown(column: _Column, attr, value, row) -> tuple[list[str], Any]:
+    classes, field, empty = column.classes, column.field, column.empty
+    empty = getattr(attr, "empty_value_display", empty) if attr is not None else empty
+    if field is None or field.auto_created:
+        boolean = getattr(attr, "boolean", False)
+        if isinstance(attr, property) and hasattr(attr, "fget"):
+            boolean = getattr(attr.fget, "boolean", False)
+        shown = display_for_value(value, empty, boolean)
+        if isinstance(value, (datetime.date, datetime.time)):
+            classes = [*classes, "nowrap"]
+    elif isinstance(field.remote_field, models.ManyToOneRel):
+        related = getattr(row, field.name)
+        shown = empty if related is None else related
+    else:
+        shown = display_for_field(value, field, empty, avoid_link=column.linked)
+    return classes, shown
+
+
+def _cell(column: _Column, classes: list[str], content: str) -> str:
+    # format_html's work, without its parsing of a format per cell: the classes are column
+    # names, the content escaped as format_html escapes it.
+    return f'<{column.tag} class="{" ".join(classes)}">{content}</{column.tag}>'
 
 
 def _link(cl, row, shown):
@@ -145,22 +173,26 @@ def _link(cl, row, shown):
         url = cl.url_for_result(row)
     except NoReverseMatch:
         return shown
-    url = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url)
+    if cl.preserved_filters or "?" in url:  # (else it gives the URL as it is)
+        context = {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
+        url = add_preserved_filters(context, url)
     popup = ""
     if cl.is_popup:
         value = row.serializable_value(
             str(cl.to_field) if cl.to_field else cl.lookup_opts.pk.attname
         )
         popup = format_html(' data-popup-opener="{}"', value)
-    return format_html('<a href="{}"{}>{}</a>', url, popup, shown)
+    return SafeString(f'<a href="{conditional_escape(url)}"{popup}>{conditional_escape(shown)}</a>')
 
 
 def planned_results(cl) -> list[ResultList]:
     """Return the page's rows as Django's `results(cl)` gives them, each column planned once
     and each row one item: its cells, drawn."""
     columns = _plan(cl)
+    drawn = [{} for _column in columns]
     return [
-        ResultList(None, [SafeString("".join(_cells(cl, columns, row)))]) for row in cl.result_list
+        ResultList(None, [SafeString("".join(_cells(cl, columns, row, drawn)))])
+        for row in cl.result_list
     ]
 
 

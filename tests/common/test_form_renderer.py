@@ -68,6 +68,48 @@ def test_every_input_is_drawn_as_django_draws_it(widget, value, attrs):
     assert drawn[OURS] == drawn[DJANGO]
 
 
+labels = st.one_of(
+    st.text(alphabet=st.sampled_from("a<>&\"' 男女，")),
+    st.just(gettext_lazy("ID number")),
+    st.builds(mark_safe, st.just("<b>粗</b>")),
+    st.integers(min_value=999, max_value=10**6),  # drawn by Django's (formatted)
+)
+options = st.lists(st.tuples(st.text(alphabet="ab<&1", max_size=3), labels), max_size=4)
+choices = st.lists(
+    st.one_of(options.map(lambda group: ("组<" + str(len(group)) + ">", group)), labels.flatmap(
+        lambda label: st.tuples(st.text(alphabet="xy\"", max_size=2), st.just(label)))),
+    max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    widget=st.sampled_from([forms.Select, forms.SelectMultiple, admin_widgets.AdminRadioSelect]),
+    choices=choices,
+    value=st.one_of(st.none(), st.just(""), st.text(alphabet="ab<&1xy", max_size=3),
+                    st.lists(st.text(alphabet="ab1", max_size=2), max_size=2)),
+    attrs=attrs,
+)  # fmt: skip
+def test_every_select_is_drawn_as_django_draws_it(widget, choices, value, attrs):
+    drawn = {
+        renderer: widget(choices=choices).render("name", value, attrs=attrs, renderer=renderer)
+        for renderer in (DJANGO, OURS)
+    }
+    assert drawn[OURS] == drawn[DJANGO]
+
+
+def test_a_select_of_null_boolean_and_of_models_is_drawn_as_django_draws_it(db, office):
+    from offices.models import Office
+
+    for widget, value in (
+        (forms.NullBooleanSelect(), True),
+        (forms.ModelChoiceField(Office.objects.all()).widget, office.pk),
+    ):
+        drawn = {r: widget.render("name", value, renderer=r) for r in (DJANGO, OURS)}
+        assert "<option" in drawn[OURS]
+        assert drawn[OURS] == drawn[DJANGO]
+
+
 @pytest.mark.parametrize("error_class", ["errorlist", "errorlist nonfield"])
 @pytest.mark.parametrize(
     "errors", [[], ["必须填写。"], ["<b>bad</b> & worse", mark_safe("<i>safe</i>")]]
