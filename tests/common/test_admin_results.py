@@ -3,13 +3,15 @@
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.admin.templatetags.admin_list import results
+from django.contrib.admin.templatetags.admin_list import result_list, results
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
+from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.test.html import parse_html
 from django.urls import NoReverseMatch, reverse
 
-from common.templatetags.admin_results import planned_results
+from common.templatetags.admin_results import planned_result_list, planned_results
 from offices.models import Office
 from reissue import services
 from tests.factories import claim_with_items, register_case, reissued_case
@@ -133,3 +135,13 @@ def test_every_kind_of_column_is_drawn_as_django_would(admin_user, links, query)
     ours = ["".join(row) for row in planned_results(cl)]
     assert len(ours) == 2
     assert ours == ["".join(row) for row in results(cl)]
+
+
+def test_a_clerks_whole_results_table_reads_as_djangos(client, clerk, cases):
+    client.force_login(clerk)
+    response = client.get(reverse("admin:reissue_reissuecase_changelist") + "?o=-2")
+    cl = response.context["cl"]
+    ours = render_to_string("admin/change_list_results_planned.html", planned_result_list(cl))
+    django = render_to_string("admin/change_list_results.html", result_list(cl))
+    assert ours.count("<tr>") == len(cl.result_list) + 1 > 1
+    assert parse_html(ours) == parse_html(django)
