@@ -184,7 +184,8 @@ def _full_clean(obj: models.Model, exclude, refused, errors, cells_checked: bool
             obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
             return
         # As Model.clean_fields assigns each value, without the field's validation: these
-        # values passed it, and it depends on them alone.
+        # values passed it, and it depends on them alone (and on today, for a date "in the
+        # future": what passed before passes later). Neither model's validators query.
         exclude = set(exclude)
         for f in obj._meta.fields:
             if f.name in exclude or f.generated:
