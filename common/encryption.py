@@ -23,7 +23,6 @@ and the production key checks stay as they are. Fernet tokens of before still de
 import base64
 import binascii
 import functools
-import hashlib
 import hmac
 import os
 from dataclasses import dataclass
@@ -169,4 +168,4 @@ def looks_encrypted(value: str) -> bool:
 def keyed_hash(text: str) -> str:
     """Return the HMAC-SHA256 of the text: equal texts match, the text cannot be read back."""
     key = settings.ID_NUMBER_HASH_KEY.encode()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, text.encode(), "sha256").hex()  # as hmac.new(...).hexdigest()

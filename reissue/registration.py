@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import snapshot_changes
@@ -114,6 +115,7 @@ def check_registration(
     acting_user: AbstractUser,
     reported_at: datetime.datetime,
     refused: Collection[str] = (),
+    cells_checked: bool = False,
 ) -> Registration:
     """Check a report for registering and fill in what registering sets on the case.
 
@@ -121,12 +123,18 @@ def check_registration(
     found for the number. Raise ValidationError({field: errors}) of every rule it breaks,
     leaving out `refused`: the fields the caller refused already (a cell it could not read,
     a form input), whose own rules and those that build on them are not checked again.
+
+    `cells_checked` says that these very values passed this check already (the import's
+    write pass, for a batch whose cells its check pass read the same): the rules that read
+    nothing but them (the fields' validators, the loss against the birth date) are not run
+    again; the objects are built as ever (the fields converted and normalized as
+    `full_clean` converts them, the models' `clean`), and the known number is checked.
     """
     errors: dict[str, list[ValidationError]] = {}
-    applicant = _typed_applicant(applicant_fields, refused, errors)
-    _check_case(case, acting_user, reported_at, refused, errors)
+    applicant = _typed_applicant(applicant_fields, refused, errors, cells_checked)
+    _check_case(case, acting_user, reported_at, refused, errors, cells_checked)
     failed = {*refused, *errors}
-    if not {"loss_date", "id_number"} & failed:
+    if not cells_checked and not {"loss_date", "id_number"} & failed:
         _check_loss_after_birth(case.loss_date, applicant.birth_date, errors)
     if known is not None and "id_number" not in failed:
         _check_known_number(known, "" if "name" in failed else applicant.name, errors)
@@ -137,17 +145,10 @@ def check_registration(
     return Registration(known.applicant, _take_contact_details(known.applicant, applicant))
 
 
-def _typed_applicant(fields: Mapping[str, Any], refused, errors) -> Applicant:
+def _typed_applicant(fields: Mapping[str, Any], refused, errors, cells_checked) -> Applicant:
     """Return the applicant as typed, checked as `Applicant.full_clean` checks it, unsaved."""
     applicant = Applicant(**{name: fields.get(name, "") for name in APPLICANT_FIELDS})
-    try:
-        applicant.full_clean(
-            exclude=[*refused, "birth_date", "sex"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-    except ValidationError as exc:
-        _merge(errors, exc, refused)
+    _full_clean(applicant, [*refused, "birth_date", "sex"], refused, errors, cells_checked)
     if "id_number" not in {*refused, *errors}:
         # What save() derives from the number; a bulk insert skips save(), and the loss is
         # checked against it.
@@ -163,16 +164,37 @@ def _not_reported() -> tuple[str, ...]:
     return (*(f.name for f in ReissueCase._meta.fields if f.name not in REPORT_FIELDS), "office")
 
 
-def _check_case(case: ReissueCase, acting_user: AbstractUser, reported_at, refused, errors) -> None:
+def _check_case(
+    case: ReissueCase, acting_user: AbstractUser, reported_at, refused, errors, cells_checked
+) -> None:
     case.handled_by = acting_user
     case.reported_at = reported_at
     if case.ss_card_lost:
         # Suspended at once, so that nobody can use the lost card.
         case.ss_card_suspended_at = reported_at
+    _full_clean(case, [*_not_reported(), *refused], refused, errors, cells_checked)
+
+
+def _full_clean(obj: models.Model, exclude, refused, errors, cells_checked: bool) -> None:
+    """`obj.full_clean` (neither unique nor constraints: the caller checks the number); if
+    its `cells_checked`, only what full_clean changes on the object: each field's value
+    converted (a name normalized: `common.text.PlainCharField`), then the model's `clean`."""
     try:
-        case.full_clean(
-            exclude=[*_not_reported(), *refused], validate_unique=False, validate_constraints=False
-        )
+        if not cells_checked:
+            obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            return
+        # As Model.clean_fields assigns each value, without the field's validation: these
+        # values passed it, and it depends on them alone (and on today, for a date "in the
+        # future": what passed before passes later). Neither model's validators query.
+        exclude = set(exclude)
+        for f in obj._meta.fields:
+            if f.name in exclude or f.generated:
+                continue
+            raw_value = getattr(obj, f.attname)
+            if f.blank and raw_value in f.empty_values:
+                continue
+            setattr(obj, f.attname, f.to_python(raw_value))
+        obj.clean()
     except ValidationError as exc:
         _merge(errors, exc, refused)
 

@@ -9,8 +9,11 @@ it, the rows after it are still checked (and reported), not written. The audit c
 is locked only at the end, for the audit entries (`BulkWriter.finish`). The claims are
 released after each batch and, after a rollback, outside the transaction (they outlast it).
 Only one batch of rows is held at a time, with the set of the file's ID numbers (their
-hashes) for the check of a person on two rows."""
+hashes) for the check of a person on two rows, and a digest of each batch's cells: the write
+checks again only what the database may have changed of a batch whose cells it reads as the
+check read them (`batch_digest`); a batch read otherwise is checked again in full."""
 
+import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -66,6 +69,16 @@ def batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[
     rows = iter(rows)
     while batch := list(itertools.islice(rows, size)):
         yield batch
+
+
+def batch_digest(batch: Sequence[Sequence[Any]]) -> bytes:
+    """Return a digest of the batch's cells, each by its type and value: two batches with
+    the same digest are read and checked alike, but for what the database knows."""
+    digest = hashlib.blake2b(digest_size=32)
+    for row in batch:
+        digest.update(repr([(type(value), value) for value in row]).encode())
+        digest.update(b"\n")  # a repr has no line break: one row ends here
+    return digest.digest()
 
 
 class _RollBack(Exception):
@@ -179,11 +192,12 @@ class LegacyCaseImport:
                 raise TypeError("An iterator of rows is read twice: give rows_again.")
             rows_again = lambda: rows  # noqa: E731 (a list reads again as it is)
         checked = ImportOutcome(rows=0, dry_run=dry_run)
-        office_ids = self._check(headers, rows, checked, progress, total, problems_kept)
+        digests: list[bytes] = []  # each batch's (batch_digest), for the write pass
+        office_ids = self._check(headers, rows, checked, progress, total, problems_kept, digests)
         if dry_run or not checked.ok:
             return checked
         written = ImportOutcome(rows=0)
-        write = (written, progress, total, problems_kept, keep_references, office_ids)
+        write = (written, progress, total, problems_kept, keep_references, office_ids, digests)
         try:
             with transaction.atomic():
                 if not wait_for_other_imports(seconds=settings.IMPORT_WAIT_SECONDS):
@@ -212,12 +226,28 @@ class LegacyCaseImport:
             for_writing=for_writing,
         )
 
-    def _checked_batches(self, checker, headers, rows, outcome: ImportOutcome, problems_kept):
-        """Yield each batch's good rows, counting the rows and keeping the problems."""
+    def _checked_batches(
+        self, checker, headers, rows, outcome: ImportOutcome, problems_kept, digests: list[bytes]
+    ):
+        """Yield each batch's good rows, counting the rows and keeping the problems.
+
+        Checking (not `checker.for_writing`), keep each batch's digest in `digests`; writing,
+        a batch of the digest kept passed every check of its cells alone: only what the
+        database may have changed since is checked again (the known numbers, the claims) and
+        the file's repeats. Any other batch (the file read otherwise) is checked in full.
+        """
         columns = self.map_headers(headers)
-        for batch in batches(rows, BATCH_SIZE):
+        for index, batch in enumerate(batches(rows, BATCH_SIZE)):
             first = outcome.rows + 2  # the header is row 1
-            checked, problems = checker.check_batch(batch, first_number=first, columns=columns)
+            digest = batch_digest(batch)
+            if not checker.for_writing:
+                digests.append(digest)
+            cells_checked = (
+                checker.for_writing and index < len(digests) and digests[index] == digest
+            )
+            checked, problems = checker.check_batch(
+                batch, first_number=first, columns=columns, cells_checked=cells_checked
+            )
             outcome.rows += len(batch)
             del batch  # the rows of one batch only are held
             outcome.problem_count += len(problems)
@@ -225,12 +255,16 @@ class LegacyCaseImport:
             outcome.problems += problems[:room]
             yield checked
 
-    def _check(self, headers, rows, outcome: ImportOutcome, progress, total, problems_kept):
-        """The first pass: check every row, writing and locking nothing; return the offices
-        the rows name (the write pass locks their sequences first)."""
+    def _check(
+        self, headers, rows, outcome: ImportOutcome, progress, total, problems_kept, digests
+    ):
+        """The first pass: check every row, writing and locking nothing, keeping each batch's
+        digest in `digests`; return the offices the rows name (the write pass locks their
+        sequences first)."""
         office_ids: set[int] = set()
         checker = self._checker(for_writing=False)
-        for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
+        good_rows = self._checked_batches(checker, headers, rows, outcome, problems_kept, digests)
+        for checked in good_rows:
             office_ids.update(row.case.office_id for row in checked)
             if progress:
                 progress(CHECKING, outcome.rows, total or outcome.rows)
@@ -246,9 +280,12 @@ class LegacyCaseImport:
         problems_kept,
         keep_refs,
         office_ids,
+        digests,
     ) -> None:
         """The second pass, in the transaction: check each batch again under the writer's
-        locks and write it while every row so far is good; past a bad row, only check."""
+        locks (what the database may have changed only, for a batch read as the check pass
+        read it: `digests`) and write it while every row so far is good; past a bad row, only
+        check."""
         writer = BulkWriter(
             acting_user=self.acting_user,
             source_name=self.source_name or "-",
@@ -256,7 +293,8 @@ class LegacyCaseImport:
             office_ids=office_ids,
         )
         checker = self._checker(for_writing=True)
-        for checked in self._checked_batches(checker, headers, rows, outcome, problems_kept):
+        good_rows = self._checked_batches(checker, headers, rows, outcome, problems_kept, digests)
+        for checked in good_rows:
             if outcome.ok:
                 references = writer.write(checked)
                 outcome.created += len(references)

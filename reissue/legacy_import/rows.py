@@ -4,6 +4,7 @@ columns the workflow sets (refused), a report date of its own, a person on two r
 """
 
 import datetime
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,27 +77,39 @@ class RowChecker:
         self.seen_numbers: dict[str, int] = {}  # ID-number hash: the row it is first on
 
     def check_batch(
-        self, batch: Sequence[Sequence[Any]], *, first_number: int, columns: dict[str, int]
+        self,
+        batch: Sequence[Sequence[Any]],
+        *,
+        first_number: int,
+        columns: dict[str, int],
+        cells_checked: bool = False,
     ) -> tuple[list[CheckedRow], list[RowProblem]]:
-        """Return the batch's good rows and its problems; `first_number` is its first row's."""
+        """Return the batch's good rows and its problems; `first_number` is its first row's.
+
+        `cells_checked`: these very rows passed the check before (with what the database
+        knew then); only what depends on the database is checked again, and the file's
+        repeats (`check_registration`'s `cells_checked`).
+        """
         read = [self.read_row(row, columns) for row in batch]
         id_numbers = [cleaned.get("id_number") for _v, cleaned, _e in read]
+        digests = [id_number_digest(n) if n else "" for n in id_numbers]
         claimed = set()
         if self.for_writing:
-            claimed = claim_id_numbers(
-                (id_number_digest(n) for n in id_numbers if n), until_released=True
-            )
-        known = self._known(id_numbers, claimed)
+            claimed = claim_id_numbers((d for d in digests if d), until_released=True)
+        known = self._known(id_numbers, digests, claimed)
         checked, problems = [], []
-        for number, (values, cleaned, errors) in enumerate(read, start=first_number):
-            row = self._check_row(number, cleaned, errors, known, claimed)
+        numbered = zip(itertools.count(first_number), read, digests)
+        for number, (values, cleaned, errors), digest in numbered:
+            row = self._check_row(number, cleaned, errors, digest, known, claimed, cells_checked)
             if errors:
                 problems.append(RowProblem(number, errors, preview_values(values)))
             else:
                 checked.append(row)
         return checked, problems
 
-    def _known(self, id_numbers: list[str | None], claimed: set[str]) -> dict[str, KnownNumber]:
+    def _known(
+        self, id_numbers: list[str | None], digests: list[str], claimed: set[str]
+    ) -> dict[str, KnownNumber]:
         """Return the batch's known numbers; writing, row-lock the applicants of ours only.
 
         A number claimed by a clerk is theirs: the clerk may hold its applicant's row and
@@ -105,10 +118,10 @@ class RowChecker:
         """
         if not self.for_writing:
             return known_numbers(id_numbers=id_numbers, acting_user=self.acting_user)
-        ours = [n for n in id_numbers if n and id_number_digest(n) not in claimed]
+        ours = [n for n, d in zip(id_numbers, digests, strict=True) if n and d not in claimed]
         known = known_numbers(id_numbers=ours, acting_user=self.acting_user, lock=True)
         if claimed:
-            theirs = [n for n in id_numbers if n and id_number_digest(n) in claimed]
+            theirs = [n for n, d in zip(id_numbers, digests, strict=True) if n and d in claimed]
             known |= known_numbers(id_numbers=theirs, acting_user=self.acting_user)
         return known
 
@@ -177,14 +190,16 @@ class RowChecker:
         number: int,
         cleaned: dict,
         errors: Errors,
+        digest: str,
         known: dict[str, KnownNumber],
         claimed: set[str],
+        cells_checked: bool = False,
     ) -> CheckedRow | None:
-        """Check the row as registration checks a report; add what refuses it to `errors`."""
+        """Check the row as registration checks a report; add what refuses it to `errors`.
+        `digest` is its ID number's (`id_number_digest`), "" if it has none."""
         reported = {k: v for k, v in cleaned.items() if k in CASE_COLUMNS and k != "reported_at"}
         case = ReissueCase(**reported)
         reported_at = self._reported_at(cleaned.get("reported_at"), case.loss_date, errors)
-        digest = id_number_digest(cleaned["id_number"]) if cleaned.get("id_number") else ""
         try:
             registration = check_registration(
                 case=case,
@@ -195,6 +210,7 @@ class RowChecker:
                 acting_user=self.acting_user,
                 reported_at=reported_at,
                 refused=set(errors),
+                cells_checked=cells_checked,
             )
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():

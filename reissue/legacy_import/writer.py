@@ -66,8 +66,13 @@ _PLAIN_FIELDS = (
     models.PositiveSmallIntegerField,
     models.SmallIntegerField,
     models.BigIntegerField,
+    models.PositiveBigIntegerField,
 )
 _PLAIN_VALUES = (str, int, bool, type(None))
+_NO_VALUE = (type(None),)
+# Fields whose `pre_save` reads the attribute (unless set to now) and whose preparation
+# leaves None as it is (exactly these classes): most of a new case's dates are not set yet.
+_DATE_FIELDS = (models.DateField, models.DateTimeField)
 
 
 def _is_plain(field: models.Field) -> bool:
@@ -76,16 +81,26 @@ def _is_plain(field: models.Field) -> bool:
     return type(field) in _PLAIN_FIELDS
 
 
+def _taken_as_they_are(field: models.Field) -> tuple[type, ...]:
+    """Return the classes of the values an INSERT takes as they are for `field`."""
+    if _is_plain(field):
+        return _PLAIN_VALUES
+    if type(field) in _DATE_FIELDS and not (field.auto_now or field.auto_now_add):
+        return _NO_VALUE
+    return ()
+
+
 def _values(model: type[models.Model], db):
     """Return a function giving an object's values for an INSERT, as a save prepares them
-    (`Field.pre_save`, `Field.get_db_prep_save`), a plain field's plain value taken as it is."""
-    plan = [(field, field.attname, _is_plain(field)) for field in _insert_fields(model)]
+    (`Field.pre_save`, `Field.get_db_prep_save`), a plain field's plain value (and a date
+    field's None) taken as it is."""
+    plan = [(f, f.attname, _taken_as_they_are(f)) for f in _insert_fields(model)]
 
     def values(obj: models.Model) -> list:
         row = []
-        for field, attname, plain in plan:
-            value = getattr(obj, attname) if plain else None
-            if not plain or type(value) not in _PLAIN_VALUES:
+        for field, attname, as_they_are in plan:
+            value = getattr(obj, attname) if as_they_are else None
+            if type(value) not in as_they_are:
                 value = field.get_db_prep_save(field.pre_save(obj, True), db)
             row.append(value)
         return row

@@ -8,7 +8,7 @@ from django.db import connection
 
 from audit.chain import verify_chain
 from audit.models import AuditEntry
-from common.id_numbers import id_number_digest
+from common.id_numbers import compose_id_number, id_number_digest
 from reissue import services
 from reissue.legacy_import import ImportRefused, LegacyCaseImport, UnreadableFile, read_table
 from reissue.models import Applicant, CaseState, ReissueCase
@@ -309,26 +309,34 @@ def test_file_whose_first_batch_is_bad_never_locks_the_audit_chain(monkeypatch, 
     assert not ReissueCase.objects.exists()
 
 
+def import_with_between_the_passes(monkeypatch, name: str, user, meanwhile):
+    """Import a fixture file, calling `meanwhile()` after its check pass, before its write."""
+    from reissue.legacy_import import importer as import_run
+
+    check = import_run.LegacyCaseImport._check
+
+    def check_then(importer, *args):
+        offices = check(importer, *args)
+        meanwhile()
+        return offices
+
+    monkeypatch.setattr(import_run.LegacyCaseImport, "_check", check_then)
+    return import_file(name, user=user)
+
+
 def test_case_registered_between_check_and_write_refuses_the_whole_file_with_the_row(
     monkeypatch, importer_user, clerk, office
 ):
     # The check takes no lock: a clerk may register one of the file's people before the
     # write pass, whose own check refuses that row; nothing of the file is written.
-    from reissue.legacy_import import importer as import_run
-
-    check = import_run.LegacyCaseImport._check
-
-    def check_then_register(importer, *args):
-        offices = check(importer, *args)
+    def register():
         register_case(
             clerk=clerk,
             office=office,
             applicant=ApplicantFactory.build(name="李娜", id_number="110105199211032461"),
         )
-        return offices
 
-    monkeypatch.setattr(import_run.LegacyCaseImport, "_check", check_then_register)
-    outcome = import_file("utf8.csv", user=importer_user)
+    outcome = import_with_between_the_passes(monkeypatch, "utf8.csv", importer_user, register)
     assert not outcome.ok and outcome.created == 0
     assert errors_of(outcome) == {3: {"id_number": [MESSAGES[OPEN_CASE]]}}
     assert not Applicant.objects.filter(name="张伟").exists()
@@ -474,3 +482,110 @@ def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_us
     assert checked_batches == [3, 3, 3, 1] * 2  # checked, then checked again and written
     # Each batch is written when it has been read, before the next row is read.
     assert writes == [(13, 3), (16, 3), (19, 3), (20, 1)]
+
+
+# The write pass checks again only what the database may have changed of a batch whose cells
+# it reads as the check read them; a batch read otherwise is checked again in full.
+
+BORN_2020 = compose_id_number("110101", datetime.date(2020, 1, 1), 5)
+
+
+@pytest.mark.parametrize(
+    ("changed", "column", "message"),
+    [
+        ({"loss_date": "2999-01-01"}, "loss_date", "The date of loss cannot be in the future."),
+        ({"loss_date": "1983-12-31"}, "loss_date", "The date of loss cannot be before 1984"),
+        (
+            {"id_number": BORN_2020, "loss_date": "2019-06-01"},
+            "loss_date",
+            "The date of loss cannot be before the applicant's birth date (2020-01-01).",
+        ),
+        ({"id_number": "110101198001051231"}, "id_number", "The check character"),
+        ({"name": "张\u202e伟"}, "name", "Remove the hidden control character U+202E"),
+        ({"lost_items": "wallet"}, "lost_items", "“wallet” is not one of"),
+    ],
+)
+def test_a_row_the_write_reads_otherwise_is_checked_again_in_full_and_refuses_the_file(
+    monkeypatch, importer_user, changed, column, message
+):
+    from reissue.legacy_import import importer as import_run
+
+    from .test_background_import import row
+
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 3)
+    rows = [row(n).split(",") for n in range(7)]
+    again = [list(cells) for cells in rows]
+    for name, value in changed.items():
+        again[4][UTF8_HEADER.index(name)] = value  # the second batch's second row
+    outcome = LegacyCaseImport(acting_user=importer_user).run(
+        UTF8_HEADER, rows, rows_again=lambda: again
+    )
+    assert not outcome.ok and outcome.created == 0
+    assert list(errors_of(outcome)) == [6]  # the header is row 1
+    assert any(message in text for text in errors_of(outcome)[6][column])
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_bad_row_the_write_reads_past_the_checked_rows_refuses_the_file(importer_user):
+    from .test_background_import import row
+
+    rows = [row(n).split(",") for n in range(2)]
+    extra = row(2, loss_date="2019-06-01").split(",")
+    extra[UTF8_HEADER.index("id_number")] = BORN_2020
+    outcome = LegacyCaseImport(acting_user=importer_user).run(
+        UTF8_HEADER, rows, rows_again=lambda: [*rows, extra]
+    )
+    assert not outcome.ok and outcome.created == 0
+    assert errors_of(outcome) == {
+        4: {
+            "loss_date": [
+                "The date of loss cannot be before the applicant's birth date (2020-01-01)."
+            ]
+        }
+    }
+    assert not ReissueCase.objects.exists()
+
+
+def test_a_person_registered_under_another_name_between_the_passes_is_refused(
+    monkeypatch, importer_user, clerk, office
+):
+    # What the database knows is checked again, the typed name against the registered one.
+    def register_and_close():
+        reissued = reissued_case(
+            clerk=clerk,
+            office=office,
+            applicant=ApplicantFactory.build(name="李四", id_number=ZHANG_WEI),
+        )
+        services.case_close(case=reissued, acting_user=clerk)
+
+    outcome = import_with_between_the_passes(
+        monkeypatch, "utf8.csv", importer_user, register_and_close
+    )
+    assert not outcome.ok and outcome.created == 0
+    assert errors_of(outcome) == {
+        2: {"name": ["This ID number is registered under another name. Check the card."]}
+    }
+    assert ReissueCase.objects.count() == 1  # the clerk's
+    assert verify_chain(AuditEntry) is None
+
+
+def test_the_cells_of_a_file_read_alike_twice_are_checked_once(monkeypatch, importer_user):
+    # The speed of the write pass: a row's own rules (here the ID number's) run in the check
+    # pass only; the write pass checks the number against what the database knows.
+    from common import id_numbers
+
+    from .test_background_import import row
+
+    validated = []
+    validate = id_numbers.validate_id_number
+
+    def counting(value):
+        validated.append(value)
+        return validate(value)
+
+    monkeypatch.setattr(Applicant._meta.get_field("id_number"), "validators", [counting])
+    rows = [row(n).split(",") for n in range(5)]
+    outcome = LegacyCaseImport(acting_user=importer_user).run(UTF8_HEADER, rows)
+    assert outcome.created == 5
+    assert len(validated) == 5

@@ -310,3 +310,42 @@ def test_the_known_numbers_of_a_batch_are_read_in_four_queries(people, django_as
         )
     (found,) = known.values()
     assert (found.seen_here, found.open_case, found.open_here) == (True, True, True)
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.mark.parametrize(
+    ("person", "report"),
+    [
+        ({}, {}),
+        # Text normalized as full_clean normalizes it, an "x" folded, an agent who does not
+        # act forgotten, one who acts kept with the number folded.
+        (
+            {"name": " 张\u200b伟 ", "hukou_address": "北京市  东城区\u00ad幸福路1号"},
+            {"agent_name": "王五", "agent_id_number": "11010519491231002x"},
+        ),
+        ({"id_number": "11010519491231002x"}, {"lost_items": "ss_card"}),
+        ({}, {"agent_acts": True, "agent_name": " 王\u200b五 ", "agent_id_number": ZHANG_WEI}),
+    ],
+)
+def test_a_report_whose_cells_were_checked_is_built_as_the_full_check_builds_it(
+    clerk, office, person, report
+):
+    # The import's write pass (`cells_checked`) writes exactly what the full check would.
+    reported_at = timezone.now()
+
+    def registered(cells_checked: bool):
+        case = ReissueCase(office=office, **{**REPORT, **report})
+        found = registration.check_registration(
+            case=case,
+            applicant_fields={**PERSON, **person},
+            known=None,
+            acting_user=clerk,
+            reported_at=reported_at,
+            cells_checked=cells_checked,
+        )
+        return _fields(found.applicant), _fields(case)
+
+    assert registered(cells_checked=True) == registered(cells_checked=False)
