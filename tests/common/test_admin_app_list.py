@@ -85,3 +85,10 @@ def test_every_admin_page_draws_the_sidebar_with_it(client, clerk):
     page = client.get(reverse("admin:reissue_reissuecase_changelist")).content.decode()
     assert 'class="app-reissue module current-app"' in page
     assert 'aria-current="page"' in page
+
+
+def test_an_apps_own_page_lists_its_models_with_their_links(client, supervisor):
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:app_list", args=["reissue"])).content.decode()
+    assert 'class="changelink"' in page or 'class="viewlink"' in page
+    assert reverse("admin:reissue_reissuecase_changelist") in page
