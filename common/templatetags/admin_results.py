@@ -12,7 +12,6 @@ own code and template loop.
 """
 
 import datetime
-import decimal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -115,8 +114,10 @@ def _looked_up(name, model_admin):
 
 
 # Values whose cell a page draws once however many rows hold them (a number of days, a
-# date, a state): equal values of one type draw the same in one language and time zone.
-_DRAWN_ONCE = (int, float, decimal.Decimal, str, datetime.date, datetime.time, type(None))
+# date, a state): equal values of one type draw the same in one language and time zone. Not
+# decimals or floats (1.0 and 1.00, 0.0 and -0.0 are equal but drawn apart), nor times of day
+# (equal at other offsets, drawn at their own).
+_DRAWN_ONCE = (int, str, datetime.date, type(None))
 
 
 def _cells(cl, columns: list[_Column], row, drawn: list[dict]) -> Iterator[str]:

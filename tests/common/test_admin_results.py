@@ -1,5 +1,7 @@
 """Every change list's rows, drawn with a plan per page, read as Django's own rows."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
@@ -145,3 +147,31 @@ def test_a_clerks_whole_results_table_reads_as_djangos(client, clerk, cases):
     django = render_to_string("admin/change_list_results.html", result_list(cl))
     assert ours.count("<tr>") == len(cl.result_list) + 1 > 1
     assert parse_html(ours) == parse_html(django)
+
+
+class _AmountsAdmin(admin.ModelAdmin):
+    """Method columns whose values are equal on both rows but drawn apart."""
+
+    list_display = ["object_repr", "amount", "ratio"]
+
+    def amount(self, obj):
+        return Decimal("1.0") if obj.action_flag == ADDITION else Decimal("1.00")
+
+    def ratio(self, obj):
+        return 0.0 if obj.action_flag == ADDITION else -0.0
+
+
+def test_equal_values_drawn_apart_are_drawn_per_row(admin_user):
+    office_type = ContentType.objects.get_for_model(Office)
+    for flag in (ADDITION, CHANGE):
+        LogEntry.objects.create(
+            user=admin_user, content_type=office_type, object_id="1", object_repr="x",
+            action_flag=flag,
+        )  # fmt: skip
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    cl = _AmountsAdmin(LogEntry, admin.site).get_changelist_instance(request)
+    cl.formset = None
+    ours = ["".join(row) for row in planned_results(cl)]
+    assert ours == ["".join(row) for row in results(cl)]
+    assert any("1.00" in row for row in ours) and any("-0.0" in row for row in ours)

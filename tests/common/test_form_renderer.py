@@ -35,9 +35,26 @@ INPUTS = [
     admin_widgets.AdminIntegerFieldWidget,
 ]
 
+
+class _HtmlLike:
+    """Not marked safe, yet with __html__ (as markupsafe's Markup, a form's BoundField): an
+    attribute's value drawn by `stringformat` is escaped all the same."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __html__(self) -> str:
+        return self.text
+
+
 # Values a widget shows, with what escaping must catch: markup, quotes, ampersands, text
-# marked safe, full-width punctuation, numbers, nothing at all.
+# marked safe or only HTML-like, full-width punctuation, numbers, callables (the template
+# engine calls them), nothing at all.
 values = st.one_of(
+    st.builds(_HtmlLike, st.sampled_from(["<b>", "a&b"])),
     st.none(),
     st.just(""),
     st.text(alphabet=st.sampled_from("a<>&\"' 张，。：\n")),
@@ -47,6 +64,8 @@ values = st.one_of(
 )
 attr_values = st.one_of(
     st.booleans(),
+    st.builds(_HtmlLike, st.just("<i>")),
+    st.just(lambda: "<called>"),
     st.text(alphabet=st.sampled_from("a<>&\"' 号")),
     st.just(gettext_lazy("ID number")),
     st.integers(),
@@ -74,7 +93,10 @@ labels = st.one_of(
     st.builds(mark_safe, st.just("<b>粗</b>")),
     st.integers(min_value=999, max_value=10**6),  # drawn by Django's (formatted)
 )
-options = st.lists(st.tuples(st.text(alphabet="ab<&1", max_size=3), labels), max_size=4)
+option_values = st.one_of(
+    st.text(alphabet="ab<&1", max_size=3), st.builds(_HtmlLike, st.just("<v>"))
+)
+options = st.lists(st.tuples(option_values, labels), max_size=4)
 choices = st.lists(
     st.one_of(options.map(lambda group: ("组<" + str(len(group)) + ">", group)), labels.flatmap(
         lambda label: st.tuples(st.text(alphabet="xy\"", max_size=2), st.just(label)))),
@@ -138,6 +160,7 @@ class _Labelled(forms.Form):
 @pytest.mark.parametrize("auto_id", ["id_%s", False])
 @pytest.mark.parametrize("data", [None, {"name": "", "agreed": "on"}])
 def test_whole_forms_are_drawn_as_django_draws_them(auto_id, data):
+    # (A form's fields draw their errors by `{{ field.errors }}`: errors/list/default.html.)
     drawn = {}
     for renderer in (DJANGO, OURS):
         form = _Labelled(data, auto_id=auto_id, renderer=renderer)
