@@ -10,6 +10,7 @@ import re
 
 import pytest
 import segno
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -324,8 +325,10 @@ def test_every_check_is_in_the_access_log_and_the_limit_per_address_holds(card_c
 
 def test_the_slip_of_a_card_out_carries_the_check_code(client, clerk, card_case):
     client.force_login(clerk)
-    page = page_of(client.get(reverse("admin:reissue_reissuecase_slip", args=[card_case.pk])))
-    url = "http://testserver" + temp_card_check_path(card_case)
+    with time_machine.travel(datetime.datetime.now(tz=datetime.UTC), tick=False):
+        slip = client.get(reverse("admin:reissue_reissuecase_slip", args=[card_case.pk]))
+        url = "http://testserver" + temp_card_check_path(card_case)  # the same second's token
+    page = page_of(slip)
     svg = re.search(r'<figure class="qr" id="slip-temp-card-qr">(<svg.*?</svg>)', page)[1]
     code = segno.make(url, error="m", micro=False)
     expected = {
