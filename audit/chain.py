@@ -111,8 +111,12 @@ def chain_extend(head: ChainHead, records: Iterable[ChainedRecord]) -> list[Chai
 
 
 def chain_append(record: ChainedRecord) -> ChainedRecord:
-    """Link an unsaved record to the end of its chain and save it."""
-    with transaction.atomic():
+    """Link an unsaved record to the end of its chain and save it.
+
+    In the caller's transaction where there is one, without a savepoint of its own: a record
+    that fails to save fails the work it records (a savepoint cost a step two queries).
+    """
+    with transaction.atomic(savepoint=False):
         head = lock_chain_head(record.CHAIN)
         chain_extend(head, [record])
         record.save()

@@ -115,6 +115,8 @@ class IdNumberSearchChangeList(ChangeList):
         # URL through every admin pattern (a fifth of a searched list's work); given none it
         # leaves the link as it is.
         self.row_preserved_filters, self.preserved_filters = self.preserved_filters, ""
+        # url_for_result's links are add_preserved_filters' own output: drawn as they are.
+        self.result_urls_final = True
 
     def get_filters_params(self, params=None):
         lookups = super().get_filters_params(params)

@@ -34,6 +34,8 @@ from .models import DAY, WEEK, CardDay, CaseDay, ClaimDay
 
 CASE, CARD, CLAIMED, APPROVED, PAID = "case", "card", "claimed", "approved", "paid"
 CASE_FIELDS = {"office", "office_id", "reported_at", "state", "ss_card_issued_on"}
+CASE_COLUMNS = ("office", "reported_at", "state", "ss_card_issued_on")  # case_contribution's
+CASE_ATTNAMES = {"office_id", "reported_at", "state", "ss_card_issued_on"}
 CLAIM_FIELDS = {"state", "submitted_at", "examined_at", "paid_at", "reimbursable_total"}
 APPROVED_STATES = (ClaimState.APPROVED, ClaimState.PAID)
 ROWS_PER_STATEMENT = 200  # SQLite takes 999 parameters a statement
@@ -89,9 +91,7 @@ def claim_contribution(row: dict, *, with_receipts: bool = True) -> Counter:
 
 def stored_case_contribution(pks) -> Counter:
     counts: Counter = Counter()
-    rows = ReissueCase.objects.filter(pk__in=pks).values_list(
-        "office_id", "reported_at", "state", "ss_card_issued_on"
-    )
+    rows = ReissueCase.objects.filter(pk__in=pks).order_by().values_list(*CASE_COLUMNS)
     for row in rows:
         counts.update(case_contribution(*row))
     return counts
@@ -200,12 +200,28 @@ def case_before_save(sender, instance, update_fields=None, **kwargs) -> None:
     instance._daily_before = before
 
 
-def case_after_save(sender, instance, **kwargs) -> None:
+def saved_case_contribution(instance: ReissueCase) -> Counter:
+    """Return what a case just saved whole adds, from its own values (they are the row's)."""
+    values = []
+    for name in CASE_COLUMNS:
+        field = ReissueCase._meta.get_field(name)
+        value = field.to_python(getattr(instance, field.attname))
+        if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value, timezone.get_default_timezone())  # as stored
+        values.append(value)
+    return case_contribution(*values)
+
+
+def case_after_save(sender, instance, update_fields=None, raw=False, **kwargs) -> None:
     before = getattr(instance, "_daily_before", None)
     if before is None:
         return
     instance._daily_before = None
-    difference = stored_case_contribution([instance.pk])
+    if update_fields is None and not raw and not CASE_ATTNAMES & instance.get_deferred_fields():
+        # Saved whole: the row holds the instance's values, no need to read them back.
+        difference = saved_case_contribution(instance)
+    else:
+        difference = stored_case_contribution([instance.pk])
     difference.subtract(before)
     offices_before = {key[1] for key in before if key[0] == CASE}
     if offices_before and offices_before != {instance.office_id}:

@@ -175,7 +175,9 @@ def _link(cl, row, shown):
         url = cl.url_for_result(row)
     except NoReverseMatch:
         return shown
-    if cl.preserved_filters or "?" in url:  # (else it gives the URL as it is)
+    # (Given no filters and no query it gives the URL as it is; nor does it change a query
+    # it made itself, as a list whose url_for_result carries its filters says.)
+    if cl.preserved_filters or ("?" in url and not getattr(cl, "result_urls_final", False)):
         context = {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
         url = add_preserved_filters(context, url)
     popup = ""

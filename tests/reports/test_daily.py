@@ -308,6 +308,17 @@ def test_a_case_moved_to_another_office_takes_its_figures_along(history, office,
     assert_everything_agrees(office, other_office)
 
 
+def test_a_case_saved_whole_with_its_values_as_typed_counts_as_stored(history, office):
+    # A full save's figures come from the case's own values, not read back: values set as
+    # text (a date typed as "2026-03-04", the office by its id as text) count as the row
+    # the database keeps, its card on that day.
+    case = ReissueCase.objects.get(pk=history["C"].pk)  # its card issued 14 days after
+    case.ss_card_issued_on = (case.reported_at + datetime.timedelta(days=3)).date().isoformat()
+    case.office_id = str(office.pk)
+    case.save()
+    assert_everything_agrees(office)
+
+
 def test_a_step_rolled_back_leaves_the_aggregates_untouched(monkeypatch, clerk, office):
     case = reissued_case(clerk=clerk, office=office)
     before = stored_aggregates()
