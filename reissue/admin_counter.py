@@ -1,6 +1,7 @@
 """Counter screens of a case: the acknowledgement slip, the workflow picture, the work queue."""
 
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -76,9 +77,18 @@ class CaseCounterMixin:
             name = f"admin:{self.opts.app_label}_{self.opts.model_name}_slip"
             context["print_links"] = [(_("Print slip"), reverse(name, args=[obj.pk]), "slip")]
             context["workflow_diagram"] = render_workflow_svg(
-                obj, object_audit_trail(obj=obj), user=request.user
+                obj, _own_entries(context.get("audit_trail"), obj), user=request.user
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _own_entries(trail, case) -> list:
+    """Return the case's own audit entries (not its claim's), from its trail where the page
+    has read it already: every entry about a case names the case."""
+    if trail is None:
+        return list(object_audit_trail(obj=case))
+    case_type = ContentType.objects.get_for_model(type(case))
+    return [e for e in trail if e.content_type_id == case_type.pk and e.object_id == case.pk]
 
 
 def _changelist(query: str) -> str:

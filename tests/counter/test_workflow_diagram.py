@@ -10,7 +10,7 @@ from audit.selectors import object_audit_trail
 from claims.models import ExpenseClaim
 from reissue import services
 from reissue.models import CaseState, ReissueCase
-from tests.factories import register_case
+from tests.factories import claim_with_items, register_case, reissued_case
 from workflow.diagram import render_workflow_svg, workflow_graph
 from workflow.transitions import transition_label
 
@@ -132,6 +132,18 @@ def test_path_taken_follows_the_audit_trail(client, clerk, case):
     }
     assert states_in(svg, "state-visited") == {"reported", "id_reissued", "ss_card_reissued"}
     assert "temp_card_issued" not in states_in(svg, "state-visited")
+
+
+def test_the_case_pages_path_is_the_cases_own_not_its_claims(client, clerk, office):
+    # The page reads the trail once, claim entries and all, and draws the case's steps only.
+    case = reissued_case(clerk=clerk, office=office)
+    claim_with_items(case=case, clerk=clerk, submit=True)
+    page = page_of(client, clerk, case)
+    svg = page[page.index('<svg xmlns="http://www.w3.org/2000/svg" class="workflow-diagram"') :]
+    svg = svg[: svg.index("</svg>") + len("</svg>")]
+    assert edges_in(svg, "edge-taken") == {("reported", "ss_card_reissued")}
+    assert states_in(svg, "state-visited") == {"reported", "ss_card_reissued"}
+    assert svg == render_workflow_svg(case, object_audit_trail(obj=case), user=clerk)
 
 
 def test_a_new_case_has_taken_no_step(case):

@@ -128,6 +128,14 @@ def test_a_step_taken_reads_and_writes_a_fixed_number_of_queries(client, clerk, 
     assert not [q for q in sql if by_id.match(q)]
 
 
+def test_the_case_page_reads_its_audit_trail_once(client, clerk, office):
+    # The trail the page lists and the path its diagram draws come from one read.
+    case = register_case(clerk=clerk, office=office)
+    client.force_login(clerk)
+    sql = _captured(lambda: client.get(change_url(case)))
+    assert len([q for q in sql if re.match(r'SELECT .* FROM "audit_auditentry"', q)]) == 1
+
+
 def test_a_page_read_in_two_steps_keeps_the_lists_order_and_page(
     client, clerk, office, monkeypatch
 ):
