@@ -35,7 +35,7 @@ from .models import DAY, WEEK, CardDay, CaseDay, ClaimDay
 CASE, CARD, CLAIMED, APPROVED, PAID = "case", "card", "claimed", "approved", "paid"
 CASE_FIELDS = {"office", "office_id", "reported_at", "state", "ss_card_issued_on"}
 CASE_COLUMNS = ("office", "reported_at", "state", "ss_card_issued_on")  # case_contribution's
-CASE_ATTNAMES = {"office_id", "reported_at", "state", "ss_card_issued_on"}
+CASE_ATTNAMES = {ReissueCase._meta.get_field(name).attname for name in CASE_COLUMNS}
 CLAIM_FIELDS = {"state", "submitted_at", "examined_at", "paid_at", "reimbursable_total"}
 APPROVED_STATES = (ClaimState.APPROVED, ClaimState.PAID)
 ROWS_PER_STATEMENT = 200  # SQLite takes 999 parameters a statement
