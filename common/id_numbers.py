@@ -4,11 +4,11 @@ import datetime
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from .dates import is_after_today
 from .encryption import keyed_hash
 
 ID_NUMBER_LENGTH = 18
@@ -37,7 +37,7 @@ def validate_id_number(value: str) -> None:
             _("An ID number is 17 digits followed by a digit or X."), code="id_format"
         )
     birth_date = _birth_date_or_none(number)
-    if birth_date is None or birth_date > timezone.localdate() or birth_date.year < 1880:
+    if birth_date is None or is_after_today(birth_date) or birth_date.year < 1880:
         raise ValidationError(
             _("The birth date in this ID number (characters 7 to 14) is not a real date."),
             code="id_birth_date",

@@ -44,7 +44,11 @@ def normalize_text(
     folds and upper-cases it (a receipt number), before the caller checks its length: "ß"
     becomes "SS".
     """
-    shown = "".join(c for c in value if c in BIDI_CONTROLS or unicodedata.category(c) != "Cf")
+    shown = value
+    if not value.isprintable():
+        # A printable text holds no format character (Cf is not printable): most of a
+        # file's names and addresses skip this walk, char by char (the legacy import).
+        shown = "".join(c for c in value if c in BIDI_CONTROLS or unicodedata.category(c) != "Cf")
     text = unicodedata.normalize("NFKC" if fold or upper else "NFC", shown)
     if upper:
         text = unicodedata.normalize("NFKC", text.upper())
@@ -63,6 +67,8 @@ def match_key(value: str) -> str:
 
 def forbidden_character(value: str) -> tuple[int, str] | None:
     """Return (position from 1, character) of the first control or bidi character, or None."""
+    if value.isprintable():
+        return None  # controls (Cc) and bidi controls (Cf) are not printable
     for position, character in enumerate(value, start=1):
         if character in BIDI_CONTROLS or (
             unicodedata.category(character) == "Cc" and character not in MULTILINE_CONTROLS

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
+from common.dates import is_after_today
 from common.fields import EncryptedCharField
 from common.id_numbers import (
     birth_date_from_id_number,
@@ -131,7 +132,7 @@ EARLIEST_LOSS_DATE = datetime.date(1984, 1, 1)
 
 def validate_loss_date(loss_date: datetime.date, *, birth_date: datetime.date | None) -> None:
     """Refuse a date of loss in the future, before 1984, or before the applicant's birth."""
-    if loss_date > timezone.localdate():
+    if is_after_today(loss_date):
         raise ValidationError(_("The date of loss cannot be in the future."), code="future")
     if loss_date < EARLIEST_LOSS_DATE:
         raise ValidationError(

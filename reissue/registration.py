@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import snapshot_changes
 from common.id_numbers import birth_date_from_id_number, id_number_digest, sex_from_id_number
+from common.instances import new_instance
 
 from .case_workflow import CASE_WORKFLOW
 from .models import CASE_EDITABLE_FIELDS, Applicant, ReissueCase, validate_loss_date
@@ -147,7 +148,7 @@ def check_registration(
 
 def _typed_applicant(fields: Mapping[str, Any], refused, errors, cells_checked) -> Applicant:
     """Return the applicant as typed, checked as `Applicant.full_clean` checks it, unsaved."""
-    applicant = Applicant(**{name: fields.get(name, "") for name in APPLICANT_FIELDS})
+    applicant = new_instance(Applicant, **{name: fields.get(name, "") for name in APPLICANT_FIELDS})
     _full_clean(applicant, [*refused, "birth_date", "sex"], refused, errors, cells_checked)
     if "id_number" not in {*refused, *errors}:
         # What save() derives from the number; a bulk insert skips save(), and the loss is

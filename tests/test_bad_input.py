@@ -17,6 +17,7 @@ Each of these was once a server error or a silent acceptance found by these test
 import datetime
 import itertools
 import re
+import sys
 import unicodedata
 import uuid
 from decimal import Decimal
@@ -34,7 +35,7 @@ from audit.models import AuditEntry
 from claims import services as claim_services
 from claims.models import ClaimItem, ExpenseCategory, ExpenseClaim
 from common.id_numbers import compose_id_number
-from common.text import BIDI_CONTROLS, match_key, normalize_text
+from common.text import BIDI_CONTROLS, forbidden_character, match_key, normalize_text
 from exports.models import BackgroundExport
 from exports.tasks import build_background_export
 from ratings.models import Rating
@@ -940,6 +941,27 @@ def test_text_tidied_once_stays_as_it_is(value, multiline, fold, upper):
     # Saving a record again must not change its text (nor write a change to the audit trail).
     tidied = normalize_text(value, multiline=multiline, fold=fold, upper=upper)
     assert normalize_text(tidied, multiline=multiline, fold=fold, upper=upper) == tidied
+
+
+def test_every_invisible_format_character_is_taken_out_of_a_name():
+    # All of Unicode's format characters (category Cf), not only those of our strategies;
+    # the bidirectional controls stay, to be refused with where they are.
+    format_characters = [
+        chr(point)
+        for point in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(point)) == "Cf"
+    ]
+    assert len(format_characters) > 150
+    for character in format_characters:
+        kept = character if character in BIDI_CONTROLS else ""
+        assert normalize_text(f"王{character}伟 ") == f"王{kept}伟", hex(ord(character))
+
+
+def test_every_control_and_bidirectional_character_is_found_in_a_name():
+    controls = [chr(point) for point in range(0x110000) if unicodedata.category(chr(point)) == "Cc"]
+    for character in [*controls, *BIDI_CONTROLS]:
+        found = None if character in "\n\t" else (2, character)
+        assert forbidden_character(f"王{character}伟") == found, hex(ord(character))
 
 
 # Dates outside the supported range (1984-01-01 .. 2100-12-31) ----------------------------------

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.id_numbers import id_number_digest, normalize_id_number
+from common.instances import new_instance
 from offices.models import Office
 
 from ..id_number_claims import BEING_REGISTERED, claim_id_numbers
@@ -198,7 +199,7 @@ class RowChecker:
         """Check the row as registration checks a report; add what refuses it to `errors`.
         `digest` is its ID number's (`id_number_digest`), "" if it has none."""
         reported = {k: v for k, v in cleaned.items() if k in CASE_COLUMNS and k != "reported_at"}
-        case = ReissueCase(**reported)
+        case = new_instance(ReissueCase, **reported)
         reported_at = self._reported_at(cleaned.get("reported_at"), case.loss_date, errors)
         try:
             registration = check_registration(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from audit.chain import chain_extend, lock_chain_head
 from audit.models import AuditEntry
+from common.instances import new_instance
 from offices.models import Office
 
 from ..models import Applicant, CaseSequence, ReissueCase
@@ -69,10 +70,6 @@ _PLAIN_FIELDS = (
     models.PositiveBigIntegerField,
 )
 _PLAIN_VALUES = (str, int, bool, type(None))
-_NO_VALUE = (type(None),)
-# Fields whose `pre_save` reads the attribute (unless set to now) and whose preparation
-# leaves None as it is (exactly these classes): most of a new case's dates are not set yet.
-_DATE_FIELDS = (models.DateField, models.DateTimeField)
 
 
 def _is_plain(field: models.Field) -> bool:
@@ -83,26 +80,45 @@ def _is_plain(field: models.Field) -> bool:
 
 def _taken_as_they_are(field: models.Field) -> tuple[type, ...]:
     """Return the classes of the values an INSERT takes as they are for `field`."""
-    if _is_plain(field):
-        return _PLAIN_VALUES
-    if type(field) in _DATE_FIELDS and not (field.auto_now or field.auto_now_add):
-        return _NO_VALUE
-    return ()
+    return _PLAIN_VALUES if _is_plain(field) else ()
+
+
+# Fields whose `pre_save` reads the attribute and whose preparation depends on the value
+# alone (exactly these classes), so that equal values prepare alike: each distinct value is
+# prepared once an insert (a file's cases share the moment of their report, its deadlines,
+# a loss day). Never an encrypted field: each of its values is sealed afresh.
+_PREPARED_ONCE_PER_VALUE = (models.DateField, models.DateTimeField, models.DecimalField)
+
+
+def _prepared_once_per_value(field: models.Field) -> bool:
+    return type(field) in _PREPARED_ONCE_PER_VALUE and not (
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    )
 
 
 def _values(model: type[models.Model], db):
     """Return a function giving an object's values for an INSERT, as a save prepares them
-    (`Field.pre_save`, `Field.get_db_prep_save`), a plain field's plain value (and a date
-    field's None) taken as it is."""
-    plan = [(f, f.attname, _taken_as_they_are(f)) for f in _insert_fields(model)]
+    (`Field.pre_save`, `Field.get_db_prep_save`): a plain field's plain value taken as it
+    is, a date, a moment or a number prepared once a value."""
+    plan = [
+        (f, f.attname, _taken_as_they_are(f), {} if _prepared_once_per_value(f) else None)
+        for f in _insert_fields(model)
+    ]
 
     def values(obj: models.Model) -> list:
         row = []
-        for field, attname, as_they_are in plan:
-            value = getattr(obj, attname) if as_they_are else None
-            if type(value) not in as_they_are:
-                value = field.get_db_prep_save(field.pre_save(obj, True), db)
-            row.append(value)
+        for field, attname, as_they_are, prepared in plan:
+            if prepared is None:
+                value = getattr(obj, attname) if as_they_are else None
+                if type(value) not in as_they_are:
+                    value = field.get_db_prep_save(field.pre_save(obj, True), db)
+                row.append(value)
+                continue
+            value = getattr(obj, attname)
+            key = (type(value), value)  # a date is no moment, though a datetime is a date
+            if key not in prepared:
+                prepared[key] = field.get_db_prep_save(field.pre_save(obj, True), db)
+            row.append(prepared[key])
         return row
 
     return values
@@ -225,7 +241,8 @@ class BulkWriter:
         return format_case_reference(office.code, self.year, sequence.last_number)
 
     def _registered(self, case_pk: int, number: int, office_id: int, state: str) -> AuditEntry:
-        return AuditEntry(
+        return new_instance(
+            AuditEntry,
             case_id=case_pk,
             office_id=office_id,  # the case's, as fill_office would read it (a query each)
             content_type=self.case_type,
@@ -238,7 +255,8 @@ class BulkWriter:
         )
 
     def _edited(self, applicant_pk: int, number: int, changes: dict) -> AuditEntry:
-        return AuditEntry(
+        return new_instance(
+            AuditEntry,
             case=None,
             content_type=self.applicant_type,
             object_id=applicant_pk,

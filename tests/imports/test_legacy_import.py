@@ -8,7 +8,7 @@ from django.db import connection
 
 from audit.chain import verify_chain
 from audit.models import AuditEntry
-from common.id_numbers import compose_id_number, id_number_digest
+from common.id_numbers import birth_date_from_id_number, compose_id_number, id_number_digest
 from reissue import services
 from reissue.legacy_import import ImportRefused, LegacyCaseImport, UnreadableFile, read_table
 from reissue.models import Applicant, CaseState, ReissueCase
@@ -437,6 +437,48 @@ def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_wo
                 assert is_overdue(case, today=on) == is_overdue(registered, today=on)
         assert not is_overdue(registered, today=registered.service_due_on)
         assert is_overdue(registered, today=registered.service_due_on + datetime.timedelta(1))
+
+
+def test_each_imported_case_keeps_its_own_dates_where_rows_share_some(importer_user):
+    # The writer prepares each distinct date and moment once a batch, not once a row.
+    from django.utils import timezone
+
+    days = [datetime.date(2024, 3, n) for n in (1, 2, 3)]
+    dated = [(days[0], days[1]), (days[0], days[2]), (days[1], days[2]), (days[2], days[2])]
+    people = [ApplicantFactory.build() for _ in dated]
+    rows = [
+        [
+            "DC",
+            p.name,
+            p.id_number,
+            p.phone,
+            p.hukou_address,
+            p.hukou_police_station,
+            "both",
+            "lost",
+            lost.isoformat(),
+            "yes",
+            reported.isoformat(),
+        ]  # fmt: skip
+        for p, (lost, reported) in zip(people, dated, strict=True)
+    ]
+    data = xlsx_bytes([[*UTF8_HEADER, "reported_at"], *rows])
+    outcome = LegacyCaseImport(acting_user=importer_user).run(
+        *read_table(data, file_name="legacy.xlsx")
+    )
+    assert outcome.ok, outcome.problems
+    stored = {
+        case.applicant_name: (case.loss_date, case.reported_at, case.ss_card_suspended_at)
+        for case in ReissueCase.objects.all()
+    }
+    midnight = datetime.time()
+    assert stored == {
+        p.name: (lost, *[timezone.make_aware(datetime.datetime.combine(reported, midnight))] * 2)
+        for p, (lost, reported) in zip(people, dated, strict=True)
+    }
+    assert {
+        case.applicant_name: case.applicant.birth_date for case in ReissueCase.objects.all()
+    } == {p.name: birth_date_from_id_number(p.id_number) for p in people}
 
 
 def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_user):
