@@ -157,6 +157,18 @@ def _insert_sql(model: type[models.Model], fields, rows: int, db) -> str:
     )
 
 
+# What `ReissueCase.fill_report_clocks` reads of a new case (its clocks not started: the
+# import's are not), and what it sets.
+_REPORT_FACTS = ("office_id", "reported_at", "loss_report_kind", "lost_items")
+_REPORT_CLOCKS = (
+    "policy_values",
+    "lapses_at",
+    "formal_reported_at",
+    "old_card_cancel_on",
+    "service_due_on",
+)
+
+
 class BulkWriter:
     """Write checked rows in bulk, a batch at a time, in the caller's transaction.
 
@@ -189,7 +201,7 @@ class BulkWriter:
         }
         self.case_type = ContentType.objects.get_for_model(ReissueCase)
         self.applicant_type = ContentType.objects.get_for_model(Applicant)
-        self.report_days: dict[tuple[int, datetime.date], tuple[dict, datetime.date | None]] = {}
+        self.report_clocks: dict[tuple, dict] = {}  # a report's facts: the clocks they start
         self.written: list[_WrittenBatch] = []
 
     def write(self, rows: list[CheckedRow]) -> list[str]:
@@ -209,13 +221,17 @@ class BulkWriter:
 
     def _fill_report_clocks(self, case: ReissueCase) -> None:
         """Keep the rules and start the clocks as `ReissueCase.save` would (bulk inserts skip
-        it): the policy and the working-day deadline read once per office and report day."""
-        key = (case.office_id, timezone.localdate(case.reported_at))
-        known = self.report_days.get(key)
-        if known is not None:
-            case.policy_values, case.service_due_on = known
-        case.fill_report_clocks()
-        self.report_days[key] = (case.policy_values, case.service_due_on)
+        it), once per office, moment and kind of report and what was lost (the facts they
+        follow from, all a new case has of them): the file's other such cases take the same
+        (the policy and the working-day calendar read once)."""
+        facts = tuple(getattr(case, name) for name in _REPORT_FACTS)
+        clocks = self.report_clocks.get(facts)
+        if clocks is None:
+            case.fill_report_clocks()
+            self.report_clocks[facts] = {name: getattr(case, name) for name in _REPORT_CLOCKS}
+            return
+        for name, value in clocks.items():
+            setattr(case, name, value)
 
     def finish(self) -> None:
         """Write the audit entries and the dashboard's aggregates of every batch, then save
