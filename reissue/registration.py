@@ -61,14 +61,14 @@ class KnownNumber:
 
 
 def known_numbers(
-    *, id_numbers: Iterable[str], acting_user: AbstractUser, lock: bool = False
+    *, id_number_hashes: Iterable[str], acting_user: AbstractUser, lock: bool = False
 ) -> dict[str, KnownNumber]:
-    """Return {ID-number hash: KnownNumber} of the numbers registered already, in 4 queries.
+    """Return {ID-number hash: KnownNumber} of the numbers registered already, in 4 queries,
+    by the numbers' hashes (`id_number_digest`: an import has them already).
 
     `lock` row-locks the applicants until the transaction ends (registration updates them).
     """
-    hashes = {id_number_digest(number) for number in id_numbers if number}
-    applicants = Applicant.objects.filter(id_number_hash__in=hashes)
+    applicants = Applicant.objects.filter(id_number_hash__in=set(id_number_hashes))
     found = {a.pk: a for a in (applicants.select_for_update() if lock else applicants)}
     if not found:
         return {}
@@ -89,7 +89,8 @@ def known_number(
     *, id_number: str, acting_user: AbstractUser, lock: bool = False
 ) -> KnownNumber | None:
     """Return what is known of the applicant registered under `id_number`, if any."""
-    found = known_numbers(id_numbers=[id_number], acting_user=acting_user, lock=lock)
+    hashes = [id_number_digest(id_number)] if id_number else []
+    found = known_numbers(id_number_hashes=hashes, acting_user=acting_user, lock=lock)
     return next(iter(found.values()), None)
 
 

@@ -97,7 +97,7 @@ class RowChecker:
         claimed = set()
         if self.for_writing:
             claimed = claim_id_numbers((d for d in digests if d), until_released=True)
-        known = self._known(id_numbers, digests, claimed)
+        known = self._known(digests, claimed)
         checked, problems = [], []
         numbered = zip(itertools.count(first_number), read, digests)
         for number, (values, cleaned, errors), digest in numbered:
@@ -108,22 +108,23 @@ class RowChecker:
                 checked.append(row)
         return checked, problems
 
-    def _known(
-        self, id_numbers: list[str | None], digests: list[str], claimed: set[str]
-    ) -> dict[str, KnownNumber]:
-        """Return the batch's known numbers; writing, row-lock the applicants of ours only.
+    def _known(self, digests: list[str], claimed: set[str]) -> dict[str, KnownNumber]:
+        """Return the batch's known numbers (by their hashes, "" for a row without one);
+        writing, row-lock the applicants of ours only.
 
         A number claimed by a clerk is theirs: the clerk may hold its applicant's row and
         wait for an office's sequence, which the import holds (a deadlock). Its row is
         refused as being registered, its applicant read without a lock for the other checks.
         """
         if not self.for_writing:
-            return known_numbers(id_numbers=id_numbers, acting_user=self.acting_user)
-        ours = [n for n, d in zip(id_numbers, digests, strict=True) if n and d not in claimed]
-        known = known_numbers(id_numbers=ours, acting_user=self.acting_user, lock=True)
+            return known_numbers(
+                id_number_hashes=filter(None, digests), acting_user=self.acting_user
+            )
+        ours = [d for d in digests if d and d not in claimed]
+        known = known_numbers(id_number_hashes=ours, acting_user=self.acting_user, lock=True)
         if claimed:
-            theirs = [n for n, d in zip(id_numbers, digests, strict=True) if n and d in claimed]
-            known |= known_numbers(id_numbers=theirs, acting_user=self.acting_user)
+            theirs = [d for d in digests if d in claimed]
+            known |= known_numbers(id_number_hashes=theirs, acting_user=self.acting_user)
         return known
 
     # Reading the cells ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common.id_numbers import compose_id_number
+from common.id_numbers import compose_id_number, id_number_digest
 from offices.scoping import office_ids_visible_to
 from reissue import models, registration, services
 from reissue.forms import CaseRegistrationForm
@@ -306,7 +306,8 @@ def test_the_known_numbers_of_a_batch_are_read_in_four_queries(people, django_as
     office_ids_visible_to(people["supervisor"])  # so are the offices seen
     with django_assert_num_queries(4):
         known = registration.known_numbers(
-            id_numbers=[ZHANG_WEI, *others], acting_user=people["supervisor"]
+            id_number_hashes=[id_number_digest(n) for n in [ZHANG_WEI, *others]],
+            acting_user=people["supervisor"],
         )
     (found,) = known.values()
     assert (found.seen_here, found.open_case, found.open_here) == (True, True, True)
