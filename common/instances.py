@@ -17,32 +17,42 @@ M = TypeVar("M", bound=models.Model)
 
 
 @functools.cache
-def _plan(model: type[models.Model]) -> tuple[tuple[tuple[str, Any, bool], ...], frozenset]:
-    """Return each concrete field's (attname, default, default called per instance) in the
-    order `Model.__init__` takes them, and the names the values may give besides: the
-    related fields' (an object) and the model's properties."""
+def _plan(model: type[models.Model]) -> tuple[list, dict[str, int], tuple, frozenset]:
+    """Return the concrete fields' defaults in the order `Model.__init__` takes them, the
+    place of each field's attname there, the places and fields whose default is called per
+    instance, and the names the values may give besides: the related fields' (an object)
+    and the model's properties."""
     fields = model._meta.concrete_fields
-    plan = tuple(
-        (f.attname, f.get_default if per_instance else f.get_default(), per_instance)
-        for f in fields
-        for per_instance in [f.has_default() and callable(f.default)]
+    per_instance = tuple(
+        (place, field)
+        for place, field in enumerate(fields)
+        if field.has_default() and callable(field.default)
     )
+    called = {place for place, _field in per_instance}
+    defaults = [None if place in called else f.get_default() for place, f in enumerate(fields)]
+    places = {field.attname: place for place, field in enumerate(fields)}
     others = frozenset([*(f.name for f in fields if f.is_relation), *model._meta._property_names])
-    return plan, others
+    return defaults, places, per_instance, others
 
 
 def new_instance(model: type[M], **values: Any) -> M:
     """Return `model(**values)`, made positionally: the fields by attname (`office_id`), a
     related object by its field's name (`office`) or a property, set after the others."""
-    plan, others = _plan(model)
-    args = [
-        values.pop(attname) if attname in values else default() if per_instance else default
-        for attname, default, per_instance in plan
-    ]
-    if unexpected := [name for name in values if name not in others]:
-        names = ", ".join(repr(name) for name in unexpected)
-        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {names}")
-    instance = model(*args)
+    defaults, places, per_instance, others = _plan(model)
+    args = defaults.copy()
+    for place, field in per_instance:
+        args[place] = field.get_default()
+    later = {}
     for name, value in values.items():
+        place = places.get(name)
+        if place is not None:
+            args[place] = value
+        elif name in others:
+            later[name] = value
+        else:
+            unexpected = ", ".join(repr(n) for n in values if n not in places and n not in others)
+            raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {unexpected}")
+    instance = model(*args)
+    for name, value in later.items():
         setattr(instance, name, value)
     return instance

@@ -16,6 +16,7 @@ check read them (`batch_digest`); a batch read otherwise is checked again in ful
 import hashlib
 import itertools
 import logging
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,8 +77,10 @@ def batch_digest(batch: Sequence[Sequence[Any]]) -> bytes:
     the same digest are read and checked alike, but for what the database knows."""
     digest = hashlib.blake2b(digest_size=32)
     for row in batch:
-        digest.update(repr([(type(value), value) for value in row]).encode())
-        digest.update(b"\n")  # a repr has no line break: one row ends here
+        # A pickle says each value's type and ends where the row does (a tenth of a repr's
+        # time). Equal cells pickle alike, unless one object stands for two of them
+        # (pickled once): then the batch is only checked again in full.
+        digest.update(pickle.dumps(tuple(row), protocol=5))
     return digest.digest()
 
 

@@ -529,6 +529,20 @@ def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_us
 # The write pass checks again only what the database may have changed of a batch whose cells
 # it reads as the check read them; a batch read otherwise is checked again in full.
 
+
+def test_a_batch_read_with_other_types_or_other_cells_has_another_digest():
+    from reissue.legacy_import.importer import batch_digest
+
+    day = datetime.date(2024, 1, 1)
+    batches = [
+        [["1"]], [[1]], [[1.0]], [[True]], [[None]], [[""]], [["1", ""]], [["1"], [""]],
+        [["ab"]], [["a", "b"]], [[day]], [[datetime.datetime(2024, 1, 1)]], [["2024-01-01"]],
+    ]  # fmt: skip
+    assert len({batch_digest(batch) for batch in batches}) == len(batches)
+    # A sheet's rows come as tuples, a CSV's as lists: the same cells, the same digest.
+    assert batch_digest([("张伟", 1, day)]) == batch_digest([["张伟", 1, day]])
+
+
 BORN_2020 = compose_id_number("110101", datetime.date(2020, 1, 1), 5)
 
 
