@@ -440,12 +440,18 @@ def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_wo
 
 
 def test_each_imported_case_keeps_its_own_dates_where_rows_share_some(importer_user):
-    # The writer prepares each distinct date and moment once a batch, not once a row.
+    # The writer prepares each distinct date and moment once a batch, not once a row, and
+    # starts the clocks once per report (office, moment, kind, what was lost).
     from django.utils import timezone
 
     days = [datetime.date(2024, 3, n) for n in (1, 2, 3)]
-    dated = [(days[0], days[1]), (days[0], days[2]), (days[1], days[2]), (days[2], days[2])]
-    people = [ApplicantFactory.build() for _ in dated]
+    rows_given = [  # lost on, reported on, what was lost
+        (days[0], days[1], "both"),
+        (days[0], days[2], "id_card"),
+        (days[1], days[2], "both"),
+        (days[2], days[2], "id_card"),
+    ]
+    people = [ApplicantFactory.build() for _ in rows_given]
     rows = [
         [
             "DC",
@@ -454,13 +460,13 @@ def test_each_imported_case_keeps_its_own_dates_where_rows_share_some(importer_u
             p.phone,
             p.hukou_address,
             p.hukou_police_station,
-            "both",
+            lost_items,
             "lost",
             lost.isoformat(),
             "yes",
             reported.isoformat(),
         ]  # fmt: skip
-        for p, (lost, reported) in zip(people, dated, strict=True)
+        for p, (lost, reported, lost_items) in zip(people, rows_given, strict=True)
     ]
     data = xlsx_bytes([[*UTF8_HEADER, "reported_at"], *rows])
     outcome = LegacyCaseImport(acting_user=importer_user).run(
@@ -468,14 +474,23 @@ def test_each_imported_case_keeps_its_own_dates_where_rows_share_some(importer_u
     )
     assert outcome.ok, outcome.problems
     stored = {
-        case.applicant_name: (case.loss_date, case.reported_at, case.ss_card_suspended_at)
+        case.applicant_name: (
+            case.loss_date,
+            case.reported_at,
+            case.ss_card_suspended_at,
+            case.old_card_cancel_on
+            and case.old_card_cancel_on - timezone.localdate(case.reported_at),
+        )
         for case in ReissueCase.objects.all()
     }
-    midnight = datetime.time()
-    assert stored == {
-        p.name: (lost, *[timezone.make_aware(datetime.datetime.combine(reported, midnight))] * 2)
-        for p, (lost, reported) in zip(people, dated, strict=True)
-    }
+    after = datetime.timedelta(days=ReissueCase().rules.old_card_cancelled_after_days)
+
+    def expected(lost, reported, lost_items):
+        at = timezone.make_aware(datetime.datetime.combine(reported, datetime.time()))
+        ss_card = lost_items == "both"
+        return (lost, at, at if ss_card else None, after if ss_card else None)
+
+    assert stored == {p.name: expected(*given) for p, given in zip(people, rows_given, strict=True)}
     assert {
         case.applicant_name: case.applicant.birth_date for case in ReissueCase.objects.all()
     } == {p.name: birth_date_from_id_number(p.id_number) for p in people}
