@@ -1,11 +1,11 @@
 """Unsaved model instances made in bulk, for code that makes thousands (the legacy import).
 
 `Model(**values)` looks each of the model's fields up among the values by name, catching a
-KeyError for every field not given and asking it for its default: about 30 µs for a case of
+KeyError for every field not given and asking it for its default: about 25 µs for a case of
 fifty-two fields, of which a file's row gives ten. `new_instance` gives `Model.__init__` one
 value per field in order, as `Model.from_db` does for a row read (the defaults found once
-per model, a callable default called for each instance, as Django calls it): a third of the
-time. The instance is the same (`tests/common/test_instances.py` compares the two).
+per model, a callable default called for each instance, as Django calls it): about half
+the time. The instance is the same (`tests/common/test_instances.py` compares the two).
 """
 
 import functools
