@@ -17,12 +17,15 @@ M = TypeVar("M", bound=models.Model)
 
 
 @functools.cache
-def _plan(model: type[models.Model]) -> tuple[list, dict[str, int], tuple, frozenset]:
+def _plan(model: type[models.Model]) -> tuple[list, dict[str, int], tuple, frozenset] | None:
     """Return the concrete fields' defaults in the order `Model.__init__` takes them, the
     place of each field's attname there, the places and fields whose default is called per
     instance, and the names the values may give besides: the related fields' (an object)
-    and the model's properties."""
+    and the model's properties. None for a model this does not make as Django does (a
+    generated field, a database default: left unset or made afresh by `Model()`)."""
     fields = model._meta.concrete_fields
+    if any(f.generated or f.has_db_default() for f in fields):
+        return None
     per_instance = tuple(
         (place, field)
         for place, field in enumerate(fields)
@@ -37,21 +40,22 @@ def _plan(model: type[models.Model]) -> tuple[list, dict[str, int], tuple, froze
 
 def new_instance(model: type[M], **values: Any) -> M:
     """Return `model(**values)`, made positionally: the fields by attname (`office_id`), a
-    related object by its field's name (`office`) or a property, set after the others."""
-    defaults, places, per_instance, others = _plan(model)
+    related object by its field's name (`office`) or a property, set after the others.
+    Anything else (a private field, a name that is none) goes to `model(**values)`."""
+    plan = _plan(model)
+    if plan is None or not values.keys() <= plan[1].keys() | plan[3]:
+        return model(**values)
+    defaults, places, per_instance, others = plan
     args = defaults.copy()
     for place, field in per_instance:
-        args[place] = field.get_default()
+        if field.attname not in values:  # as Django, which calls it only when not given
+            args[place] = field.get_default()
     later = {}
     for name, value in values.items():
-        place = places.get(name)
-        if place is not None:
-            args[place] = value
-        elif name in others:
-            later[name] = value
+        if name in places:
+            args[places[name]] = value
         else:
-            unexpected = ", ".join(repr(n) for n in values if n not in places and n not in others)
-            raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {unexpected}")
+            later[name] = value
     instance = model(*args)
     for name, value in later.items():
         setattr(instance, name, value)

@@ -115,7 +115,9 @@ def _values(model: type[models.Model], db):
                 row.append(value)
                 continue
             value = getattr(obj, attname)
-            key = (type(value), value)  # a date is no moment, though a datetime is a date
+            # A date is no moment (though a datetime is a date); two moments a clock change
+            # apart compare equal but for their fold.
+            key = (type(value), value, getattr(value, "fold", 0))
             if key not in prepared:
                 prepared[key] = field.get_db_prep_save(field.pre_save(obj, True), db)
             row.append(prepared[key])
@@ -224,7 +226,7 @@ class BulkWriter:
         it), once per office, moment and kind of report and what was lost (the facts they
         follow from, all a new case has of them): the file's other such cases take the same
         (the policy and the working-day calendar read once)."""
-        facts = tuple(getattr(case, name) for name in _REPORT_FACTS)
+        facts = (*(getattr(case, name) for name in _REPORT_FACTS), case.reported_at.fold)
         clocks = self.report_clocks.get(facts)
         if clocks is None:
             case.fill_report_clocks()

@@ -496,6 +496,23 @@ def test_each_imported_case_keeps_its_own_dates_where_rows_share_some(importer_u
     } == {p.name: birth_date_from_id_number(p.id_number) for p in people}
 
 
+def test_two_moments_a_clock_change_apart_are_written_an_hour_apart(db):
+    # They compare equal but for their fold; the writer prepares each distinct moment once.
+    import zoneinfo
+
+    from django.db import connection
+
+    from reissue.legacy_import.writer import _values
+
+    first = datetime.datetime(2024, 11, 3, 1, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    assert first == second and second.timestamp() - first.timestamp() == 3600
+    values = _values(ReissueCase, connection)
+    column = [f.attname for f in ReissueCase._meta.concrete_fields[1:]].index("reported_at")
+    written = [values(ReissueCase(reported_at=moment))[column] for moment in (first, second)]
+    assert written[0] != written[1]
+
+
 def test_the_importer_holds_one_batch_of_rows_at_a_time(monkeypatch, importer_user):
     # Constant memory, structurally: in each pass the file's rows are read one batch ahead
     # of the check or the write at most, and what is kept across batches is the ID numbers'
