@@ -365,6 +365,15 @@ def test_imported_values_read_back_and_match_as_the_orms_own(importer_user, cler
     }
 
 
+def reported_row(person, *, lost, reported, lost_items="both") -> list:
+    """Return a sheet row of `person`'s report (UTF8_HEADER, then `reported_at`)."""
+    return [
+        "DC", person.name, person.id_number, person.phone, person.hukou_address,
+        person.hukou_police_station, lost_items, "lost", lost.isoformat(), "yes",
+        reported.isoformat(),
+    ]  # fmt: skip
+
+
 def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_would_be(
     importer_user, clerk, office, monkeypatch
 ):
@@ -387,19 +396,7 @@ def test_an_imported_case_is_overdue_exactly_when_one_registered_the_same_day_wo
     days = [today - datetime.timedelta(days=n) for n in (20, 40)]
     people = [ApplicantFactory.build() for _ in range(4)]
     rows = [
-        [
-            "DC",
-            p.name,
-            p.id_number,
-            p.phone,
-            p.hukou_address,
-            p.hukou_police_station,
-            "both",
-            "lost",
-            day.isoformat(),
-            "yes",
-            day.isoformat(),
-        ]  # fmt: skip
+        reported_row(p, lost=day, reported=day)
         for p, day in zip(people, [days[0], days[0], days[1], days[1]], strict=True)
     ]
     reads = []
@@ -453,19 +450,7 @@ def test_each_imported_case_keeps_its_own_dates_where_rows_share_some(importer_u
     ]
     people = [ApplicantFactory.build() for _ in rows_given]
     rows = [
-        [
-            "DC",
-            p.name,
-            p.id_number,
-            p.phone,
-            p.hukou_address,
-            p.hukou_police_station,
-            lost_items,
-            "lost",
-            lost.isoformat(),
-            "yes",
-            reported.isoformat(),
-        ]  # fmt: skip
+        reported_row(p, lost=lost, reported=reported, lost_items=lost_items)
         for p, (lost, reported, lost_items) in zip(people, rows_given, strict=True)
     ]
     data = xlsx_bytes([[*UTF8_HEADER, "reported_at"], *rows])
