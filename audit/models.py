@@ -103,6 +103,7 @@ class AuditEntry(ChainedRecord):
         blank=True,
         related_name="audit_entries",
         verbose_name=_("case"),
+        db_index=False,  # audit_case_idx (case, at) serves its look-ups and PROTECT's check
     )
     # The case's office, kept on the entry so one office's trail is read through its own
     # indexes, not found among all entries through their cases (bench/lists.py). Filled when
@@ -117,7 +118,8 @@ class AuditEntry(ChainedRecord):
         verbose_name=_("office"),
         db_index=False,  # led by the office, the indexes below serve its look-ups
     )
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # Led by it, audit_object_idx serves its look-ups: one index less to keep on each entry.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
     object_id = models.PositiveBigIntegerField()
     # An AuditAction or the name of a workflow step.
     action = models.CharField(_("action"), max_length=40)
@@ -306,7 +308,10 @@ class PersonalDataAccess(ChainedRecord):
     actor_name = models.CharField(_("user name then"), max_length=150, blank=True, editable=False)
     at = models.DateTimeField(_("at"), default=timezone.now)
     # Empty for a search: it names a number, not a record.
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    # Led by it, access_object_idx serves its look-ups.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, db_index=False
+    )
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     case = models.ForeignKey(
         settings.AUDIT_CASE_MODEL,
