@@ -295,8 +295,9 @@ class ReissueCaseAdmin(
         "state",
         "reported_at",
         "finished_at",
-        "office",
-        "handled_by",
+        "office__code",  # what the office and the clerk show as (Office and User __str__):
+        "office__name",  # not the office's phone and hours, nor the clerk's password hash
+        "handled_by__username",
         "applicant_name",
         "applicant__id_number",
     ]

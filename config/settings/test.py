@@ -10,7 +10,7 @@ LANGUAGE_CODE = "en"
 # this backend lets those through. The lock-out tests post to the real log-in page.
 AUTHENTICATION_BACKENDS = [
     "config.security.AxesBackendForTestClient",
-    "django.contrib.auth.backends.ModelBackend",
+    "common.auth_backends.OneQueryModelBackend",
 ]
 
 # The backup tests make a throwaway key for this address in a temporary GNUPGHOME.

@@ -35,12 +35,12 @@ def test_the_case_list_reads_a_fixed_number_of_queries_however_many_rows(client,
     client.force_login(clerk)
     client.get(CHANGELIST)
     sql = _captured(lambda: client.get(CHANGELIST))
-    # The session, the user, whether they must use two-factor log-in (their groups), their
-    # permissions (their own and their groups'), the ids of their offices (once, for seeing
+    # The session, the user, their permissions and groups in one query (common.auth_backends:
+    # also whether they must use two-factor log-in), the ids of their offices (once, for seeing
     # and for acting), the office filter's offices, the capped count, the page's case ids in
     # the list's order, then those rows with their applicant, office and clerk. Nothing per
     # row.
-    assert len(sql) == 10, "\n".join(sql)
+    assert len(sql) == 8, "\n".join(sql)
     assert "JOIN" not in sql[-2] and "ORDER BY" in sql[-2]  # the ids: on the cases alone
 
 
@@ -56,11 +56,21 @@ def test_the_case_list_reads_only_the_columns_its_rows_show(client, clerk, offic
     page = client.get(CHANGELIST).content.decode()
     rows = _rows_query(_captured(lambda: client.get(CHANGELIST)))
     # Not the case's other columns (the agent's encrypted ID number among them), nor the
-    # applicant's encrypted phone: each would be read and decrypted for all 100 rows.
-    for column in ("agent_id_number", "agent_name", "fee_charged", '"reissue_applicant"."phone"'):
+    # applicant's encrypted phone: each would be read and decrypted for all 100 rows. Nor the
+    # clerk's password hash and e-mail, nor the office's phone: the rows show names.
+    for column in (
+        "agent_id_number",
+        "agent_name",
+        "fee_charged",
+        '"reissue_applicant"."phone"',
+        '"auth_user"."password"',
+        '"auth_user"."email"',
+        '"offices_office"."phone"',
+    ):
         assert column not in rows
     assert case.reference in page
     assert case.applicant.name in page
+    assert f"{office.code} {office.name}" in page and f">{clerk.username}<" in page
     assert case.applicant.id_number not in page  # masked, as before
     assert f'href="{change_url(case)}"' in page
 
@@ -108,7 +118,7 @@ def test_a_step_taken_reads_and_writes_a_fixed_number_of_queries(client, clerk, 
     sql = _captured(lambda: client.post(step_url(case, "issue_temp_card"), data))
     case.refresh_from_db()
     assert case.state == "temp_card_issued"
-    # The session, the user, their groups (two-factor log-in?), their permissions (two), the
+    # The session, the user, their permissions and groups (one query: common.auth_backends), the
     # case as the page showed it, the offices worked in (once); then in the transaction: the
     # case locked (with its applicant and office, for the SMS), the dashboard's figures of the
     # case before its save, the save and the one upsert of its change (reports.daily: the
@@ -117,7 +127,7 @@ def test_a_step_taken_reads_and_writes_a_fixed_number_of_queries(client, clerk, 
     # the chain's head is locked once more, before the upsert (one lock order with the
     # import). Savepoints and the transaction's own statements are counted apart.
     statements = [q for q in sql if not re.match(r"(SAVEPOINT|RELEASE|BEGIN|COMMIT)", q)]
-    expected = 16 if connection.vendor == "postgresql" else 15
+    expected = 14 if connection.vendor == "postgresql" else 13
     assert len(statements) == expected, "\n".join(statements)
     # Two savepoints in the step's transaction (here itself a savepoint, inside the test's):
     # the save (a constraint broken meanwhile becomes the form's error) and the SMS notice (a

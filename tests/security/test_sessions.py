@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from unittest import mock
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -52,3 +53,23 @@ def test_the_session_is_written_at_most_once_a_minute_not_on_every_request(clien
     start = timezone.now()
     assert _session_writes(client, minutes_later(start, 0.5)) == 0  # the log-in renewed it
     assert _session_writes(client, minutes_later(start, 2)) == 1  # renewed again
+
+
+def test_a_session_logged_in_before_the_backends_rename_stays_logged_in(client, clerk):
+    # Sessions made by the release before name Django's ModelBackend; the upgrade keeps them.
+    client.force_login(clerk)
+    session = client.session
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session.save()
+    assert client.get(INDEX).status_code == 200
+    assert client.session[BACKEND_SESSION_KEY] == "common.auth_backends.OneQueryModelBackend"
+    assert client.get(INDEX).status_code == 200
+
+
+def test_a_session_naming_an_unknown_backend_is_logged_out(client, clerk):
+    client.force_login(clerk)
+    session = client.session
+    session[BACKEND_SESSION_KEY] = "somewhere.else.Backend"
+    session.save()
+    response = client.get(INDEX)
+    assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
