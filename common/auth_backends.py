@@ -4,8 +4,8 @@ Every admin request asks for the user's permissions (the app list, the list's co
 step buttons), and for a user who has not given a one-time code, whether their groups require
 one (twofactor.policy). The stock backend read the permissions with two ORM queries, the
 user's own and their groups', each compiled anew (three joins and a subquery), and the policy
-read the groups with a third: 2.3 ms of every request on PostgreSQL for the first two, against
-0.5 ms for all three read by the one statement below (bench/requests.py). What a user may do is
+read the groups with a third: 3.3-3.7 ms on PostgreSQL, against 0.65 ms for all three read by
+the one statement below (README, Under load: the fifth round). What a user may do is
 unchanged: active users only, a superuser has every permission (Django's own code path), and
 what was read is kept on the user object, which lives for one request as with ModelBackend,
 so a right or a group taken away counts from the user's next request.
