@@ -1,6 +1,7 @@
 """Claims screens: receipts inline, the review table, decisions and payment as workflow steps."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -116,7 +117,11 @@ class ExpenseClaimAdmin(
     autocomplete_fields = ["case"]
 
     def get_queryset(self, request):
-        return selectors.claims_visible_to(user=request.user)
+        # Sorted (by the case's reference, the one sortable column): scoped by the cases'
+        # office, which that sort's index leads with.
+        return selectors.claims_visible_to(
+            user=request.user, by_case_office=bool(request.GET.get(ORDER_VAR))
+        )
 
     def get_search_results(self, request, queryset, search_term):
         """Search the start of one column, so an index answers it (`icontains` read them all)."""

@@ -19,8 +19,13 @@ from .models import ClaimItem, ClaimState, ExpenseCategory, ExpenseClaim, Reimbu
 ZERO = Value(0, output_field=DecimalField(max_digits=12, decimal_places=2))
 
 
-def claims_visible_to(*, user) -> QuerySet[ExpenseClaim]:
-    """Return the claims of cases `user` may see, with list columns joined and totalled."""
+def claims_visible_to(*, user, by_case_office: bool = False) -> QuerySet[ExpenseClaim]:
+    """Return the claims of cases `user` may see, with list columns joined and totalled.
+
+    `by_case_office`: scoped by the cases' office instead of the claims' own (the same
+    claims: a claim keeps its case's office, which never changes), for a list sorted by the
+    case's reference.
+    """
     # A subquery per row, not a join with GROUP BY: the database sums the receipts of the
     # rows it returns (a page of 100), not of every visible claim before the LIMIT.
     receipts = (
@@ -35,7 +40,13 @@ def claims_visible_to(*, user) -> QuerySet[ExpenseClaim]:
     ).annotate(claimed_total=Coalesce(Subquery(receipts), ZERO))
     # By the claim's own office (its case's, kept on it): one office's claims read through
     # claim_office_newest_idx, not found among all through the case (bench/lists.py).
-    return scope_to_offices(queryset, user)
+    # Sorted by the case's reference, by the case's office: told the claims' office alone,
+    # PostgreSQL walked every office's cases in reference order and dropped the other
+    # offices' claims (at 1M cases 788,024 cases walked for a page of the largest office's
+    # 100, 1,461 ms; told both offices it misjudged their rows and did so still); told the
+    # cases' office, it walks that office's references (case_office_reference_idx, 2 ms).
+    office_path = "case__office" if by_case_office else "office"
+    return scope_to_offices(queryset, user, office_path=office_path)
 
 
 def claims_waiting_for_review(*, user, queryset=None) -> QuerySet[ExpenseClaim]:

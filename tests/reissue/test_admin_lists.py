@@ -55,6 +55,26 @@ def test_the_case_list_sorted_by_reference_reads_in_reference_order(client, cler
     assert shown == sorted((case.reference for case in cases), reverse=True)
 
 
+@pytest.mark.parametrize("order", ["0", "-0"])
+def test_the_claims_sorted_by_case_reference_are_the_offices_own_in_reference_order(
+    client, clerk, office, other_clerk, other_office, order
+):
+    # Sorted, the list is scoped by the cases' office instead of the claims' own
+    # (claims_visible_to(by_case_office=True)): the same claims, in the case's order.
+    for each_office, each_clerk in ((office, clerk), (other_office, other_clerk)):
+        PolicyFactory(office=each_office)
+        for _ in range(3):
+            claim_with_items(
+                case=reissued_case(clerk=each_clerk, office=each_office), clerk=each_clerk
+            )
+    own = ReissueCase.objects.filter(office=office).values_list("reference", flat=True)
+    client.force_login(clerk)
+    page = client.get(reverse("admin:claims_expenseclaim_changelist"), {"o": order})
+    shown = re.findall(r">([A-Z0-9]+-[0-9]{4}-[0-9]{6,7})</a>", page.content.decode())
+    assert shown == sorted(own, reverse=order.startswith("-"))
+    assert page.context["cl"].result_count == 3  # counted in the same scope
+
+
 @pytest.mark.parametrize(
     ("term", "found"),
     [
