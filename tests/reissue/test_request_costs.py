@@ -37,11 +37,24 @@ def test_the_case_list_reads_a_fixed_number_of_queries_however_many_rows(client,
     sql = _captured(lambda: client.get(CHANGELIST))
     # The session, the user, their permissions and groups in one query (common.auth_backends:
     # also whether they must use two-factor log-in), the ids of their offices (once, for seeing
-    # and for acting), the office filter's offices, the capped count, the page's case ids in
-    # the list's order, then those rows with their applicant, office and clerk. Nothing per
-    # row.
-    assert len(sql) == 8, "\n".join(sql)
+    # and for acting), the capped count, the page's case ids in the list's order, then those
+    # rows with their applicant, office and clerk. Nothing per row, and not the office
+    # filter's offices: a clerk of one office has no choice there (the filter is not shown).
+    assert len(sql) == 7, "\n".join(sql)
     assert "JOIN" not in sql[-2] and "ORDER BY" in sql[-2]  # the ids: on the cases alone
+
+
+def test_the_office_filter_offers_the_offices_of_a_user_of_several(
+    client, clerk, office, other_office
+):
+    register_case(clerk=clerk, office=office)
+    client.force_login(clerk)
+    alone = client.get(CHANGELIST).content.decode()
+    assert f"office__id__exact={office.pk}" not in alone  # one office: no choice, no filter
+    other_office.staff.add(clerk)
+    both = client.get(CHANGELIST).content.decode()
+    for each in (office, other_office):
+        assert f"office__id__exact={each.pk}" in both and str(each) in both
 
 
 def test_the_case_list_reads_only_the_columns_its_rows_show(client, clerk, office):
