@@ -56,6 +56,7 @@ from .admin_imports import CaseImportMixin
 from .admin_receipt import CaseReceiptMixin
 from .admin_search import (
     REFERENCE_START,
+    ApplicantChangeList,
     IdNumberSearchMixin,
     SearchedCountMixin,
     case_reference_search_results,
@@ -591,6 +592,9 @@ class ApplicantAdmin(
 
     def get_queryset(self, request):
         return scope_applicants(super().get_queryset(request), request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return ApplicantChangeList
 
     def get_search_results(self, request, queryset, search_term):
         exact = self.id_number_search_results(request, queryset, search_term)

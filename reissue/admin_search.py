@@ -32,6 +32,7 @@ from common.id_numbers import (
     looks_like_id_number,
     mask_id_number,
 )
+from offices.scoping import office_ids_visible_to
 from reissue import selectors, services
 
 TOKEN_VAR = "qt"
@@ -153,6 +154,34 @@ class IdNumberSearchChangeList(ChangeList):
             self._result_url = (head, tail + (f"?{query}" if query else ""))
         # The pk as the admin quotes it (letters, digits, "_"), which reverse() leaves as is.
         return str(quote(getattr(result, self.pk_attname))).join(self._result_url)
+
+
+class ApplicantChangeList(IdNumberSearchChangeList):
+    """The applicants' list: sorted by name for a user of one office, its page's applicants
+    are found in that office's cases, which keep the name (selectors.applicant_ids_by_name).
+
+    Searched or filtered, or for a user of several offices or all, the list is Django's.
+    """
+
+    def get_results(self, request):
+        super().get_results(request)
+        ordering = tuple(self.queryset.query.order_by)
+        if ordering not in (("name", "-pk"), ("-name", "-pk")):
+            return
+        if self.query or self.searched_number is not None or self.has_active_filters:
+            return
+        office_ids = office_ids_visible_to(request.user)
+        if office_ids is None or len(office_ids) != 1 or not isinstance(self.result_list, QuerySet):
+            return
+        page = self.result_list.query
+        ids = selectors.applicant_ids_by_name(
+            office_id=office_ids[0],
+            descending=ordering[0].startswith("-"),
+            start=page.low_mark,
+            stop=page.high_mark,
+        )
+        by_id = {row.pk: row for row in self.queryset.order_by().filter(pk__in=ids)}
+        self.result_list = [by_id[pk] for pk in ids if pk in by_id]
 
 
 class IdNumberSearchMixin:

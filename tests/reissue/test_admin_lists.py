@@ -13,8 +13,15 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from common.pagination import CappedCountPaginator
+from reissue import services
 from reissue.models import ReissueCase
-from tests.factories import PolicyFactory, claim_with_items, register_case, reissued_case
+from tests.factories import (
+    ApplicantFactory,
+    PolicyFactory,
+    claim_with_items,
+    register_case,
+    reissued_case,
+)
 
 
 def sortable_headers(page: str) -> set[str]:
@@ -73,6 +80,47 @@ def test_the_claims_sorted_by_case_reference_are_the_offices_own_in_reference_or
     shown = re.findall(r">([A-Z0-9]+-[0-9]{4}-[0-9]{6,7})</a>", page.content.decode())
     assert shown == sorted(own, reverse=order.startswith("-"))
     assert page.context["cl"].result_count == 3  # counted in the same scope
+
+
+def shown_applicants(page) -> list[int]:
+    return [int(pk) for pk in re.findall(r"/admin/reissue/applicant/([0-9]+)/change/", page)]
+
+
+@pytest.mark.parametrize("order", ["0", "-0"])
+def test_one_offices_applicants_sorted_by_name_page_by_page(
+    client, clerk, supervisor, office, other_clerk, other_office, monkeypatch, order
+):
+    # For a user of one office the pages come from the office's cases, which keep the name
+    # (ApplicantChangeList): the same applicants, in the order the database sorts them.
+    from reissue.admin import ApplicantAdmin
+    from reissue.models import Applicant
+
+    names = ["王芳", "李娜", "王芳", "张伟", "陈静", "李娜", "刘洋"]  # namesakes: newest first
+    cases = [
+        register_case(clerk=clerk, office=office, applicant=ApplicantFactory.build(name=name))
+        for name in names
+    ]
+    services.case_cancel(case=cases[0], acting_user=supervisor, reason="撤回")
+    register_case(clerk=clerk, office=office, applicant=cases[0].applicant)  # two cases: once
+    services.applicant_update(
+        applicant=cases[3].applicant, acting_user=clerk, data={"name": "赵六"}
+    )  # sorted by the name it has now
+    register_case(clerk=other_clerk, office=other_office)  # another office's: never shown
+    ours = [case.applicant_id for case in cases]
+    expected = list(
+        Applicant.objects.filter(pk__in=ours)
+        .order_by("-name" if order.startswith("-") else "name", "-pk")
+        .values_list("pk", flat=True)
+    )
+    monkeypatch.setattr(ApplicantAdmin, "list_per_page", 3)
+    client.force_login(clerk)
+    url = reverse("admin:reissue_applicant_changelist")
+    shown = []
+    for page_number in (1, 2, 3):
+        page = client.get(url, {"o": order, "p": page_number})
+        assert page.context["cl"].result_count == 7
+        shown += shown_applicants(page.content.decode())
+    assert shown == expected
 
 
 @pytest.mark.parametrize(
