@@ -1031,6 +1031,10 @@ class ImportUpload(models.Model):
     sample = models.JSONField(default=list, editable=False)
     # Why the file was refused or the import failed, for its uploader.
     failure = models.TextField(blank=True, editable=False)
+    # A worker's check that every row passed: each batch's digest and the offices named
+    # (`legacy_import.PassedCheck`), so that the confirmed import checks the rows only for
+    # what the database may have changed since. No personal data.
+    passed_check = models.JSONField(default=dict, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -177,6 +177,13 @@ def _check_case(
     _full_clean(case, [*_not_reported(), *refused], refused, errors, cells_checked)
 
 
+@functools.lru_cache(maxsize=128)  # a few sets of refused cells at most
+def _converted_fields(model: type[models.Model], exclude: frozenset[str]) -> tuple:
+    """The fields `Model.clean_fields(exclude)` converts: a case's ten of its 52 (the import
+    asks for the same few sets, row after row)."""
+    return tuple(f for f in model._meta.fields if f.name not in exclude and not f.generated)
+
+
 def _full_clean(obj: models.Model, exclude, refused, errors, cells_checked: bool) -> None:
     """`obj.full_clean` (neither unique nor constraints: the caller checks the number); if
     its `cells_checked`, only what full_clean changes on the object: each field's value
@@ -188,10 +195,7 @@ def _full_clean(obj: models.Model, exclude, refused, errors, cells_checked: bool
         # As Model.clean_fields assigns each value, without the field's validation: these
         # values passed it, and it depends on them alone (and on today, for a date "in the
         # future": what passed before passes later). Neither model's validators query.
-        exclude = set(exclude)
-        for f in obj._meta.fields:
-            if f.name in exclude or f.generated:
-                continue
+        for f in _converted_fields(type(obj), frozenset(exclude)):
             raw_value = getattr(obj, f.attname)
             if f.blank and raw_value in f.empty_values:
                 continue

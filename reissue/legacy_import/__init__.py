@@ -57,6 +57,7 @@ from .importer import (
     WRITING,
     ImportOutcome,
     LegacyCaseImport,
+    PassedCheck,
     access_import,
 )
 from .resource import ForTheWorker, LegacyCaseResource, LegacyCSV, LegacyXLSX
@@ -71,6 +72,7 @@ __all__ = [
     "WRITING",
     "ForTheWorker",
     "ImportOutcome",
+    "PassedCheck",
     "ImportRefused",
     "LegacyCSV",
     "LegacyCaseImport",

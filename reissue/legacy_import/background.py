@@ -29,7 +29,7 @@ from jobs.workers import stale_after
 from ..models import UPLOAD_KEPT, ImportState, ImportUpload
 from .columns import cell, preview_values
 from .files import ImportRefused, browser_limits, count_rows, stream_table
-from .importer import CHECKING, ImportOutcome, LegacyCaseImport
+from .importer import CHECKING, ImportOutcome, LegacyCaseImport, PassedCheck
 
 # The first rows the checked page shows, for the user to see the names read right.
 SAMPLE_ROWS = 10
@@ -195,6 +195,7 @@ def _check_upload(upload_pk: int) -> str:
         problem_count=outcome.problem_count,
         problems=_problems(outcome),
         sample=sample,
+        passed_check=outcome.passed_check.as_json() if outcome.passed_check else {},
         # A file with a bad row will never be imported: its personal numbers go at once.
         **({} if outcome.ok else {"content": ""}),
         updated_at=timezone.now(),
@@ -250,6 +251,9 @@ def _import_upload(upload_pk: int) -> str:
                 headers,
                 rows,
                 rows_again=lambda: _read(upload)[1],
+                # The worker's check of this very file: the rows are not checked again for
+                # what only their cells decide.
+                passed_check=PassedCheck.from_json(upload.passed_check),
                 progress=progress,
                 total=upload.total_rows,
                 problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,
@@ -285,6 +289,7 @@ def _record_import(upload_pk: int, outcome: ImportOutcome) -> str:
     upload.rows_checked, upload.rows_written = outcome.rows, outcome.created
     # The file and its first rows are not needed any more (they hold personal numbers).
     upload.content, upload.sample, upload.updated_at = "", [], timezone.now()
+    upload.passed_check = {}
     upload.save()
     if not outcome.ok:
         return _("refused")

@@ -48,10 +48,33 @@ CHECKING, WRITING = "checking", "writing"
 Progress = Callable[[str, int, int], None]
 
 
+@dataclass(frozen=True)
+class PassedCheck:
+    """What the write needs of a check every row passed: each batch's digest and the offices
+    the rows name. A worker keeps it on the upload between the check and the confirmation
+    (`as_json`), so that the import does not check the file's rows a second time."""
+
+    digests: tuple[bytes, ...]
+    office_ids: frozenset[int]
+
+    def as_json(self) -> dict:
+        return {"digests": [d.hex() for d in self.digests], "offices": sorted(self.office_ids)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PassedCheck | None":
+        if not data:
+            return None
+        return cls(
+            digests=tuple(bytes.fromhex(d) for d in data["digests"]),
+            office_ids=frozenset(data["offices"]),
+        )
+
+
 @dataclass
 class ImportOutcome:
     """What a run found and did. `problems` holds the first `problems_kept` bad rows only;
-    `problem_count` counts them all. `references` is kept only if the run was asked to."""
+    `problem_count` counts them all. `references` is kept only if the run was asked to.
+    `passed_check`: a check's, if every row passed it."""
 
     rows: int = 0
     problems: list[RowProblem] = field(default_factory=list)
@@ -59,6 +82,7 @@ class ImportOutcome:
     created: int = 0
     references: list[str] = field(default_factory=list)
     dry_run: bool = False
+    passed_check: PassedCheck | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,6 +127,17 @@ def _another_import_writing() -> ImportRefused:
         _(
             "Another file is being imported at this moment, so nothing was imported. Import "
             "the file again when it has finished."
+        )
+    )
+
+
+def _not_the_file_checked() -> ImportRefused:
+    # A batch read otherwise than the check read it (the upload is kept unchanged, so only a
+    # reader changed by an upgrade in between): its offices' sequences were not locked first.
+    return ImportRefused(
+        _(
+            "The file no longer reads as it did when it was checked, so nothing was imported. "
+            "Upload it again."
         )
     )
 
@@ -178,6 +213,7 @@ class LegacyCaseImport:
         problems_kept: int | None = None,
         keep_references: bool = True,
         rows_again: Callable[[], Iterable[Sequence[Any]]] | None = None,
+        passed_check: PassedCheck | None = None,
     ) -> ImportOutcome:
         """Check every row; unless `dry_run` and if all are good, import them, atomically.
 
@@ -188,19 +224,32 @@ class LegacyCaseImport:
         have registered one of its people meanwhile: the file is refused, those rows with
         their reasons). An iterator cannot be read twice: give `rows_again`, which reads
         the rows afresh. `total` is their number for `progress` (by default len(rows)).
+
+        `passed_check`: the outcome's of an earlier dry run of these very rows, every one of
+        which passed (a worker's check, before the user confirmed): the write starts at once,
+        checking again only what the database may have changed; a batch that does not read
+        as it did then refuses the file.
         """
         total = len(rows) if total is None and isinstance(rows, Sequence) else total
-        if rows_again is None and not dry_run:
+        if passed_check is not None and not dry_run:
+            rows_again = lambda: rows  # noqa: E731 (checked already: the rows are read once)
+        elif rows_again is None and not dry_run:
             if not isinstance(rows, Sequence):
                 raise TypeError("An iterator of rows is read twice: give rows_again.")
             rows_again = lambda: rows  # noqa: E731 (a list reads again as it is)
-        checked = ImportOutcome(rows=0, dry_run=dry_run)
-        digests: list[bytes] = []  # each batch's (batch_digest), for the write pass
-        office_ids = self._check(headers, rows, checked, progress, total, problems_kept, digests)
-        if dry_run or not checked.ok:
-            return checked
+        if passed_check is None or dry_run:
+            checked = ImportOutcome(rows=0, dry_run=dry_run)
+            digests: list[bytes] = []  # each batch's (batch_digest), for the write pass
+            office_ids = self._check(
+                headers, rows, checked, progress, total, problems_kept, digests
+            )
+            if checked.ok:
+                checked.passed_check = PassedCheck(tuple(digests), frozenset(office_ids))
+            if dry_run or not checked.ok:
+                return checked
+            passed_check = checked.passed_check
         written = ImportOutcome(rows=0)
-        write = (written, progress, total, problems_kept, keep_references, office_ids, digests)
+        write = (written, progress, total, problems_kept, keep_references, passed_check)
         try:
             with transaction.atomic():
                 if not wait_for_other_imports(seconds=settings.IMPORT_WAIT_SECONDS):
@@ -282,22 +331,24 @@ class LegacyCaseImport:
         total,
         problems_kept,
         keep_refs,
-        office_ids,
-        digests,
+        passed_check: PassedCheck,
     ) -> None:
         """The second pass, in the transaction: check each batch again under the writer's
-        locks (what the database may have changed only, for a batch read as the check pass
-        read it: `digests`) and write it while every row so far is good; past a bad row, only
-        check."""
+        locks (what the database may have changed only, for a batch read as the check read
+        it: `passed_check.digests`) and write it while every row so far is good; past a bad
+        row, only check."""
         writer = BulkWriter(
             acting_user=self.acting_user,
             source_name=self.source_name or "-",
             now=self.now,
-            office_ids=office_ids,
+            office_ids=passed_check.office_ids,
         )
         checker = self._checker(for_writing=True)
+        digests = list(passed_check.digests)
         good_rows = self._checked_batches(checker, headers, rows, outcome, problems_kept, digests)
         for checked in good_rows:
+            if not {row.case.office_id for row in checked} <= passed_check.office_ids:
+                raise _not_the_file_checked()  # its sequence is not locked: nothing is written
             if outcome.ok:
                 references = writer.write(checked)
                 outcome.created += len(references)

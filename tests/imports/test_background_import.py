@@ -161,17 +161,10 @@ def test_row_failing_late_in_the_import_leaves_nothing_of_the_batches_written_be
     progress = upload_checked(
         client, csv_of([row(n) for n in range(5)]), django_capture_on_commit_callbacks
     )
-    # The import checks the file again (no lock), then, as it starts writing, a clerk
-    # registers the last row's person: the write pass's own check refuses that row.
-    check = import_run.LegacyCaseImport._check
-
-    def check_then_register(importer, *args):
-        offices = check(importer, *args)
-        person = ApplicantFactory.build(id_number=id_number(4), name="张静")
-        register_case(clerk=clerk, office=office, applicant=person)
-        return offices
-
-    monkeypatch.setattr(import_run.LegacyCaseImport, "_check", check_then_register)
+    # Between the worker's check and the confirmation a clerk registers the last row's
+    # person: the import's own check (of what the database may have changed) refuses it.
+    person = ApplicantFactory.build(id_number=id_number(4), name="张静")
+    register_case(clerk=clerk, office=office, applicant=person)
     cases_before = 1  # the clerk's
     with django_capture_on_commit_callbacks(execute=True):
         client.post(confirm_url(progress))
@@ -447,3 +440,82 @@ def test_workbook_damaged_past_its_first_rows_is_refused_as_unreadable(
     assert "unexpected error" not in page
     upload = ImportUpload.objects.get()
     assert upload.state == ImportState.FAILED and upload.content == ""
+
+
+def five_rows_checked(client, user, capture) -> str:
+    """Log `user` in, upload five good rows and let the worker check them; return the page."""
+    client.force_login(user)
+    return upload_checked(client, csv_of([row(n) for n in range(5)]), capture)
+
+
+def _batches_checked(monkeypatch) -> list[tuple[bool, bool]]:
+    """Record each batch's check: (writing, only what the database may have changed)."""
+    seen = []
+    check_batch = import_run.RowChecker.check_batch
+
+    def recorded(checker, batch, **kwargs):
+        seen.append((checker.for_writing, kwargs["cells_checked"]))
+        return check_batch(checker, batch, **kwargs)
+
+    monkeypatch.setattr(import_run.RowChecker, "check_batch", recorded)
+    return seen
+
+
+def test_confirmed_import_starts_writing_without_checking_the_rows_again(
+    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 2)
+    progress = five_rows_checked(client, supervisor, django_capture_on_commit_callbacks)
+    assert len(ImportUpload.objects.get().passed_check["digests"]) == 3
+    seen = _batches_checked(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_url(progress))
+    # Each batch once, as it is written, for what the database may have changed only.
+    assert seen == [(True, True)] * 3
+    assert ReissueCase.objects.count() == 5
+    assert ImportUpload.objects.get().passed_check == {}  # gone with the file
+
+
+def test_upload_checked_before_the_check_was_kept_is_checked_again_in_full(
+    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
+):
+    progress = five_rows_checked(client, supervisor, django_capture_on_commit_callbacks)
+    ImportUpload.objects.update(passed_check={})  # as an upload checked before the upgrade
+    seen = _batches_checked(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_url(progress))
+    assert seen == [(False, False), (True, True)]  # the check, then the write's
+    assert ReissueCase.objects.count() == 5
+
+
+def test_batch_that_does_not_read_as_checked_is_checked_again_in_full(
+    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 2)
+    progress = five_rows_checked(client, supervisor, django_capture_on_commit_callbacks)
+    upload = ImportUpload.objects.get()
+    upload.passed_check["digests"][1] = "00" * 32
+    upload.save()
+    seen = _batches_checked(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_url(progress))
+    assert seen == [(True, True), (True, False), (True, True)]
+    assert ReissueCase.objects.count() == 5
+
+
+def test_rows_of_an_office_the_check_did_not_name_refuse_the_file(
+    client, supervisor, worker, django_capture_on_commit_callbacks
+):
+    progress = five_rows_checked(client, supervisor, django_capture_on_commit_callbacks)
+    # The write locks the sequences of the offices the check found; a row of another office
+    # would take a reference from a sequence not locked.
+    upload = ImportUpload.objects.get()
+    upload.passed_check["offices"] = []
+    upload.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_url(progress))
+    upload.refresh_from_db()
+    assert upload.state == ImportState.FAILED
+    assert upload.failure.startswith("The file no longer reads as it did when it was checked")
+    assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
+    assert "The file no longer reads as it did" in client.get(progress).content.decode()
