@@ -11,7 +11,9 @@ released after each batch and, after a rollback, outside the transaction (they o
 Only one batch of rows is held at a time, with the set of the file's ID numbers (their
 hashes) for the check of a person on two rows, and a digest of each batch's cells: the write
 checks again only what the database may have changed of a batch whose cells it reads as the
-check read them (`batch_digest`); a batch read otherwise is checked again in full."""
+check read them (`batch_digest`); a batch read otherwise is checked again in full. A worker's
+check that every row passed is kept (`PassedCheck`): the import its user confirms then
+makes the write pass only."""
 
 import hashlib
 import itertools
@@ -132,8 +134,8 @@ def _another_import_writing() -> ImportRefused:
 
 
 def _not_the_file_checked() -> ImportRefused:
-    # A batch read otherwise than the check read it (the upload is kept unchanged, so only a
-    # reader changed by an upgrade in between): its offices' sequences were not locked first.
+    # A row of an office the check did not find (the upload is kept unchanged, so only a
+    # reader changed by an upgrade in between): that office's sequence was not locked first.
     return ImportRefused(
         _(
             "The file no longer reads as it did when it was checked, so nothing was imported. "
@@ -227,8 +229,8 @@ class LegacyCaseImport:
 
         `passed_check`: the outcome's of an earlier dry run of these very rows, every one of
         which passed (a worker's check, before the user confirmed): the write starts at once,
-        checking again only what the database may have changed; a batch that does not read
-        as it did then refuses the file.
+        checking again only what the database may have changed (a batch that does not read
+        as it did then: in full); a row of an office that check did not name refuses the file.
         """
         total = len(rows) if total is None and isinstance(rows, Sequence) else total
         if passed_check is not None and not dry_run:
