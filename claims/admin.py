@@ -15,6 +15,7 @@ from offices.admin_filters import OfficeScopedFilter
 from offices.scoping import can_act_in_office, offices_worked_in, scope_to_offices_worked_in
 from reissue.admin_search import (
     REFERENCE_START,
+    MatchesSortedChangeList,
     SearchedCountMixin,
     few_by_id,
     ids_of_cases_named,
@@ -122,6 +123,9 @@ class ExpenseClaimAdmin(
         return selectors.claims_visible_to(
             user=request.user, by_case_office=bool(request.GET.get(ORDER_VAR))
         )
+
+    def get_changelist(self, request, **kwargs):
+        return MatchesSortedChangeList
 
     def get_search_results(self, request, queryset, search_term):
         """Search the start of one column, so an index answers it (`icontains` read them all)."""

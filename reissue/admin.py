@@ -79,6 +79,10 @@ CASE_NUMBER = re.compile(
     r"^(?:(?P<office>[A-Z][A-Z0-9]{1,7})[- ]?)?(?:(?P<year>(?:19|20)[0-9]{2})[- ])?"
     r"(?P<number>[0-9]{1,6})$"
 )
+#: A reference start matching more cases than this ("B01-", an office's every case) is met
+#: early walking the list newest first; fewer (an office's one year: 42,689 at 1M) are read
+#: by the reference's index and sorted, 20 ms, where the walk took up to 226 ms.
+REFERENCE_MATCHES_SORTED = 50_000
 
 
 class OfficeMembershipInline(admin.TabularInline):
@@ -414,7 +418,8 @@ class ReissueCaseAdmin(
         if numbered is None and not lookups:
             # The name the case keeps: the case's own index, no join to the applicants.
             lookups = Q(applicant_name__startswith=term)
-        return few_by_id(request, queryset, lookups), False
+        sorted_up_to = REFERENCE_MATCHES_SORTED if REFERENCE_START.match(term) else 0
+        return few_by_id(request, queryset, lookups, sorted_up_to=sorted_up_to), False
 
     def _hint_no_case_number(self, request, term: str) -> None:
         match = getattr(request, "resolver_match", None)

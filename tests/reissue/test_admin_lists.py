@@ -144,6 +144,63 @@ def test_the_claims_are_searched_by_the_start_of_a_reference_or_a_name(
     assert (f">{case.reference}</a>" in page.content.decode()) is found
 
 
+@pytest.mark.parametrize(
+    ("sorted_up_to", "order", "expected"),
+    [
+        (10, None, "newest first"),  # few enough: read by the reference's index and sorted
+        (3, None, "newest first"),  # too many: met walking the list newest first
+        (10, "0", "by reference"),  # a sort the user chose is kept
+    ],
+)
+def test_a_broad_reference_start_lists_its_cases_as_the_list_does(
+    client, clerk, office, other_clerk, other_office, monkeypatch, sorted_up_to, order, expected
+):
+    import datetime
+
+    from reissue import admin, admin_search
+
+    cases = [register_case(clerk=clerk, office=office) for _ in range(5)]
+    register_case(clerk=other_clerk, office=other_office)  # another office's: never shown
+    hours = [3, 1, 4, 0, 2]  # reported out of reference order, as cases imported late are
+    for case, hour in zip(cases, hours, strict=True):
+        reported = case.reported_at - datetime.timedelta(hours=hour)
+        ReissueCase.objects.filter(pk=case.pk).update(reported_at=reported)
+    monkeypatch.setattr(admin_search, "ROWS_SEARCHED_BY_ID", 2)  # more match than are fetched
+    monkeypatch.setattr(admin, "REFERENCE_MATCHES_SORTED", sorted_up_to)
+    client.force_login(clerk)
+    params = {"q": cases[0].reference[:8], **({"o": order} if order else {})}
+    page = client.get(reverse("admin:reissue_reissuecase_changelist"), params)
+    shown = re.findall(r">([A-Z0-9]+-[0-9]{4}-[0-9]{6})</a>", page.content.decode())
+    if expected == "by reference":
+        assert shown == sorted(case.reference for case in cases)
+    else:
+        by_time = sorted(zip(hours, cases, strict=True), key=lambda pair: pair[0])
+        assert shown == [case.reference for _hour, case in by_time]
+    assert page.context["cl"].result_count == 5
+
+
+def test_the_claims_found_by_a_search_are_listed_newest_first(client, clerk, office):
+    import datetime
+
+    from claims.models import ExpenseClaim
+
+    PolicyFactory(office=office)
+    claims = [
+        claim_with_items(case=reissued_case(clerk=clerk, office=office), clerk=clerk)
+        for _ in range(3)
+    ]
+    hours = [1, 2, 0]  # entered out of reference order
+    for claim, hour in zip(claims, hours, strict=True):
+        entered = claim.created_at - datetime.timedelta(hours=hour)
+        ExpenseClaim.objects.filter(pk=claim.pk).update(created_at=entered)
+    client.force_login(clerk)
+    term = claims[0].case.reference[:8]
+    page = client.get(reverse("admin:claims_expenseclaim_changelist"), {"q": term})
+    shown = re.findall(r">([A-Z0-9]+-[0-9]{4}-[0-9]{6})</a>", page.content.decode())
+    by_time = sorted(zip(hours, claims, strict=True), key=lambda pair: pair[0])
+    assert shown == [claim.case.reference for _hour, claim in by_time]
+
+
 def test_the_claim_list_shows_the_receipts_total_as_they_change(client, clerk, office):
     from claims import services
 
