@@ -617,7 +617,7 @@ class ApplicantAdmin(
         named = ids_of_cases_named(request, term, column="applicant_id")
         if named is None:  # many: met early in the list's order
             named = selectors.applicant_ids_named(user=request.user, name_start=term)
-        return few_by_id(request, queryset, pk__in=named), False
+        return few_by_id(request, queryset, pk__in_array=named), False
 
     masked_phone = staticmethod(masked_column(Applicant, "phone"))
 
