@@ -6,7 +6,8 @@
 Seeds the cases as bench/changelist.py does, starts gunicorn (sync workers, DEBUG off) on a
 free loopback port, and logs in one session per clerk. Each clerk loops with no think time
 through the counter's mix: the case list, a case page, the temporary-card step page, the
-step's POST (CSRF token from the page) and its redirect, a search by reference. After an
+step's POST (CSRF token from the page) and its redirect, a search by reference; each HTTP
+request is timed on its own (the POST and its redirect apart, then also together). After an
 untimed warm-up (`--warmup` seconds, one clerk per worker), slices of `--seconds` alternate
 with the same sessions on the stock admin list of offices, the anchor, and both are printed
 side by side: requests/s, p50/p95/p99 and errors. Afterwards it checks
@@ -73,6 +74,14 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+class KeepRedirects(urllib.request.HTTPRedirectHandler):
+    """Answer a redirect as it comes (an HTTPError of 302), for the clerk to follow as a
+    request of its own."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 class Clerk:
     """One logged-in browser: a cookie jar with the session a test client made."""
 
@@ -83,13 +92,17 @@ class Clerk:
             0, "sessionid", session_key, None, False, "127.0.0.1", False, False, "/", True,
             False, None, False, None, None, {},
         ))  # fmt: skip
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(jar), KeepRedirects()
+        )
         self.times: list[float] = []
+        self.step_pairs: list[float] = []  # a step's POST and its redirect, together
         self.errors = 0
         self.steps = 0
         self.last_error: Exception | None = None
 
     def fetch(self, path: str, data: dict | None = None) -> str:
+        """Return the page's text, or a redirect's target ("redirect:<path>")."""
         began = time.perf_counter()
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body)
@@ -98,6 +111,12 @@ class Clerk:
         try:
             with self.opener.open(request, timeout=30) as response:
                 text = response.read().decode()
+        except urllib.error.HTTPError as error:
+            if error.code != 302:
+                self.errors += 1
+                self.last_error = error
+                return ""
+            text = f"redirect:{error.headers['Location']}"
         except (urllib.error.URLError, TimeoutError) as error:
             self.errors += 1
             self.last_error = error
@@ -114,10 +133,14 @@ class Clerk:
             step = f"{base}{case_id}/step/issue_temp_card/"
             found = TOKEN.search(self.fetch(step))
             if found:
-                page = self.fetch(step, {
+                answer = self.fetch(step, {
                     "csrfmiddlewaretoken": found.group(1), "card_number": f"TMP{case_id}",
                     "issued_on": timezone.localdate().isoformat(), "expected_state": "reported",
                 })  # fmt: skip
+                # The redirect the browser follows: a request of its own, timed as one.
+                page = self.fetch(answer.removeprefix("redirect:")) if answer else ""
+                if answer.startswith("redirect:"):
+                    self.step_pairs.append(self.times[-2] + self.times[-1])
                 self.steps += "temp_card_issued" in page or "临时卡已发放" in page
         self.fetch(f"{base}?q=BN-2026-00001")
 
@@ -128,7 +151,7 @@ class Clerk:
 def run_slice(clerks: list[Clerk], seconds: float, work) -> tuple[float, list[float], int]:
     """Run `work(clerk)` in a thread per clerk for `seconds`; return req/s, times, errors."""
     for clerk in clerks:
-        clerk.times, clerk.errors = [], 0
+        clerk.times, clerk.errors, clerk.step_pairs = [], 0, []
     stop = time.monotonic() + seconds
 
     def loop(clerk: Clerk) -> None:
@@ -177,6 +200,7 @@ def main() -> None:
     server = start_gunicorn(port, args.workers)
     entries_before = AuditEntry.objects.count()
     steps = 0
+    pairs = []  # (sessions, a step's POST and redirect together, ms)
     try:
         levels = [int(n) for n in args.sessions.split(",")]
         print(f"{ReissueCase.objects.count():,} cases, gunicorn {args.workers} sync workers, "
@@ -199,6 +223,7 @@ def main() -> None:
                 for _ in range(level)
             ]
             ours = run_slice(clerks, args.seconds, lambda c: c.counter_round(next_case()))
+            pairs.append((level, [t for c in clerks for t in c.step_pairs]))
             anchor = run_slice(clerks, args.seconds, Clerk.anchor_round)
             steps += sum(c.steps for c in clerks)
             failed = next((c.last_error for c in clerks if c.last_error), None)
@@ -206,6 +231,9 @@ def main() -> None:
                   f"{anchor[0]:12.1f} {percentiles(anchor[1]):>20} {anchor[2]:>4}")  # fmt: skip
             if failed is not None:
                 print(f"         (an error: {failed})")
+        print("a step's POST and its redirect together (the two requests above):")
+        for level, times in pairs:
+            print(f"{level:>8} | {len(times):>6} steps {percentiles(times):>20}")
     finally:
         server.terminate()
         server.wait(timeout=30)
