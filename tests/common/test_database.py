@@ -1,4 +1,5 @@
-"""`__in_array`: the rows `__in` finds, whatever the values, on either database."""
+"""Our database plumbing: `__in_array` finds the rows `__in` finds, whatever the values, on
+either database; the PostgreSQL connections run without JIT."""
 
 import pytest
 from django.db import connection
@@ -39,3 +40,12 @@ def test_in_array_sends_the_values_as_one_parameter(cases):
         list(ReissueCase.objects.filter(pk__in_array=[case.pk for case in cases]))
     assert "= ANY(" in queries[0]["sql"]
     assert "IN (" not in queries[0]["sql"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's JIT")
+@pytest.mark.django_db
+def test_the_apps_connections_run_without_jit():
+    # DB_JIT: compiling a list's count cost more than it saved (config/settings/base.py).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
