@@ -320,8 +320,8 @@ def few_by_id(
     setattr(request, SEARCH_FOUND_MORE_THAN, cap)
     if sorted_up_to > cap:
         # Counted on the conditions' index alone: the user's offices would filter each entry.
-        everyone_s = queryset.model._base_manager.filter(*conditions, **lookups)
-        if everyone_s[: sorted_up_to + 1].count() <= sorted_up_to:
+        in_every_office = queryset.model._base_manager.filter(*conditions, **lookups)
+        if in_every_office[: sorted_up_to + 1].count() <= sorted_up_to:
             setattr(request, SORT_THE_MATCHES, True)
     return matches
 
