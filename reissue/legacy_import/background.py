@@ -145,7 +145,12 @@ def _sample(upload: ImportUpload, importer: LegacyCaseImport) -> list[dict]:
 def _fail(upload_pk: int, state: str, reason: str) -> None:
     """Mark the upload failed if it is still in this run's `state` (not finished by another)."""
     ImportUpload.objects.filter(pk=upload_pk, state=state).update(
-        state=ImportState.FAILED, failure=reason, content="", sample=[], updated_at=timezone.now()
+        state=ImportState.FAILED,
+        failure=reason,
+        content="",
+        sample=[],
+        passed_check={},  # goes with the file
+        updated_at=timezone.now(),
     )
 
 

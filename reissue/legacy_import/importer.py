@@ -15,12 +15,15 @@ check read them (`batch_digest`); a batch read otherwise is checked again in ful
 check that every row passed is kept (`PassedCheck`): the import its user confirms then
 makes the write pass only."""
 
+import functools
 import hashlib
+import importlib
 import itertools
 import logging
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -54,22 +57,48 @@ Progress = Callable[[str, int, int], None]
 class PassedCheck:
     """What the write needs of a check every row passed: each batch's digest and the offices
     the rows name. A worker keeps it on the upload between the check and the confirmation
-    (`as_json`), so that the import does not check the file's rows a second time."""
+    (`as_json`), so that the import does not check the file's rows a second time.
+
+    Kept with the fingerprint of the code that checked (`check_rules_fingerprint`): a check
+    made before a release read back after it is no check (None), and the file is checked in
+    full, by the rules of the code that writes it."""
 
     digests: tuple[bytes, ...]
     office_ids: frozenset[int]
 
     def as_json(self) -> dict:
-        return {"digests": [d.hex() for d in self.digests], "offices": sorted(self.office_ids)}
+        return {
+            "digests": [d.hex() for d in self.digests],
+            "offices": sorted(self.office_ids),
+            "rules": check_rules_fingerprint(),
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "PassedCheck | None":
-        if not data:
+        if not data or data.get("rules") != check_rules_fingerprint():
             return None
         return cls(
             digests=tuple(bytes.fromhex(d) for d in data["digests"]),
             office_ids=frozenset(data["offices"]),
         )
+
+
+#: The packages whose code decides whether a row passes: its cells read, the models' fields,
+#: validators and `clean`, registration's rules, the offices. Any change to them (a release)
+#: makes a kept check no check.
+CHECK_RULES_PACKAGES = ("common", "offices", "reissue")
+
+
+@functools.cache
+def check_rules_fingerprint() -> str:
+    """Return a digest of the source of CHECK_RULES_PACKAGES, as this process runs them."""
+    digest = hashlib.sha256()
+    for package in CHECK_RULES_PACKAGES:
+        root = Path(importlib.import_module(package).__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
 
 
 @dataclass

@@ -488,6 +488,23 @@ def test_upload_checked_before_the_check_was_kept_is_checked_again_in_full(
     assert ReissueCase.objects.count() == 5
 
 
+def test_upload_checked_by_an_earlier_release_is_checked_again_in_full(
+    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
+):
+    # A release between the check and the confirmation may check a row by stricter rules:
+    # the kept check is the code's that made it (import_run.check_rules_fingerprint).
+    progress = five_rows_checked(client, supervisor, django_capture_on_commit_callbacks)
+    upload = ImportUpload.objects.get()
+    assert upload.passed_check["rules"] == import_run.check_rules_fingerprint()
+    upload.passed_check["rules"] = "0" * 32  # as the release before wrote it
+    upload.save()
+    seen = _batches_checked(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_url(progress))
+    assert seen == [(False, False), (True, True)]  # the check, then the write's
+    assert ReissueCase.objects.count() == 5
+
+
 def test_batch_that_does_not_read_as_checked_is_checked_again_in_full(
     client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -517,5 +534,6 @@ def test_rows_of_an_office_the_check_did_not_name_refuse_the_file(
     upload.refresh_from_db()
     assert upload.state == ImportState.FAILED
     assert upload.failure.startswith("The file no longer reads as it did when it was checked")
+    assert upload.passed_check == {}  # gone with the file
     assert not ReissueCase.objects.exists() and not Applicant.objects.exists()
     assert "The file no longer reads as it did" in client.get(progress).content.decode()
