@@ -148,9 +148,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT compiles a query its planner thinks dear: a list's capped count at a
     # million cases spent 9 of its 41 ms compiling (EXPLAIN ANALYZE). Our queries are short;
     # nothing here is the long analytic query JIT pays for (bench/lists.py, README).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=" + os.environ.get(
-        "DB_JIT", "off"
-    )
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # After any startup options DATABASE_URL gives (?options=...): the last one counts.
+    _options["options"] = f"{_options.get('options', '')} -c jit={os.environ.get('DB_JIT', 'off')}"
+    _options["options"] = _options["options"].strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Axes first: it refuses a locked-out log-in before the password is even checked.
