@@ -476,28 +476,23 @@ def test_confirmed_import_starts_writing_without_checking_the_rows_again(
     assert ImportUpload.objects.get().passed_check == {}  # gone with the file
 
 
-def test_upload_checked_before_the_check_was_kept_is_checked_again_in_full(
-    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
+@pytest.mark.parametrize(
+    "kept_as",
+    [
+        lambda check: {},  # checked before the check was kept (the upgrade)
+        # Checked by the release before: a release between the check and the confirmation
+        # may check a row by stricter rules (import_run.check_rules_fingerprint).
+        lambda check: {**check, "rules": "0" * 32},
+    ],
+    ids=["before the upgrade", "by an earlier release"],
+)
+def test_upload_whose_kept_check_is_no_check_is_checked_again_in_full(
+    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch, kept_as
 ):
-    progress = five_rows_checked(client, supervisor, django_capture_on_commit_callbacks)
-    ImportUpload.objects.update(passed_check={})  # as an upload checked before the upgrade
-    seen = _batches_checked(monkeypatch)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(confirm_url(progress))
-    assert seen == [(False, False), (True, True)]  # the check, then the write's
-    assert ReissueCase.objects.count() == 5
-
-
-def test_upload_checked_by_an_earlier_release_is_checked_again_in_full(
-    client, supervisor, worker, django_capture_on_commit_callbacks, monkeypatch
-):
-    # A release between the check and the confirmation may check a row by stricter rules:
-    # the kept check is the code's that made it (import_run.check_rules_fingerprint).
     progress = five_rows_checked(client, supervisor, django_capture_on_commit_callbacks)
     upload = ImportUpload.objects.get()
     assert upload.passed_check["rules"] == import_run.check_rules_fingerprint()
-    upload.passed_check["rules"] = "0" * 32  # as the release before wrote it
-    upload.save()
+    ImportUpload.objects.update(passed_check=kept_as(upload.passed_check))
     seen = _batches_checked(monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(confirm_url(progress))
