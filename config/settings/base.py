@@ -150,8 +150,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # nothing here is the long analytic query JIT pays for (bench/lists.py, README).
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # After any startup options DATABASE_URL gives (?options=...): the last one counts.
-    _options["options"] = f"{_options.get('options', '')} -c jit={os.environ.get('DB_JIT', 'off')}"
-    _options["options"] = _options["options"].strip()
+    _jit = f"-c jit={os.environ.get('DB_JIT', 'off')}"
+    _options["options"] = f"{_options.get('options', '')} {_jit}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Axes first: it refuses a locked-out log-in before the password is even checked.
