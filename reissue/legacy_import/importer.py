@@ -5,15 +5,19 @@ file is refused with every bad row and holds nobody up. The write reads the rows
 in one transaction (one import's write at a time), checks each batch again (under the
 ID-number claims, and the row locks of the applicants it claimed) and writes it; a row that
 no longer passes (a clerk registered its person meanwhile) rolls back what was written before
-it, the rows after it are still checked (and reported), not written. The audit chain's head
-is locked only at the end, for the audit entries (`BulkWriter.finish`). The claims are
-released after each batch and, after a rollback, outside the transaction (they outlast it).
-Only one batch of rows is held at a time, with the set of the file's ID numbers (their
-hashes) for the check of a person on two rows, and a digest of each batch's cells: the write
-checks again only what the database may have changed of a batch whose cells it reads as the
-check read them (`batch_digest`); a batch read otherwise is checked again in full. A worker's
-check that every row passed is kept (`PassedCheck`): the import its user confirms then
-makes the write pass only."""
+it and lets go of every lock; the rows after it are still checked (and reported), not
+written. The audit chain's head is locked only at the end, for the audit entries
+(`BulkWriter.finish`). The claims are released after each batch and, after a rollback,
+outside the transaction (they outlast it). Only one batch of rows is held at a time, with
+the set of the file's ID numbers (their hashes) for the check of a person on two rows, and a
+digest of each batch's cells: the write checks again only what the database may have
+changed of a batch whose cells it reads as the check read them (`batch_digest`); a batch
+read otherwise is checked again in full. A worker's check that every row passed is kept
+(`PassedCheck`): the import its user confirms then makes the write pass only.
+
+`check_and_write` is the write pass alone, each batch checked in full: for a file no one
+looks over before it is imported (`manage.py import_cases`), after a read that notes only
+the offices its rows name (`survey`)."""
 
 import functools
 import hashlib
@@ -38,7 +42,8 @@ from offices.scoping import offices_worked_in
 
 from ..id_number_claims import release_id_numbers, wait_for_other_imports
 from ..permissions import access_office_for_registration
-from .columns import header_aliases, map_headers
+from .cells import cell_text
+from .columns import cell, header_aliases, map_headers
 from .files import ImportRefused, clean_file_name
 from .rows import RowChecker, RowProblem
 from .writer import BulkWriter
@@ -99,6 +104,14 @@ def check_rules_fingerprint() -> str:
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class FileSurvey:
+    """What reading a file's rows once tells before they are checked (`survey`)."""
+
+    rows: int
+    office_ids: frozenset[int]  # the offices its rows name that its user may import for
 
 
 @dataclass
@@ -279,13 +292,66 @@ class LegacyCaseImport:
             if dry_run or not checked.ok:
                 return checked
             passed_check = checked.passed_check
+        return self._write_all(
+            headers, rows_again(), passed_check, progress, total, problems_kept, keep_references
+        )
+
+    def survey(self, headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> FileSurvey:
+        """Read the rows through once, keeping only their number and the offices they name
+        (those the user may import for: a row of another is refused by its check)."""
+        index = self.map_headers(headers).get("office")
+        count, codes = 0, set()
+        for row in rows:
+            count += 1
+            if index is not None:
+                codes.add(cell_text(cell(row, index)).upper())
+        offices = (self.offices.get(code) for code in codes)
+        return FileSurvey(
+            rows=count,
+            office_ids=frozenset(
+                office.pk for office in offices if office and office.pk in self.allowed_office_ids
+            ),
+        )
+
+    def check_and_write(
+        self,
+        headers: Sequence[Any],
+        rows: Iterable[Sequence[Any]],
+        *,
+        survey: FileSurvey,
+        progress: Progress | None = None,
+        problems_kept: int | None = None,
+        keep_references: bool = True,
+    ) -> ImportOutcome:
+        """Check every row and import them all if all are good, in one pass: each batch is
+        checked in full just before it is written, in the transaction (`survey`: the same
+        rows', for the sequences of their offices, locked first).
+
+        For a file that no one will look over first (`manage.py import_cases`): `run`'s
+        check reads and checks every row once more. The price: the file's offices wait for
+        their sequences while the rows are checked, up to the first bad row; from there the
+        written rows are rolled back, the locks let go, and the rest is only checked, so that
+        every bad row is reported."""
+        check = PassedCheck(digests=(), office_ids=survey.office_ids)  # nothing checked yet
+        return self._write_all(
+            headers, rows, check, progress, survey.rows, problems_kept, keep_references
+        )
+
+    def _write_all(
+        self, headers, rows, passed_check, progress, total, problems_kept, keep_references
+    ) -> ImportOutcome:
+        """Write the rows in one transaction (`_write`); past a bad row, roll back what was
+        written, let go of every lock, and only check the rest."""
         written = ImportOutcome(rows=0)
-        write = (written, progress, total, problems_kept, keep_references, passed_check)
+        checker = self._checker(for_writing=True)
+        digests = list(passed_check.digests)
+        good_rows = self._checked_batches(checker, headers, rows, written, problems_kept, digests)
+        write = (written, progress, total, keep_references, passed_check)
         try:
             with transaction.atomic():
                 if not wait_for_other_imports(seconds=settings.IMPORT_WAIT_SECONDS):
                     raise _another_import_writing()
-                self._write(headers, rows_again(), *write)
+                self._write(good_rows, *write)
                 if not written.ok:
                     raise _RollBack
         except _RollBack:
@@ -298,6 +364,11 @@ class LegacyCaseImport:
             raise _stopped() from exc
         finally:
             _release_claims()
+        if not written.ok:
+            checker.for_writing = False  # nothing is locked or claimed any more
+            for _checked in good_rows:
+                if progress:
+                    progress(CHECKING, written.rows, total or written.rows)
         return written
 
     def _checker(self, *, for_writing: bool) -> RowChecker:
@@ -322,11 +393,12 @@ class LegacyCaseImport:
         columns = self.map_headers(headers)
         for index, batch in enumerate(batches(rows, BATCH_SIZE)):
             first = outcome.rows + 2  # the header is row 1
-            digest = batch_digest(batch)
             if not checker.for_writing:
-                digests.append(digest)
+                digests.append(batch_digest(batch))
             cells_checked = (
-                checker.for_writing and index < len(digests) and digests[index] == digest
+                checker.for_writing
+                and index < len(digests)
+                and digests[index] == batch_digest(batch)
             )
             checked, problems = checker.check_batch(
                 batch, first_number=first, columns=columns, cells_checked=cells_checked
@@ -355,41 +427,34 @@ class LegacyCaseImport:
 
     def _write(
         self,
-        headers,
-        rows,
+        good_rows,
         outcome: ImportOutcome,
         progress,
         total,
-        problems_kept,
         keep_refs,
         passed_check: PassedCheck,
     ) -> None:
-        """The second pass, in the transaction: check each batch again under the writer's
-        locks (what the database may have changed only, for a batch read as the check read
-        it: `passed_check.digests`) and write it while every row so far is good; past a bad
-        row, only check."""
+        """In the transaction: write each batch the checker passes (`good_rows`, each batch
+        checked again under the writer's locks: for a batch read as the check read it, only
+        what the database may have changed), up to the first bad row."""
         writer = BulkWriter(
             acting_user=self.acting_user,
             source_name=self.source_name or "-",
             now=self.now,
             office_ids=passed_check.office_ids,
         )
-        checker = self._checker(for_writing=True)
-        digests = list(passed_check.digests)
-        good_rows = self._checked_batches(checker, headers, rows, outcome, problems_kept, digests)
         for checked in good_rows:
             if not {row.case.office_id for row in checked} <= passed_check.office_ids:
                 raise _not_the_file_checked()  # its sequence is not locked: nothing is written
-            if outcome.ok:
-                references = writer.write(checked)
-                outcome.created += len(references)
-                if keep_refs:
-                    outcome.references += references
-                del references
-            # The batch's people are written (or never will be): their claims go.
+            if not outcome.ok:
+                return  # the caller rolls back: nothing of a bad file is written
+            references = writer.write(checked)
+            outcome.created += len(references)
+            if keep_refs:
+                outcome.references += references
+            del references, checked
+            # The batch's people are written: their claims go.
             release_id_numbers()
-            del checked
-            if progress and outcome.ok:
+            if progress:
                 progress(WRITING, outcome.created, total or outcome.rows)
-        if outcome.ok:
-            writer.finish()
+        writer.finish()

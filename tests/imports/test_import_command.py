@@ -6,22 +6,28 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEntry
-from reissue.models import Applicant, CaseState, ReissueCase
+from common import id_numbers
+from reissue.legacy_import import importer as import_run
+from reissue.models import Applicant, CaseSequence, CaseState, ReissueCase
 
 from .conftest import FILES
+from .test_background_import import csv_of, row
 
 
 def run(name: str, *args: str, user: str = "supervisor") -> tuple[str, str]:
+    return run_file(FILES / name, *args, user=user)
+
+
+def run_file(path, *args: str, user: str = "supervisor") -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_cases", str(FILES / name), "--user", user, *args, stdout=out, stderr=err)
+    call_command("import_cases", str(path), "--user", user, *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
 def test_command_imports_the_file_with_a_progress_bar(supervisor):
     out, err = run("utf8.csv")
     assert "Imported 2 cases" in out
-    assert "2/2 (100%)" in err
-    assert "Checking [" in err and "Importing [" in err and "rows/s" in err
+    assert "Importing [" in err and "2/2 (100%)" in err and "rows/s" in err
     assert set(ReissueCase.objects.values_list("state", flat=True)) == {CaseState.REPORTED}
     assert AuditEntry.objects.filter(action="registered").count() == 2
 
@@ -96,3 +102,66 @@ def test_command_lists_at_most_the_configured_number_of_bad_rows(supervisor, set
             "import_cases", str(FILES / "good_then_bad.csv"), "--user", "supervisor", stderr=err
         )
     assert "row 3" not in err.getvalue() and "... and 1 more rows with errors." in err.getvalue()
+
+
+def write_rows(tmp_path, rows: list[str]):
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(csv_of(rows))
+    return path
+
+
+def test_command_checks_each_row_once_and_writes_it_in_the_same_pass(
+    monkeypatch, supervisor, tmp_path
+):
+    # The operator's import has no preview to keep a check for: each row's own rules (here
+    # the ID number's) run once, just before its batch is written.
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 2)
+    validated, writes = [], []
+    validate = id_numbers.validate_id_number
+    monkeypatch.setattr(
+        Applicant._meta.get_field("id_number"),
+        "validators",
+        [lambda value: validated.append(value) or validate(value)],
+    )
+    write = import_run.BulkWriter.write
+    monkeypatch.setattr(
+        import_run.BulkWriter,
+        "write",
+        lambda self, rows: writes.append(len(validated)) or write(self, rows),
+    )
+    out, _err = run_file(write_rows(tmp_path, [row(n) for n in range(5)]))
+    assert "Imported 5 cases" in out
+    assert len(validated) == 5
+    assert writes == [2, 4, 5]  # each batch written once checked, before the next is
+    assert ReissueCase.objects.count() == 5
+
+
+def test_a_bad_row_rolls_back_what_was_written_and_the_rest_is_checked_unlocked(
+    monkeypatch, supervisor, tmp_path
+):
+    # Past the first bad row nothing more is written and nothing is held: the rows written
+    # before it are rolled back, the office's sequence let go; every later bad row is still
+    # reported.
+    monkeypatch.setattr(import_run, "BATCH_SIZE", 2)
+    writing = []
+    check_batch = import_run.RowChecker.check_batch
+
+    def recording(self, batch, **kwargs):
+        writing.append(self.for_writing)
+        return check_batch(self, batch, **kwargs)
+
+    monkeypatch.setattr(import_run.RowChecker, "check_batch", recording)
+    rows = [row(n) for n in range(7)]
+    rows[3] = row(3, loss_date="2999-01-01")  # the second batch's
+    rows[6] = row(6, loss_date="2999-01-01")  # the fourth's
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="Nothing was imported: 2 of 7 rows"):
+        call_command(
+            "import_cases", str(write_rows(tmp_path, rows)), "--user", "supervisor", stderr=err
+        )
+    assert writing == [True, True, False, False]
+    assert "row 5, loss_date" in err.getvalue() and "row 8, loss_date" in err.getvalue()
+    assert "Checking [" in err.getvalue()  # the bar says what goes on from the bad row
+    assert not Applicant.objects.exists() and not ReissueCase.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert not CaseSequence.objects.filter(last_number__gt=0).exists()

@@ -72,17 +72,20 @@ def held_elsewhere(take_lock):
         thread.join(timeout=20)
 
 
-def import_rows(user, *, after_first_batch):
-    """Import ROWS rows in batches of two, calling `after_first_batch` once it is written."""
+def import_rows(user, *, after_first_batch, in_one_pass: bool = False):
+    """Import ROWS rows in batches of two, calling `after_first_batch` once it is written;
+    `in_one_pass` as the command does (`check_and_write`), else checked first (`run`)."""
     rows = [row(n).split(",") for n in range(ROWS)]
 
     def progress(stage, done, total):
         if stage == WRITING and done == 2:
             after_first_batch()
 
-    return LegacyCaseImport(acting_user=user, source_name="f.csv").run(
-        UTF8_HEADER, rows, progress=progress
-    )
+    importer = LegacyCaseImport(acting_user=user, source_name="f.csv")
+    if in_one_pass:
+        survey = importer.survey(UTF8_HEADER, rows)
+        return importer.check_and_write(UTF8_HEADER, rows, survey=survey, progress=progress)
+    return importer.run(UTF8_HEADER, rows, progress=progress)
 
 
 def registering(clerk, office, n):
@@ -95,8 +98,9 @@ def batches_of_two(monkeypatch):
     monkeypatch.setattr(import_run, "BATCH_SIZE", 2)
 
 
+@pytest.mark.parametrize("in_one_pass", [False, True], ids=["checked first", "in one pass"])
 def test_clerk_registering_a_later_rows_person_mid_import_wins_and_the_file_is_refused(
-    importer_user, clerk, office
+    importer_user, clerk, office, in_one_pass
 ):
     # Before, the clerk held the new applicant and waited for the office's sequence while the
     # import, holding that sequence, came to insert the same person: a deadlock. Now the
@@ -111,7 +115,9 @@ def test_clerk_registering_a_later_rows_person_mid_import_wins_and_the_file_is_r
             pass  # the clerk waits for the office's sequence, the number claimed
         assert _waiting_on_a_lock(), clerk_run["outcome"]
 
-    outcome = import_rows(importer_user, after_first_batch=clerk_registers_row_5)
+    outcome = import_rows(
+        importer_user, after_first_batch=clerk_registers_row_5, in_one_pass=in_one_pass
+    )
     clerk_run["thread"].join(timeout=20)
 
     assert not outcome.ok and outcome.created == 0

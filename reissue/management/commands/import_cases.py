@@ -3,7 +3,9 @@
     manage.py import_cases FILE --user USERNAME [--office CODE] [--dry-run]
 
 The same checks as the admin's import (`legacy_import.LegacyCaseImport`), and the same rule:
-the file is imported whole or not at all. A progress bar goes to stderr.
+the file is imported whole or not at all. With no preview to wait for, each batch is checked
+just before it is written (`check_and_write`): the rows are checked once, not twice, and the
+file's offices wait for their sequences meanwhile. A progress bar goes to stderr.
 """
 
 import sys
@@ -23,7 +25,6 @@ from reissue.legacy_import import (
     ImportRefused,
     LegacyCaseImport,
     command_limits,
-    count_rows,
     stream_table,
 )
 
@@ -80,25 +81,27 @@ class Command(BaseCommand):
             importer = LegacyCaseImport(
                 acting_user=user, office_code=options["office"], source_name=path.name
             )
-            progress, total = None, None
+            progress = None
             if not options["quiet_progress"]:
                 labels = {CHECKING: _("Checking"), WRITING: _("Importing")}
                 progress = ProgressBar(labels, write=self._draw)
-                # Read through once first, for the bar's length: the rows are not kept.
-                total = count_rows(data, file_name=path.name, limits=limits)
-            # The rows are read, checked and written a batch at a time: constant memory. They
-            # are read twice: checked first with no lock, then checked again and written.
+
+            # The rows are read a batch at a time: constant memory. First they are only
+            # counted, and their offices noted; then each batch is checked and, while all
+            # are good, written, in one transaction (`check_and_write`).
             headers, rows = stream_table(data, file_name=path.name, limits=limits)
-            outcome = importer.run(
-                headers,
-                rows,
-                rows_again=lambda: stream_table(data, file_name=path.name, limits=limits)[1],
-                dry_run=options["dry_run"],
-                progress=progress,
-                total=total,
-                problems_kept=settings.IMPORT_MAX_ERRORS_LISTED,
-                keep_references=False,
+            survey = importer.survey(
+                headers, stream_table(data, file_name=path.name, limits=limits)[1]
             )
+            reporting = {
+                "progress": progress,
+                "problems_kept": settings.IMPORT_MAX_ERRORS_LISTED,
+                "keep_references": False,
+            }
+            if options["dry_run"]:
+                outcome = importer.run(headers, rows, dry_run=True, total=survey.rows, **reporting)
+            else:
+                outcome = importer.check_and_write(headers, rows, survey=survey, **reporting)
         except (ImportRefused, PermissionDenied) as exc:
             raise CommandError(str(exc)) from exc
         except OSError as exc:
