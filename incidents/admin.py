@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from common.changelists import LinkedOnceAdminMixin
 from common.pagination import CappedCountPaginator
 from incidents import selectors, services
 from workflow.admin import WorkflowAdminMixin
@@ -16,7 +17,7 @@ RECORDED = INCIDENT_WORKFLOW.set_fields
 
 
 @admin.register(Incident)
-class IncidentAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+class IncidentAdmin(LinkedOnceAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/incidents/incident/change_form.html"
     list_display = [
         "title",

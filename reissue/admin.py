@@ -20,6 +20,7 @@ from import_export import fields, resources
 
 from audit import staff as staff_services
 from audit.models import AuditEntry, PersonalDataAccess
+from common.changelists import LinkedOnceAdminMixin
 from common.fields import EncryptedCharField
 from common.pagination import CappedCountPaginator, ListCountCapMixin
 from common.personal_numbers import (
@@ -648,7 +649,7 @@ class ApplicantAdmin(
         )
 
 
-class AppendOnlyRecordAdmin(ListCountCapMixin, admin.ModelAdmin):
+class AppendOnlyRecordAdmin(LinkedOnceAdminMixin, ListCountCapMixin, admin.ModelAdmin):
     """The audit trail and the access log: read only, with who acted by their name then."""
 
     def has_add_permission(self, request):

@@ -12,13 +12,9 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import quote
-from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.functions import Coalesce
@@ -27,6 +23,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 
+from common.changelists import LinkedOnceChangeList
 from common.id_numbers import (
     compact_id_number,
     id_number_digest,
@@ -43,7 +40,6 @@ ID_DIGITS = re.compile(r"[0-9]{8}")
 MAX_TERM_LENGTH = 100  # longer than any name, reference or number
 NOT_SEARCHED = {"csrfmiddlewaretoken", SEARCH_VAR, TOKEN_VAR}
 REFERENCE_START = re.compile(r"^[A-Za-z0-9]{2,8}-")
-PLACEHOLDER_PK = "0pk0"  # in a list row's link, replaced by each row's own pk
 
 
 def holds_id_digits(term: str) -> bool:
@@ -106,9 +102,9 @@ def searched_params(request) -> QueryDict:
     return params
 
 
-class MatchesSortedChangeList(ChangeList):
+class MatchesSortedChangeList(LinkedOnceChangeList):
     """A change list whose search (few_by_id) may ask for its matches to be read and sorted,
-    not met walking the list's order (SORT_THE_MATCHES)."""
+    not met walking the list's order (SORT_THE_MATCHES); its rows' links made once a page."""
 
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
@@ -126,13 +122,6 @@ class IdNumberSearchChangeList(MatchesSortedChangeList):
     def __init__(self, request, *args, **kwargs) -> None:
         self.searched_number = searched_number(request)
         super().__init__(request, *args, **kwargs)
-        # The search and filters each row's link carries back: url_for_result adds them, once
-        # for the whole list. Django's add_preserved_filters, given them, resolves each row's
-        # URL through every admin pattern (a fifth of a searched list's work); given none it
-        # leaves the link as it is.
-        self.row_preserved_filters, self.preserved_filters = self.preserved_filters, ""
-        # url_for_result's links are add_preserved_filters' own output: drawn as they are.
-        self.result_urls_final = True
 
     def get_filters_params(self, params=None):
         lookups = super().get_filters_params(params)
@@ -156,19 +145,6 @@ class IdNumberSearchChangeList(MatchesSortedChangeList):
             rows = self.apply_select_related(self.root_queryset).filter(pk__in_array=ids)
             by_id = {row.pk: row for row in rows.order_by().only(*columns)}
             self.result_list = [by_id[pk] for pk in ids if pk in by_id]
-
-    def url_for_result(self, result):
-        """Return the row's change page with the list's search and filters to go back to:
-        one reverse() and add_preserved_filters() per list, not one per row."""
-        if not hasattr(self, "_result_url"):
-            path = super().url_for_result(SimpleNamespace(**{self.pk_attname: PLACEHOLDER_PK}))
-            # Split the path alone: the search ("q=0pk0") may hold the placeholder too.
-            head, tail = path.rsplit(PLACEHOLDER_PK, 1)
-            context = {"preserved_filters": self.row_preserved_filters, "opts": self.opts}
-            query = urlsplit(add_preserved_filters(context, path)).query
-            self._result_url = (head, tail + (f"?{query}" if query else ""))
-        # The pk as the admin quotes it (letters, digits, "_"), which reverse() leaves as is.
-        return str(quote(getattr(result, self.pk_attname))).join(self._result_url)
 
 
 class ApplicantChangeList(IdNumberSearchChangeList):

@@ -1,6 +1,10 @@
 """The claim screens: entering receipts, the reviewer's queue and page, decisions by button."""
 
+import re
+from urllib.parse import urlencode
+
 import pytest
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.urls import reverse
 
 from claims import services
@@ -185,3 +189,26 @@ def test_a_claim_page_reads_the_users_offices_once(client, clerk, case):
     assert response.status_code == 200  # shown again with the error
     office_reads = [q for q in captured.captured_queries if 'FROM "offices_office"' in q["sql"]]
     assert len(office_reads) <= 3  # 18 when every check asked the database
+
+
+def test_a_searched_and_filtered_claims_list_links_each_row_back_to_both(client, clerk, office):
+    # The links Django's own add_preserved_filters makes a row at a time, made once a page.
+    claims = [
+        claim_with_items(case=reissued_case(clerk=clerk, office=office), clerk=clerk)
+        for _ in range(3)
+    ]
+    client.force_login(clerk)
+    query = {"q": claims[0].case.applicant_name, "state__exact": claims[0].state}
+    page = client.get(reverse("admin:claims_expenseclaim_changelist"), query).content.decode()
+    links = re.findall(r'<th class="field-case_reference"><a href="([^"]+)"', page)
+    context = {
+        "preserved_filters": urlencode({"_changelist_filters": urlencode(query)}),
+        "opts": ExpenseClaim._meta,
+    }
+    assert sorted(links) == sorted(
+        add_preserved_filters(
+            context, reverse("admin:claims_expenseclaim_change", args=[claim.pk])
+        ).replace("&", "&amp;")
+        for claim in claims
+        if claim.case.applicant_name == claims[0].case.applicant_name
+    )

@@ -6,6 +6,8 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.admin.templatetags.admin_list import result_list, results
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import quote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.template.loader import render_to_string
@@ -17,6 +19,7 @@ from common.templatetags.admin_results import planned_result_list, planned_resul
 from offices.models import Office
 from reissue import services
 from tests.factories import claim_with_items, register_case, reissued_case
+from tests.incidents.conftest import report_incident
 
 
 @pytest.fixture
@@ -175,3 +178,25 @@ def test_equal_values_drawn_apart_are_drawn_per_row(admin_user):
     ours = ["".join(row) for row in planned_results(cl)]
     assert ours == ["".join(row) for row in results(cl)]
     assert any("1.00" in row for row in ours) and any("-0.0" in row for row in ours)
+
+
+def test_every_lists_rows_link_back_to_its_page_as_djangos_do(admin_client, clerk, cases):
+    # Made once a page (common.changelists), each row's link is what Django's
+    # add_preserved_filters makes of it a row at a time: its change page, with the list's
+    # query to go back to.
+    report_incident(user=clerk, cases=[cases])
+    linked = set()
+    for url in changelist_urls():
+        response = admin_client.get(url, {"p": "1"})
+        if response.status_code != 200 or "cl" not in response.context:
+            continue
+        cl, page = response.context["cl"], response.content.decode()
+        context = {"preserved_filters": "_changelist_filters=p%3D1", "opts": cl.opts}
+        for row in cl.result_list:
+            change = reverse(
+                f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
+                args=[quote(getattr(row, cl.pk_attname))],
+            )
+            assert f'href="{add_preserved_filters(context, change)}"' in page, url
+            linked.add(cl.opts.model_name)
+    assert {"reissuecase", "applicant", "expenseclaim", "auditentry", "incident"} <= linked
