@@ -137,7 +137,8 @@ class ExpenseClaimAdmin(
         # The name the case keeps (ReissueCase.applicant_name), served by the case's index.
         case_ids = ids_of_cases_named(request, term)
         if case_ids is not None:
-            return few_by_id(request, queryset, case__in_array=case_ids), False
+            # By the case's id: a related lookup normalizes each value (3 µs each).
+            return few_by_id(request, queryset, case__id__in_array=case_ids), False
         return few_by_id(request, queryset, case__applicant_name__startswith=term), False
 
     def get_fields(self, request, obj=None):

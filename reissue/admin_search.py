@@ -365,4 +365,5 @@ def case_reference_search_results(request, queryset, search_term: str):
     case_ids = list(cases.order_by().values_list("pk", flat=True)[: CASES_SEARCHED_BY_ID + 1])
     if len(case_ids) > CASES_SEARCHED_BY_ID:  # a broad start ("DC-2026"): met early in time
         return queryset.filter(case__reference__startswith=term), False
-    return queryset.filter(case__in_array=case_ids), False
+    # By the case's id, not the case: a related lookup normalizes each value (3 µs each).
+    return queryset.filter(case__id__in_array=case_ids), False
